@@ -1,0 +1,1 @@
+"""tranche: decide, explain and plan conditional military assistance."""

@@ -1,0 +1,197 @@
+"""`tranche decide`, `tranche timeline`, `tranche compare`, `tranche demo`: evaluating the pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, List, Optional
+
+import typer
+from rich.text import Text
+
+from ...engine import Comparison, Evaluator, compare as compare_options, decision_dict, explain_lines, facts_at, periods
+from ...errors import UsageError, did_you_mean
+from ...language import Scenario
+from ...language.scenario import OUTCOMES
+from .. import render
+from .common import default_scenario, load, parse_date, split_list
+
+FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
+ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("decide")(decide)
+    app.command("timeline")(timeline)
+    app.command("compare")(compare)
+    app.command("demo")(demo)
+
+
+def decide(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    item: str = typer.Argument(..., help="line item id"),
+    as_of: str = typer.Option(..., "--as-of", help="date of the decision, YYYY-MM-DD"),
+    regime: Optional[str] = typer.Option(None, "--regime", "-r", help="a regime or timeline; default: the recipient's record"),
+    assume: Optional[List[str]] = ASSUME,
+    format: render.Format = FORMAT,
+) -> int:
+    """Decide one line item at a date, with the full explanation."""
+    s = load(scenario)
+    d = Evaluator(s, parse_date(as_of), split_list(assume), regime).decide_id(item)
+    if format is render.Format.json:
+        render.emit_json(decision_dict(d))
+    elif format is render.Format.csv:
+        render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
+                        [[d.item.id, d.as_of, d.outcome.value, " ".join(d.rules), " ".join(d.missing_facts),
+                          d.criterion, d.regime_id, d.regime_version]])
+    else:
+        for line in explain_lines(d, s):
+            if line.startswith("outcome: "):
+                render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
+                                     + Text(line[len("outcome: ") + len(d.outcome.value):]))
+            else:
+                render.console.print(Text(line))
+    return 0
+
+
+def _timeline_data(s: Scenario, recipient: str, as_of: dt.date, assume: list[str]) -> dict[str, Any]:
+    facts = facts_at(s, as_of, assume)
+    tls = sorted((t for t in s.timelines.values() if t.recipient == recipient), key=lambda t: (not t.record, t.id))
+    out_t = []
+    for t in tls:
+        out_t.append({
+            "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources),
+            "periods": [{"regime": p.regime, "title": p.title, "start": p.start.isoformat() if p.start else None,
+                         "end": p.end.isoformat() if p.end else None, "trigger": p.trigger,
+                         "pending": p.pending, "default": p.default, "sources": list(p.sources)}
+                        for p in periods(s, t, facts)],
+        })
+    fact_rows = []
+    for f in sorted(s.facts.values(), key=lambda f: (f.date is None, f.date or dt.date.max, f.id)):
+        if f.recipient not in (None, recipient):
+            continue
+        fact_rows.append({"fact": f.id, "title": f.title, "kind": f.kind,
+                          "date": f.date.isoformat() if f.date else None,
+                          "until": f.until.isoformat() if f.until else None,
+                          "assumed": f.id in facts.assumed, "sources": list(f.sources)})
+    return {"recipient": recipient, "as_of": as_of.isoformat(), "assumed": sorted(facts.assumed),
+            "timelines": out_t, "facts": fact_rows}
+
+
+def timeline(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    recipient: Optional[str] = typer.Option(None, "--recipient", help="alpha-3 code; default: the scenario's first"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="resolve assumed facts at this date (default: today)"),
+    assume: Optional[List[str]] = ASSUME,
+    format: render.Format = FORMAT,
+) -> int:
+    """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
+    s = load(scenario)
+    rec = recipient or next(iter(s.recipients))
+    if rec not in s.recipients:
+        raise UsageError(f"unknown recipient `{rec}`", help=did_you_mean(rec, s.recipients))
+    day = parse_date(as_of) if as_of else dt.date.today()
+    data = _timeline_data(s, rec, day, split_list(assume))
+    if format is render.Format.json:
+        render.emit_json(data)
+        return 0
+    if format is render.Format.csv:
+        rows = [[t["id"], p["regime"], p["start"], p["end"], p["trigger"], p["default"], " ".join(p["sources"])]
+                for t in data["timelines"] for p in t["periods"]]
+        render.emit_csv(["timeline", "regime", "start", "end", "trigger", "default", "sources"], rows)
+        return 0
+    print_timeline(s, data)
+    return 0
+
+
+def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
+    for t in data["timelines"]:
+        title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
+        if t["title"]:
+            title += f": {t['title']}"
+        rows = [[p["regime"], p["start"] or "pending", p["end"] or "—", p["trigger"], p["default"],
+                 ", ".join(p["sources"])] for p in t["periods"]]
+        render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources"], rows))
+    rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
+             ", ".join(f["sources"])] for f in data["facts"]]
+    render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources"], rows,
+                                      caption="facts without a date are not established by the record; "
+                                              "they can be assumed with --assume"))
+
+
+def compare(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    as_of: str = typer.Option(..., "--as-of", help="date, YYYY-MM-DD"),
+    options: List[str] = typer.Option(..., "--options", "-o", help="regimes or timelines to compare: A,B,C"),
+    assume: Optional[List[str]] = ASSUME,
+    recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
+    format: render.Format = FORMAT,
+) -> int:
+    """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
+    s = load(scenario)
+    result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient)
+    if format is render.Format.json:
+        render.emit_json(result.to_dict())
+    elif format is render.Format.csv:
+        header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
+        rows = []
+        for opt in result.options:
+            for p in [*opt.programs, opt.totals]:
+                d = p.to_dict()
+                rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+        render.emit_csv(header, rows)
+    else:
+        print_comparison(s, result)
+    return 0
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def print_comparison(s: Scenario, result: Comparison) -> None:
+    assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
+    render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
+    for opt in result.options:
+        rows = []
+        for p in [*opt.programs, opt.totals]:
+            prog = s.programs.get(p.program)
+            label = p.program if prog is None else f"{p.program} ({prog.status})"
+            rows.append([label if p.program != "total" else Text("all programs", style="bold"),
+                         f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)])
+        regimes = ", ".join(opt.regimes)
+        title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
+        render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
+                                          rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        for c in opt.conflicts:
+            render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
+                f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
+        if not opt.conflicts:
+            render.console.print(Text("  no conflict with the law", style="green"))
+        render.console.print()
+
+
+def demo(
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="default: scenarios/peru-1962"),
+) -> int:
+    """The Peru 1962 scenario: the posture timeline and the memo's options on 3 October 1962."""
+    path = scenario or str(default_scenario())
+    s = load(path)
+    rec = next(iter(s.recipients))
+    as_of = dt.date(1962, 10, 3)
+    assume = ["congress.appropriation.FY1963"]
+    render.console.print(Text(f"{s.title}", style="bold underline"))
+    if s.description:
+        render.console.print(s.description.strip())
+    render.console.print()
+    print_timeline(s, _timeline_data(s, rec, as_of, []))
+    render.console.print()
+    render.console.print(Text("The memo's options (FRUS 1961-63 XII doc. 427), the FY1963 figures "
+                              "\"if approved\": congressional action assumed", style="italic"))
+    result = compare_options(s, as_of, ["limited", "recommended", "full"], assume)
+    print_comparison(s, result)
+    for note in s.notes:
+        render.console.print(Text(f"note: {note}", style="dim"))
+    render.console.print()
+    render.console.print(f"Explain any figure: tranche decide {path} ITEM --as-of 1962-10-03 --regime limited "
+                         "--assume congress.appropriation.FY1963")
+    return 0

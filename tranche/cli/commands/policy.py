@@ -1,0 +1,98 @@
+"""`tranche check`, `tranche test`, `tranche schema`: the policy files themselves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ...errors import UsageError, did_you_mean
+from ...engine import run_tests
+from ...language import check as check_scenario
+from ...language.schema import file_names, schema
+from .. import render
+from .common import load
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("test")(test)
+    app.command("schema")(schema_cmd)
+
+
+def check(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
+) -> int:
+    """Validate every file of a scenario; exit 1 on any error."""
+    result = check_scenario(Path(scenario))
+    if format is render.Format.json:
+        render.emit_json({"ok": result.passed, "scenario": scenario,
+                          "errors": [d.to_dict() for d in result.errors()],
+                          "warnings": [d.to_dict() for d in result.warnings()]})
+        return 0 if result.passed else 1
+    if format is render.Format.csv:
+        render.emit_csv(["severity", "code", "file", "line", "col", "message", "help"],
+                        [[d.severity, d.code, d.span.file if d.span else "", d.span.line if d.span else "",
+                          d.span.col if d.span else "", d.message, d.help or ""] for d in result.diagnostics])
+        return 0 if result.passed else 1
+    render.print_diagnostics(result.diagnostics, render.state.error_format)
+    errors, warnings = len(result.errors()), len(result.warnings())
+    if result.passed and result.scenario is not None:
+        s = result.scenario
+        n_rules = sum(1 for _ in s.rules())
+        render.console.print(
+            f"[green]ok[/]: `{s.id}` — {len(s.items)} line items in {len(s.programs)} programs, "
+            f"{len(s.taxonomy.nodes)} categories, {n_rules} rules in the law and {len(s.regimes)} regimes, "
+            f"{len(s.timelines)} timelines, {len(s.facts)} facts, {len(s.sources)} sources, {len(s.tests)} tests"
+            + (f"; {warnings} warning(s)" if warnings else ""))
+        return 0
+    render.err_console.print(f"[bold red]{errors} error(s)[/], {warnings} warning(s): `{scenario}` was not loaded")
+    return 1
+
+
+def test(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
+) -> int:
+    """Run the scenario's policy tests; exit 2 if any fails."""
+    s = load(scenario)
+    results = run_tests(s)
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    if format is render.Format.json:
+        render.emit_json({"passed": passed, "failed": failed, "tests": [r.to_dict() for r in results]})
+    elif format is render.Format.csv:
+        render.emit_csv(["name", "passed", "expected", "got", "failures"],
+                        [[r.test.name, r.passed, r.test.expect.value,
+                          r.decision.outcome.value if r.decision else "", "; ".join(r.failures)] for r in results])
+    else:
+        for r in results:
+            if r.passed:
+                render.console.print(f"[green]PASS[/] {render.escape(r.test.name)}")
+            else:
+                render.console.print(f"[bold red]FAIL[/] {render.escape(r.test.name)}  ({r.test.span})")
+                for f in r.failures:
+                    render.console.print(f"     {render.escape(f)}")
+        render.console.print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 2
+
+
+def schema_cmd(
+    file: Optional[str] = typer.Argument(None, help="one file, e.g. regimes.yaml; default: all files"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write one <file>.schema.json per file into this folder"),
+) -> int:
+    """Print the JSON Schema of the scenario files (for editors and validators)."""
+    names = file_names()
+    if file is not None and file not in names:
+        raise UsageError(f"unknown scenario file `{file}`", help=did_you_mean(file, names) or "one of " + ", ".join(names))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ([file] if file else names):
+            (out / f"{name}.schema.json").write_text(json.dumps(schema(name), indent=2) + "\n")
+        render.console.print(f"wrote {len([file] if file else names)} schema file(s) to {out}")
+        return 0
+    render.emit_json(schema(file))
+    return 0

@@ -1,0 +1,86 @@
+"""The `tranche` command line: global options, error rendering and exit codes.
+
+Exit codes (fixed, documented in the README):
+
+- 0: success;
+- 1: failure or invalid input (diagnostics printed to stderr);
+- 2: the command ran and reports a negative result (e.g. `tranche test` with failing tests).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+import typer
+
+from ..errors import TrancheError
+from . import render
+from .commands import evaluate, policy
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_NEGATIVE = 2
+
+app = typer.Typer(
+    name="tranche",
+    help="Decide, explain and plan conditional military assistance.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+@app.callback()
+def _root(
+    error_format: render.ErrorFormat = typer.Option(
+        render.ErrorFormat.human, "--error-format", envvar="TRANCHE_ERROR_FORMAT",
+        help="how errors are printed: human (with the source line), plain (one line each) or json"),
+) -> None:
+    """Decide, explain and plan conditional military assistance."""
+    render.state.error_format = error_format
+
+
+policy.register(app)
+evaluate.register(app)
+
+
+def _report(exc: TrancheError) -> None:
+    fmt = render.state.error_format
+    if fmt is render.ErrorFormat.json:
+        render.emit_json_err(exc.to_dict())
+        return
+    if exc.diagnostics:
+        render.print_diagnostics(exc.diagnostics, fmt)
+        n = sum(1 for d in exc.diagnostics if d.severity == "error")
+        sys.stderr.write(f"{exc.message}\n" if n else "")
+        return
+    if fmt is render.ErrorFormat.plain:
+        sys.stderr.write(f"error: {exc.message}" + (f" (help: {exc.help})" if exc.help else "") + "\n")
+        return
+    render.err_console.print(f"[bold red]error:[/] {render.escape(exc.message)}")
+    if exc.help:
+        render.err_console.print(f"  = help: {render.escape(exc.help)}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line and exit with its code."""
+    try:
+        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except TrancheError as exc:
+        _report(exc)
+        code = EXIT_INVALID
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        code = 130
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            sys.stderr.write(ctx.get_usage() + "\n")
+        sys.stderr.write(f"error: {exc.format_message()}\n")
+        if ctx is not None:
+            sys.stderr.write(f"  = help: run `{ctx.command_path} --help`\n")
+        code = EXIT_INVALID
+    except BrokenPipeError:
+        code = EXIT_OK
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,169 @@
+"""Option comparison: what each option releases, per program, and where it conflicts with the law.
+
+For each option (a regime, or a timeline resolved at the date) every line item
+is decided; amounts are summed per program and outcome; the permitted share
+is permitted / total.  A conflict is an item the option's regime layer
+permits or sends to review while the law blocks or forbids it; conflicts are
+grouped by the law rules and missing facts involved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from ..errors import UsageError, did_you_mean
+from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
+from .decide import Decision, Evaluator
+from .timeline import resolve_option
+
+__all__ = ["Summary", "Conflict", "OptionResult", "Comparison", "compare", "summarize"]
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Summary:
+    """Amounts by outcome for one program (or the total of all programs)."""
+
+    program: str
+    total: Decimal = ZERO
+    amounts: dict[Outcome, Decimal] = field(default_factory=lambda: {o: ZERO for o in OUTCOMES})
+    items: int = 0
+
+    def add(self, amount: Decimal, outcome: Outcome) -> None:
+        self.total += amount
+        self.amounts[outcome] += amount
+        self.items += 1
+
+    @property
+    def permitted_share(self) -> float:
+        if not self.total:
+            return 0.0
+        return round(float(self.amounts[Outcome.PERMITTED] / self.total), 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"program": self.program, "total": f"{self.total:.2f}"}
+        for o in OUTCOMES:
+            out[o.value] = f"{self.amounts[o]:.2f}"
+        out["permitted_share"] = self.permitted_share
+        out["items"] = self.items
+        return out
+
+
+@dataclass
+class Conflict:
+    """Items an option permits (or sends to review) that the law blocks or forbids."""
+
+    law_rules: tuple[str, ...]
+    law_outcome: Outcome
+    regime_outcome: Outcome
+    missing_facts: tuple[str, ...]
+    sources: tuple[str, ...]
+    amount: Decimal = ZERO
+    items: list[str] = field(default_factory=list)
+    by_program: dict[str, Decimal] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        verb = "permits" if self.regime_outcome is Outcome.PERMITTED else "sends to review"
+        what = (f"without {' and '.join(f'`{f}`' for f in self.missing_facts)}" if self.missing_facts
+                else "which the law forbids")
+        return f"{verb} {len(self.items)} item(s) ({self.amount:,.2f}) that law {self.law_outcome.value} {what}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "law_rules": list(self.law_rules),
+            "law_outcome": self.law_outcome.value,
+            "option_outcome": self.regime_outcome.value,
+            "missing_facts": list(self.missing_facts),
+            "sources": list(self.sources),
+            "amount": f"{self.amount:.2f}",
+            "items": list(self.items),
+            "programs": {k: f"{v:.2f}" for k, v in self.by_program.items()},
+            "text": self.describe(),
+        }
+
+
+@dataclass
+class OptionResult:
+    name: str
+    regimes: tuple[str, ...]
+    programs: list[Summary]
+    totals: Summary
+    conflicts: list[Conflict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "regimes": list(self.regimes),
+            "programs": [p.to_dict() for p in self.programs],
+            "totals": self.totals.to_dict(),
+            "conflicts": [c.to_dict() for c in self.conflicts],
+        }
+
+
+@dataclass
+class Comparison:
+    as_of: dt.date
+    assumed: tuple[str, ...]
+    options: list[OptionResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "assumed": list(self.assumed),
+                "options": [o.to_dict() for o in self.options]}
+
+
+def summarize(decisions: Iterable[Decision], programs: Sequence[str]) -> tuple[list[Summary], Summary]:
+    """Per-program and overall amounts by outcome."""
+    per = {p: Summary(p) for p in programs}
+    total = Summary("total")
+    for d in decisions:
+        s = per.get(d.item.program)
+        if s is None:
+            s = per[d.item.program] = Summary(d.item.program)
+        s.add(d.item.amount, d.outcome)
+        total.add(d.item.amount, d.outcome)
+    return list(per.values()), total
+
+
+def _conflicts(decisions: Iterable[Decision]) -> list[Conflict]:
+    groups: dict[tuple[Any, ...], Conflict] = {}
+    for d in decisions:
+        if d.regime.outcome.rank > Outcome.REVIEW.rank or d.law.outcome.rank < Outcome.BLOCKED.rank:
+            continue
+        deciding = d.law.deciding
+        key = (tuple(m.rule.id for m in deciding), d.law.outcome, d.regime.outcome)
+        c = groups.get(key)
+        if c is None:
+            missing = tuple(sorted({f for m in deciding for f in m.missing}))
+            sources = tuple(dict.fromkeys(s for m in deciding for s in m.rule.sources))
+            c = groups[key] = Conflict(key[0], d.law.outcome, d.regime.outcome, missing, sources)
+        c.amount += d.item.amount
+        c.items.append(d.item.id)
+        c.by_program[d.item.program] = c.by_program.get(d.item.program, ZERO) + d.item.amount
+    return sorted(groups.values(), key=lambda c: (-c.amount, c.law_rules))
+
+
+def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: Iterable[str] = (),
+            recipient: str | None = None, items: Sequence[LineItem] | None = None) -> Comparison:
+    """Compare options on the pipeline at ``as_of`` under the given and assumed facts."""
+    if not options:
+        raise UsageError("no options to compare", help="pass --options A,B,...")
+    assume = tuple(assume)
+    for name in options:
+        resolve_option(scenario, name)
+    if recipient is not None and recipient not in scenario.recipients:
+        raise UsageError(f"unknown recipient `{recipient}`", help=did_you_mean(recipient, scenario.recipients))
+    pool = [i for i in (items if items is not None else scenario.items) if recipient is None or i.recipient == recipient]
+    results = []
+    for name in options:
+        ev = Evaluator(scenario, as_of, assume, name)
+        decisions = [ev.decide(item) for item in pool]
+        per, total = summarize(decisions, [p for p in scenario.programs
+                                           if recipient is None or scenario.programs[p].recipient == recipient])
+        regimes = tuple(dict.fromkeys(d.in_force.regime.id for d in decisions))
+        results.append(OptionResult(name, regimes, per, total, _conflicts(decisions)))
+    return Comparison(as_of, assume, results)

@@ -1,0 +1,129 @@
+"""Explanations: a decision as data (for JSON and the API) and as text (for people)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..language.scenario import Scenario
+from .decide import Decision
+from .index import LayerResult
+
+__all__ = ["decision_dict", "layer_dict", "explain_lines", "money"]
+
+
+def money(value: Any) -> str:
+    """``$1,234,567.00``."""
+    return f"${value:,.2f}"
+
+
+def layer_dict(layer: LayerResult, scenario: Scenario | None = None) -> dict[str, Any]:
+    return {
+        "layer": layer.layer,
+        "version": layer.version,
+        "outcome": layer.outcome.value,
+        "default_used": layer.default is not None,
+        "criterion": layer.criterion,
+        "matched": [
+            {
+                "rule": m.rule.id,
+                "effect": m.rule.effect.value,
+                "outcome": m.outcome.value,
+                "missing_facts": list(m.missing),
+                "criterion": m.rule.criterion,
+                "description": m.rule.description,
+                "sources": list(m.rule.sources),
+                "deciding": m.outcome is layer.outcome,
+            }
+            for m in layer.matches
+        ],
+    }
+
+
+def decision_dict(d: Decision) -> dict[str, Any]:
+    """The decision and its full explanation as JSON-ready data."""
+    inf = d.in_force
+    return {
+        "item": d.item.id,
+        "as_of": d.as_of.isoformat(),
+        "outcome": d.outcome.value,
+        "rules": list(d.rules),
+        "missing_facts": list(d.missing_facts),
+        "criterion": d.criterion,
+        "regime": {
+            "id": inf.regime.id,
+            "title": inf.regime.title,
+            "version": inf.regime.version,
+            "timeline": inf.timeline.id if inf.timeline else None,
+            "since": inf.since.isoformat() if inf.since else None,
+            "trigger": inf.entry.trigger if inf.entry else "named",
+            "sources": list(dict.fromkeys((inf.entry.sources if inf.entry else ()) + inf.regime.sources)),
+        },
+        "law": layer_dict(d.law),
+        "regime_layer": layer_dict(d.regime),
+        "facts": [{"fact": f, "holds": h, "assumed": a} for f, h, a in d.facts_checked()],
+        "assumed": sorted(d.facts.assumed),
+        "review_case": None if d.review_case is None else {
+            "case": d.review_case.case_id, "status": d.review_case.status,
+            "regime_version": d.review_case.regime_version, "justification": d.review_case.justification},
+        "request": d.item.to_dict(),
+    }
+
+
+def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str]:
+    out = [f"{title}: {layer.outcome.value}"]
+    if not layer.matches:
+        out.append(f"  no rule matched; default {layer.default.value if layer.default else '?'}")
+        return out
+    for m in layer.matches:
+        mark = "→" if m.outcome is layer.outcome else " "
+        detail = m.rule.effect.value
+        if m.missing:
+            detail += f", blocked: missing {', '.join(f'`{f}`' for f in m.missing)}"
+        elif m.rule.require:
+            detail += f", requires {', '.join(f'`{f}`' for f in m.rule.require)} (hold)"
+        if m.rule.criterion:
+            detail += f", criterion: {m.rule.criterion}"
+        out.append(f"  {mark} rule `{m.rule.id}` ({detail}) gives {m.outcome.value}")
+        if m.rule.description:
+            out.append(f"      {m.rule.description}")
+        if m.rule.sources:
+            out.append(f"      sources: {'; '.join(_cite(scenario, s) for s in m.rule.sources)}")
+    return out
+
+
+def _cite(scenario: Scenario, source: str) -> str:
+    src = scenario.sources.get(source)
+    return f"{source} — {src.cite()}" if src else source
+
+
+def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
+    """The explanation as lines of text."""
+    it = d.item
+    flags = f" [{', '.join(sorted(it.flags))}]" if it.flags else ""
+    lines = [
+        f"item `{it.id}`: {it.channel} · {it.category} · {it.program} · {money(it.amount)}{flags}",
+        *([f"  {it.description}"] if it.description else []),
+        f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
+    ]
+    if d.in_force.regime.sources:
+        lines.append(f"  regime sources: {'; '.join(_cite(scenario, s) for s in d.in_force.regime.sources)}")
+    lines.append("")
+    lines += _layer_lines(d.law, "law", scenario)
+    lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
+    checked = d.facts_checked()
+    if checked:
+        lines.append("facts checked:")
+        for f, holds, assumed in checked:
+            state = "assumed" if assumed else ("holds since " + str(d.facts.holding[f]) if holds else "does not hold")
+            lines.append(f"  {'✓' if holds else '✗'} `{f}`: {state}")
+    if d.review_case is not None:
+        lines.append(f"review case `{d.review_case.case_id}`: {d.review_case.status} — {d.review_case.justification}")
+    lines.append("")
+    verdict = f"outcome: {d.outcome.value.upper()}"
+    if d.missing_facts:
+        verdict += f" — missing {', '.join(f'`{f}`' for f in d.missing_facts)}"
+    if d.criterion:
+        verdict += f" — criterion: {d.criterion}"
+    verdict += f" (decided by {', '.join(f'`{r}`' for r in d.rules)})"
+    lines.append(verdict)
+    return lines

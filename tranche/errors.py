@@ -1,0 +1,209 @@
+"""Every error tranche raises, and the diagnostics that locate them.
+
+The hierarchy::
+
+    TrancheError                 base of everything tranche raises on purpose
+    ├── PolicyError              a scenario (policy files, pipeline CSV) is invalid; carries diagnostics
+    ├── UsageError               a command was given a bad argument (unknown item, bad date, unknown fact)
+    ├── NotFound                 a named thing (item, regime, case) does not exist
+    ├── EvaluationError          a request cannot be decided (no regime in force, ...)
+    ├── UnsupportedError         a construct a target (an SQL dialect, ...) cannot express
+    ├── StoreError               the database failed or refused a write
+    │   └── ConflictError        a concurrent change won (optimistic locking)
+    └── PermissionDenied         the actor's role does not allow the action
+
+A :class:`Diagnostic` is one finding about user input: a code, a one-line
+message, an optional ``help`` (the fix, often "did you mean ..."), a
+:class:`Span` locating it and a severity.  ``str(diagnostic)`` renders it for
+people with the offending source line underlined; ``to_dict()`` is the form
+for machines (``--error-format json`` and the API).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+
+__all__ = [
+    "Span",
+    "Diagnostic",
+    "Severity",
+    "TrancheError",
+    "PolicyError",
+    "UsageError",
+    "NotFound",
+    "EvaluationError",
+    "UnsupportedError",
+    "StoreError",
+    "ConflictError",
+    "PermissionDenied",
+    "did_you_mean",
+]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A place in a source file: 1-based line and column, with an optional length."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    length: int = 1
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def source_line(self) -> str | None:
+        """The text of the line this span points at, if the file can be read."""
+        if self.line <= 0:
+            return None
+        try:
+            lines = Path(self.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if self.line > len(lines):
+            return None
+        return lines[self.line - 1]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about user input: where, what, and how to fix it."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        head = f"{self.severity}[{self.code}]: {self.message}"
+        out = [head]
+        if self.span is not None:
+            out.append(f"  --> {self.span}")
+            text = self.span.source_line()
+            if text is not None:
+                gutter = str(self.span.line)
+                pad = " " * len(gutter)
+                col = max(self.span.col, 1)
+                width = max(1, min(self.span.length, max(1, len(text) - col + 1)))
+                out.append(f"{pad} |")
+                out.append(f"{gutter} | {text}")
+                out.append(f"{pad} | {' ' * (col - 1)}{'^' * width}")
+        if self.help:
+            out.append(f"  = help: {self.help}")
+        return "\n".join(out)
+
+    def plain(self) -> str:
+        """One line: ``file:line:col: severity[code]: message (help)``."""
+        where = f"{self.span}: " if self.span is not None else ""
+        tail = f" (help: {self.help})" if self.help else ""
+        return f"{where}{self.severity}[{self.code}]: {self.message}{tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "help": self.help,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "col": self.span.col if self.span else None,
+        }
+
+
+class TrancheError(Exception):
+    """Base of every error tranche raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, help: str | None = None, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.help = help
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": False,
+            "error": self.message,
+            "help": self.help,
+            "code": self.code,
+            "errors": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+class PolicyError(TrancheError):
+    """A scenario's files are invalid; ``diagnostics`` lists every problem found."""
+
+    code = "policy"
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], message: str | None = None) -> None:
+        diags = tuple(diagnostics)
+        errors = [d for d in diags if d.severity == "error"]
+        msg = message or f"{len(errors)} error{'s' if len(errors) != 1 else ''} in scenario"
+        super().__init__(msg, diagnostics=diags)
+
+
+class UsageError(TrancheError):
+    """A command or call was given an argument that cannot be used."""
+
+    code = "usage"
+
+
+class NotFound(TrancheError):
+    """A named thing (item, regime, fact, case) does not exist."""
+
+    code = "not-found"
+
+
+class EvaluationError(TrancheError):
+    """A request cannot be decided, e.g. no regime is in force on the date."""
+
+    code = "evaluation"
+
+
+class UnsupportedError(TrancheError):
+    """A construct that a target (such as an SQL dialect) cannot express."""
+
+    code = "unsupported"
+
+
+class StoreError(TrancheError):
+    """The database failed or refused a write."""
+
+    code = "store"
+
+
+class ConflictError(StoreError):
+    """A concurrent change to the same record won; reload and retry."""
+
+    code = "conflict"
+
+
+class PermissionDenied(TrancheError):
+    """The actor's role does not allow the action."""
+
+    code = "permission"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """A help text suggesting the closest known names, or None.
+
+    >>> did_you_mean("end_item", ["end_items", "training"])
+    'did you mean `end_items`?'
+    """
+    candidates = sorted(set(known))
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if not close:
+        # suffix/prefix matches help with dotted names (`civic_action` -> `end_items.civic_action`)
+        close = [c for c in candidates if c.endswith("." + name) or c.split(".")[-1] == name][:3]
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"

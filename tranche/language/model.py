@@ -1,0 +1,284 @@
+"""The files of a scenario as pydantic models: what each YAML file may contain.
+
+These models check shape and types only; cross-references (unknown
+categories, facts, sources, regimes) are checked in :mod:`.validate`, which
+turns these models into the frozen values of :mod:`.scenario`.
+
+Rule conditions (``when`` and ``unless``) are kept as plain mappings here,
+because which keys they may use depends on the attributes the scenario
+declares; :mod:`.validate` reads them against that schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ID_PATTERN",
+    "FACT_PATTERN",
+    "RECIPIENT_PATTERN",
+    "AttributeFile",
+    "RecipientFile",
+    "ScenarioFile",
+    "TaxonomyNodeFile",
+    "TaxonomyFile",
+    "ProgramFile",
+    "ProgramsFile",
+    "FactFile",
+    "FactsFile",
+    "RuleFile",
+    "LawFile",
+    "ReviewDateFile",
+    "RegimeFile",
+    "StartFile",
+    "TimelineEntryFile",
+    "TimelineFile",
+    "RegimesFile",
+    "SourceFile",
+    "SourcesFile",
+    "PolicyTestFile",
+    "TestsFile",
+    "FILE_MODELS",
+]
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+FACT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+RECIPIENT_PATTERN = r"^[A-Z]{3}$"
+
+Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
+Default_ = Literal["permitted", "review", "prohibited"]
+Effect_ = Literal["permit", "review", "forbid"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AttributeFile(_Model):
+    """A line-item attribute the scenario declares, so rules can match on it."""
+
+    type: Literal["enum", "string", "decimal", "set"] = Field(
+        description="enum: one of `values`; string: free text; decimal: a number; set: comma-separated members of `values`")
+    values: list[str] = Field(default_factory=list, description="allowed values (enum, set)")
+    description: str = ""
+    required: bool = False
+
+
+class RecipientFile(_Model):
+    code: str = Field(pattern=RECIPIENT_PATTERN, description="ISO 3166 alpha-3 code, e.g. PER")
+    name: str = ""
+
+
+class ScenarioFile(_Model):
+    """`scenario.yaml`: what the scenario is and the vocabulary its files use."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    description: str = ""
+    donor: str = ""
+    recipients: list[RecipientFile] = Field(min_length=1)
+    channels: dict[str, str] = Field(min_length=1, description="channel id -> description, e.g. grant, sale")
+    flags: dict[str, str] = Field(default_factory=dict, description="flag id -> description, e.g. internal_security")
+    attributes: dict[str, AttributeFile] = Field(default_factory=dict,
+                                                 description="extra line-item columns rules may match on")
+    program_statuses: list[str] = Field(default_factory=lambda: ["approved", "proposed"])
+    currency: str = "USD"
+    notes: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+
+class TaxonomyNodeFile(_Model):
+    title: str = ""
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    children: dict[str, "TaxonomyNodeFile"] = Field(default_factory=dict)
+
+
+class TaxonomyFile(_Model):
+    """`taxonomy.yaml`: the category tree; a rule on a node covers its subtree."""
+
+    taxonomy: dict[str, TaxonomyNodeFile] = Field(min_length=1)
+
+
+class ProgramFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    recipient: str = Field(pattern=RECIPIENT_PATTERN)
+    title: str = ""
+    fiscal_year: int | None = None
+    total: Decimal | None = Field(default=None, ge=0, description="the record's total; checked against the pipeline")
+    status: str = "approved"
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ProgramsFile(_Model):
+    """`programs.yaml`: fiscal-year programs with totals and status."""
+
+    programs: list[ProgramFile] = Field(min_length=1)
+
+
+class FactFile(_Model):
+    id: str = Field(pattern=FACT_PATTERN)
+    title: str = ""
+    kind: str = Field(default="event", description="event, determination, certification, congressional, agreement, ...")
+    date: dt.date | None = Field(default=None, description="when the fact began to hold; omit for a fact the record does not establish (it can still be assumed)")
+    until: dt.date | None = Field(default=None, description="when it stopped holding, if it did")
+    recipient: str | None = Field(default=None, pattern=RECIPIENT_PATTERN)
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _until_after_date(self) -> "FactFile":
+        if self.until is not None and self.date is not None and self.until <= self.date:
+            raise ValueError("`until` must be after `date`")
+        return self
+
+
+class FactsFile(_Model):
+    """`facts.yaml`: dated, sourced preconditions and events."""
+
+    facts: list[FactFile] = Field(default_factory=list)
+
+
+class RuleFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    description: str = ""
+    when: dict[str, Any] = Field(default_factory=dict, description="conditions, all of which must hold")
+    unless: list[dict[str, Any]] = Field(default_factory=list, description="exceptions: the rule does not match where any of these holds")
+    effect: Effect_ = "permit"
+    criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
+    require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("unless", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _require_needs_permit_or_review(self) -> "RuleFile":
+        if self.require and self.effect == "forbid":
+            raise ValueError("a `forbid` rule cannot `require` facts: use `permit` or `review` with `require`")
+        return self
+
+
+class LawFile(_Model):
+    """`law.yaml`: rules that bind every regime (statutes, agreements); its default is `permitted`."""
+
+    title: str = "Law"
+    rules: list[RuleFile] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+
+class ReviewDateFile(_Model):
+    date: dt.date
+    note: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class RegimeFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = ""
+    description: str = ""
+    recipients: list[str] = Field(default_factory=list, description="recipients it applies to; empty = any")
+    default: Default_ = Field(description="the outcome where no rule of the regime matches")
+    criterion: str | None = Field(default=None, description="criterion when the default is `review`")
+    rules: list[RuleFile] = Field(default_factory=list)
+    reviews: list[ReviewDateFile] = Field(default_factory=list, description="scheduled reviews")
+    resumption_criteria: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class StartFile(_Model):
+    date: dt.date | None = None
+    fact: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "StartFile":
+        if (self.date is None) == (self.fact is None):
+            raise ValueError("give exactly one of `date` or `fact`")
+        return self
+
+
+class TimelineEntryFile(_Model):
+    regime: str
+    start: StartFile = Field(alias="from", description="`{date: YYYY-MM-DD}` or `{fact: FACT}` (in force from the fact's date)")
+    until: dt.date | None = Field(default=None, description="stated expiry; must meet the next entry's start")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class TimelineFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    recipient: str = Field(pattern=RECIPIENT_PATTERN)
+    title: str = ""
+    record: bool = Field(default=False, description="the recipient's posture of record, used when no regime is named")
+    entries: list[TimelineEntryFile] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class RegimesFile(_Model):
+    """`regimes.yaml`: regimes (rule sets) and timelines (which regime is in force when)."""
+
+    regimes: list[RegimeFile] = Field(min_length=1)
+    timelines: list[TimelineFile] = Field(default_factory=list)
+
+
+class SourceFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    kind: str = Field(default="document", description="document, telegram, statute, file, note, ...")
+    citation: str = ""
+    date: dt.date | None = None
+    file: str | None = Field(default=None, description="path of a local copy, relative to the scenario")
+    notes: list[str] = Field(default_factory=list)
+
+
+class SourcesFile(_Model):
+    """`sources.yaml`: citations that rules, facts, regimes and programs refer to."""
+
+    sources: list[SourceFile] = Field(min_length=1)
+
+
+class PolicyTestFile(_Model):
+    name: str
+    item: str | None = Field(default=None, description="a pipeline item id")
+    request: dict[str, Any] | None = Field(default=None, description="an inline line item instead of `item`")
+    as_of: dt.date
+    regime: str | None = Field(default=None, description="a regime or timeline; default: the recipient's record")
+    assume: list[str] = Field(default_factory=list)
+    expect: Outcome_
+    missing: list[str] | None = Field(default=None, description="exact missing facts expected (blocked)")
+    rules: list[str] | None = Field(default=None, description="exact deciding rule ids expected")
+    criterion: str | None = None
+
+    @model_validator(mode="after")
+    def _item_or_request(self) -> "PolicyTestFile":
+        if (self.item is None) == (self.request is None):
+            raise ValueError("give exactly one of `item` or `request`")
+        return self
+
+
+class TestsFile(_Model):
+    """`tests.yaml`: expected outcomes of items at dates under given facts."""
+
+    tests: list[PolicyTestFile] = Field(default_factory=list)
+
+
+FILE_MODELS: dict[str, type[BaseModel]] = {
+    "scenario.yaml": ScenarioFile,
+    "taxonomy.yaml": TaxonomyFile,
+    "programs.yaml": ProgramsFile,
+    "facts.yaml": FactsFile,
+    "law.yaml": LawFile,
+    "regimes.yaml": RegimesFile,
+    "sources.yaml": SourcesFile,
+    "tests.yaml": TestsFile,
+}

@@ -1,0 +1,451 @@
+"""The validated scenario: frozen values the engine, compiler and analysis read.
+
+A :class:`Scenario` is built only by :func:`tranche.language.validate.validate`
+from files that passed every check; nothing here re-validates.  Conditions are
+declarative (:class:`Predicate` = attribute, operator, values) so that every
+evaluator path -- in memory, SQL, analysis -- reads the same representation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import Span
+
+__all__ = [
+    "Outcome",
+    "OUTCOMES",
+    "Effect",
+    "AttributeSchema",
+    "Predicate",
+    "Condition",
+    "Rule",
+    "Law",
+    "ReviewDate",
+    "Regime",
+    "TimelineEntry",
+    "Timeline",
+    "Fact",
+    "Program",
+    "LineItem",
+    "TaxonomyNode",
+    "Taxonomy",
+    "Source",
+    "PolicyTest",
+    "Scenario",
+    "BUILTIN_ATTRIBUTES",
+    "canonical_json",
+]
+
+
+class Outcome(str, enum.Enum):
+    """A decision's outcome; ``rank`` orders restrictiveness (prohibited > blocked > review > permitted)."""
+
+    PERMITTED = "permitted"
+    REVIEW = "review"
+    BLOCKED = "blocked"
+    PROHIBITED = "prohibited"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> "Outcome":
+        return OUTCOMES[rank]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+OUTCOMES: tuple[Outcome, ...] = (Outcome.PERMITTED, Outcome.REVIEW, Outcome.BLOCKED, Outcome.PROHIBITED)
+_RANK = {o: i for i, o in enumerate(OUTCOMES)}
+
+
+class Effect(str, enum.Enum):
+    """What a matching rule does: permit, send to review, or forbid."""
+
+    PERMIT = "permit"
+    REVIEW = "review"
+    FORBID = "forbid"
+
+    @property
+    def outcome(self) -> Outcome:
+        return {Effect.PERMIT: Outcome.PERMITTED, Effect.REVIEW: Outcome.REVIEW, Effect.FORBID: Outcome.PROHIBITED}[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class AttributeSchema:
+    """An attribute of a line item that rules may test, with its type and allowed values."""
+
+    name: str
+    type: str  # enum | string | decimal | set | category
+    values: tuple[str, ...] = ()
+    builtin: bool = False
+    description: str = ""
+
+
+# attributes every scenario has; `values` are filled from the scenario's declarations
+BUILTIN_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
+    ("recipient", "enum", "the receiving country (alpha-3)"),
+    ("program", "enum", "the fiscal-year program"),
+    ("program_status", "enum", "the status of the item's program (approved, proposed, ...)"),
+    ("channel", "enum", "how it is provided: grant, sale, ..."),
+    ("category", "category", "a node of the category taxonomy; a rule on a node covers its subtree"),
+    ("amount", "decimal", "exact decimal USD"),
+    ("flags", "set", "flags of the item, e.g. internal_security"),
+)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """One test on one attribute: ``attribute op values``.
+
+    Operators by attribute type: enum/string ``in``/``not_in``; category
+    ``under``/``not_under`` (subtree); set ``all``/``any``/``none``; decimal
+    ``gt``/``gte``/``lt``/``lte``/``eq``; the pseudo-attribute ``fact`` uses
+    ``all`` (every fact holds) and ``none`` (no fact holds).
+    """
+
+    attribute: str
+    op: str
+    values: tuple[Any, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attribute": self.attribute, "op": self.op,
+                "values": [str(v) if isinstance(v, Decimal) else v for v in self.values]}
+
+    def __str__(self) -> str:
+        vals = ", ".join(str(v) for v in self.values)
+        return f"{self.attribute} {self.op} [{vals}]"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A conjunction of predicates; the empty condition matches everything."""
+
+    predicates: tuple[Predicate, ...] = ()
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in self.predicates]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the law or of a regime: where it applies, what it does, on what basis."""
+
+    id: str
+    layer: str  # "law" or the regime id
+    effect: Effect
+    when: Condition
+    unless: tuple[Condition, ...] = ()
+    criterion: str | None = None
+    require: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    description: str = ""
+    notes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "layer": self.layer,
+            "effect": self.effect.value,
+            "when": self.when.to_dict(),
+            "unless": [c.to_dict() for c in self.unless],
+            "criterion": self.criterion,
+            "require": list(self.require),
+            "sources": list(self.sources),
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class Law:
+    """Rules that bind every regime; the law's default is always `permitted`."""
+
+    title: str
+    rules: tuple[Rule, ...]
+    sources: tuple[str, ...] = ()
+    default: Outcome = Outcome.PERMITTED
+
+    @property
+    def version(self) -> str:
+        return _digest({"law": [r.to_dict() for r in self.rules], "default": self.default.value})
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    date: dt.date
+    note: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A policy posture: rules plus a default, with its reviews, criteria and sources."""
+
+    id: str
+    title: str
+    default: Outcome
+    rules: tuple[Rule, ...]
+    recipients: tuple[str, ...] = ()
+    criterion: str | None = None
+    description: str = ""
+    reviews: tuple[ReviewDate, ...] = ()
+    resumption_criteria: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def version(self) -> str:
+        """A content hash of the rules and default: a changed regime has a new version."""
+        return _digest({"regime": self.id, "default": self.default.value, "criterion": self.criterion,
+                        "rules": [r.to_dict() for r in self.rules]})
+
+    def applies_to(self, recipient: str) -> bool:
+        return not self.recipients or recipient in self.recipients
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step of a timeline: a regime in force from a date or from a fact's date."""
+
+    regime: str
+    start_date: dt.date | None = None
+    start_fact: str | None = None
+    until: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def trigger(self) -> str:
+        return f"fact `{self.start_fact}`" if self.start_fact else f"date {self.start_date}"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A recipient's sequence of regimes; each is in force until the next one starts."""
+
+    id: str
+    recipient: str
+    entries: tuple[TimelineEntry, ...]
+    title: str = ""
+    record: bool = False
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A dated, sourced assertion; undated facts are known but not established (they can be assumed)."""
+
+    id: str
+    title: str = ""
+    kind: str = "event"
+    date: dt.date | None = None
+    until: dt.date | None = None
+    recipient: str | None = None
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+    def holds_on(self, day: dt.date) -> bool:
+        return self.date is not None and self.date <= day and (self.until is None or day < self.until)
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    recipient: str
+    title: str = ""
+    fiscal_year: int | None = None
+    total: Decimal | None = None
+    status: str = "approved"
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One entry of the pipeline.  ``attrs`` holds every declared extra column."""
+
+    id: str
+    recipient: str
+    program: str
+    channel: str
+    category: str
+    amount: Decimal
+    flags: frozenset[str] = frozenset()
+    description: str = ""
+    program_status: str = "approved"
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+    def get(self, attribute: str) -> Any:
+        """The value of a builtin or declared attribute."""
+        if attribute in _ITEM_FIELDS:
+            return getattr(self, attribute)
+        return self.attrs.get(attribute)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "recipient": self.recipient, "program": self.program, "channel": self.channel,
+                "category": self.category, "amount": str(self.amount), "flags": sorted(self.flags),
+                "description": self.description, **{k: v for k, v in self.attrs.items()}}
+
+
+_ITEM_FIELDS = frozenset({"id", "recipient", "program", "channel", "category", "amount", "flags",
+                          "description", "program_status"})
+
+
+@dataclass(frozen=True)
+class TaxonomyNode:
+    id: str
+    parent: str | None
+    children: tuple[str, ...]
+    title: str = ""
+    description: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The category tree; node ids are dotted paths (`end_items.civic_action`)."""
+
+    nodes: Mapping[str, TaxonomyNode]
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.nodes)
+
+    def subtree(self, node: str) -> frozenset[str]:
+        """``node`` and every node below it."""
+        out = {node}
+        stack = [node]
+        while stack:
+            for child in self.nodes[stack.pop()].children:
+                out.add(child)
+                stack.append(child)
+        return frozenset(out)
+
+    def ancestors(self, node: str) -> tuple[str, ...]:
+        """``node`` and its ancestors, nearest first."""
+        out = []
+        cur: str | None = node
+        while cur is not None:
+            out.append(cur)
+            cur = self.nodes[cur].parent
+        return tuple(out)
+
+    def roots(self) -> tuple[str, ...]:
+        return tuple(n for n, v in self.nodes.items() if v.parent is None)
+
+    def is_under(self, node: str, ancestor: str) -> bool:
+        return node == ancestor or node.startswith(ancestor + ".")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    kind: str = "document"
+    citation: str = ""
+    date: dt.date | None = None
+    file: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def cite(self) -> str:
+        return f"{self.title} ({self.citation})" if self.citation else self.title
+
+
+@dataclass(frozen=True)
+class PolicyTest:
+    """An expected outcome for an item at a date under given facts (like `opa test`)."""
+
+    name: str
+    item: LineItem
+    as_of: dt.date
+    expect: Outcome
+    regime: str | None = None
+    assume: tuple[str, ...] = ()
+    missing: tuple[str, ...] | None = None
+    rules: tuple[str, ...] | None = None
+    criterion: str | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole validated scenario."""
+
+    id: str
+    title: str
+    root: Path
+    description: str
+    donor: str
+    currency: str
+    recipients: Mapping[str, str]
+    channels: Mapping[str, str]
+    flags: Mapping[str, str]
+    attributes: Mapping[str, AttributeSchema]
+    taxonomy: Taxonomy
+    programs: Mapping[str, Program]
+    items: tuple[LineItem, ...]
+    facts: Mapping[str, Fact]
+    law: Law
+    regimes: Mapping[str, Regime]
+    timelines: Mapping[str, Timeline]
+    sources: Mapping[str, Source]
+    tests: tuple[PolicyTest, ...]
+    notes: tuple[str, ...] = ()
+    scenario_sources: tuple[str, ...] = ()
+
+    def item(self, item_id: str) -> LineItem:
+        return self._items_by_id[item_id]
+
+    @property
+    def _items_by_id(self) -> dict[str, LineItem]:
+        cache = self.__dict__.get("_items_cache")
+        if cache is None:
+            cache = {i.id: i for i in self.items}
+            object.__setattr__(self, "_items_cache", cache)
+        return cache
+
+    def has_item(self, item_id: str) -> bool:
+        return item_id in self._items_by_id
+
+    def rules(self) -> Iterator[Rule]:
+        """Every rule, law first, then each regime's."""
+        yield from self.law.rules
+        for regime in self.regimes.values():
+            yield from regime.rules
+
+    def record_timeline(self, recipient: str) -> Timeline | None:
+        for t in self.timelines.values():
+            if t.recipient == recipient and t.record:
+                return t
+        return None
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the form hashes are taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:12]

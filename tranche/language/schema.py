@@ -1,0 +1,45 @@
+"""JSON Schema of the scenario files, for editors (YAML language servers) and other tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import FILE_MODELS
+
+__all__ = ["schema", "PIPELINE_SCHEMA", "file_names"]
+
+PIPELINE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "pipeline.csv row",
+    "description": "One line item of the pipeline; the CSV header names these columns. Extra columns are "
+                   "attributes declared in scenario.yaml.",
+    "type": "object",
+    "required": ["id", "recipient", "program", "channel", "category", "amount"],
+    "properties": {
+        "id": {"type": "string", "description": "unique item id"},
+        "recipient": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 3166 alpha-3"},
+        "program": {"type": "string", "description": "a program id of programs.yaml"},
+        "channel": {"type": "string", "description": "a channel declared in scenario.yaml"},
+        "category": {"type": "string", "description": "a dotted taxonomy node, e.g. end_items.civic_action"},
+        "amount": {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "description": "exact decimal USD"},
+        "flags": {"type": "string", "description": "comma-separated flags declared in scenario.yaml"},
+        "description": {"type": "string"},
+    },
+}
+
+
+def file_names() -> list[str]:
+    return [*FILE_MODELS, "pipeline.csv"]
+
+
+def schema(file: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one scenario file, or of all of them keyed by file name."""
+    if file is not None:
+        if file == "pipeline.csv":
+            return PIPELINE_SCHEMA
+        model = FILE_MODELS[file]
+        out = model.model_json_schema(by_alias=True)
+        out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        out["title"] = f"tranche {file}"
+        return out
+    return {name: schema(name) for name in file_names()}

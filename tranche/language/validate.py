@@ -1,0 +1,811 @@
+"""Read a scenario folder, check everything, and build a :class:`Scenario`.
+
+Passes, in order: read each file (syntax, with positions) -> check each
+file's shape against its pydantic model -> resolve the vocabulary (recipients,
+channels, flags, attributes, taxonomy, sources, facts, programs) -> read the
+rules' conditions against that vocabulary -> read the pipeline CSV -> check
+regimes and timelines (unknown names, overlaps, gaps) -> read the policy
+tests.  Every pass adds to one list of diagnostics; a scenario with any error
+is not built at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable, Sequence, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Diagnostic, PolicyError, Span, did_you_mean
+from . import model as m
+from .scenario import (
+    BUILTIN_ATTRIBUTES,
+    AttributeSchema,
+    Condition,
+    Effect,
+    Fact,
+    Law,
+    LineItem,
+    Outcome,
+    PolicyTest,
+    Predicate,
+    Program,
+    Regime,
+    ReviewDate,
+    Rule,
+    Scenario,
+    Source,
+    Taxonomy,
+    TaxonomyNode,
+    Timeline,
+    TimelineEntry,
+)
+from .syntax import Positions, YamlPath, read_csv, read_yaml
+
+__all__ = ["CheckResult", "check", "load_scenario", "parse_item_row", "PIPELINE_FILE", "REQUIRED_FILES",
+           "OPTIONAL_FILES", "parse_condition"]
+
+PIPELINE_FILE = "pipeline.csv"
+REQUIRED_FILES = ("scenario.yaml", "taxonomy.yaml", "programs.yaml", "law.yaml", "regimes.yaml", "sources.yaml")
+OPTIONAL_FILES = ("facts.yaml", "tests.yaml")
+ITEM_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
+ITEM_OPTIONAL_COLUMNS = ("flags", "description")
+NODE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking a scenario: the scenario if it has no error, and every diagnostic."""
+
+    scenario: Scenario | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors()
+
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def raise_for_errors(self) -> Scenario:
+        if self.scenario is None or not self.passed:
+            raise PolicyError(self.diagnostics)
+        return self.scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario folder; raise :class:`PolicyError` listing every error."""
+    return check(path).raise_for_errors()
+
+
+def check(path: str | Path) -> CheckResult:
+    """Check a scenario folder and return every diagnostic (errors and warnings)."""
+    return _Checker(Path(path)).run()
+
+
+# --------------------------------------------------------------------------------------------
+# pydantic errors -> diagnostics
+
+
+_SINGULAR = {"regimes": "regime", "rules": "rule", "timelines": "timeline", "entries": "entry",
+             "programs": "program", "facts": "fact", "sources": "source", "tests": "test",
+             "recipients": "recipient", "reviews": "review", "unless": "exception"}
+
+
+def _context(data: Any, loc: Sequence[Any]) -> str:
+    """A human path to ``loc``: "regime `limited`, rule `r3`"."""
+    parts: list[str] = []
+    cur = data
+    prev_key: Any = None
+    for key in loc:
+        try:
+            cur = cur[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(key, int) and isinstance(prev_key, str):
+            name = _SINGULAR.get(prev_key, prev_key)
+            ident = cur.get("id") or cur.get("name") or cur.get("regime") if isinstance(cur, dict) else None
+            parts.append(f"{name} `{ident}`" if ident else f"{name} {key + 1}")
+        elif prev_key == "taxonomy" or prev_key == "children":
+            parts.append(f"category `{key}`")
+        prev_key = key
+    return ", ".join(parts)
+
+
+def _model_at(model_cls: type[BaseModel] | None, loc: Sequence[Any]) -> type[BaseModel] | None:
+    cur: Any = model_cls
+    for key in loc:
+        if cur is None or not (isinstance(cur, type) and issubclass(cur, BaseModel)):
+            if get_origin(cur) in (list, tuple) and isinstance(key, int):
+                cur = get_args(cur)[0]
+                continue
+            if get_origin(cur) is dict and isinstance(key, str):
+                cur = get_args(cur)[1]
+                continue
+            return None
+        if not isinstance(key, str):
+            return None
+        fld = cur.model_fields.get(key)
+        if fld is None:
+            fld = next((f for f in cur.model_fields.values() if f.alias == key), None)
+        if fld is None:
+            return None
+        cur = fld.annotation
+        while get_origin(cur) is not None and type(None) in get_args(cur):
+            cur = next(a for a in get_args(cur) if a is not type(None))
+    while get_origin(cur) is not None and type(None) in get_args(cur):
+        cur = next(a for a in get_args(cur) if a is not type(None))
+    return cur if isinstance(cur, type) and issubclass(cur, BaseModel) else None
+
+
+def _field_names(model_cls: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model_cls.model_fields.items()]
+
+
+def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data: Any,
+                          pos: Positions) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        ctx = _context(data, loc[:-1] if kind in ("extra_forbidden", "missing") else loc)
+        prefix = f"{ctx}: " if ctx else ""
+        help_: str | None = None
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            owner = _model_at(model_cls, loc[:-1])
+            known = _field_names(owner) if owner else []
+            span = pos.span(loc[:-1] + (key, "@key"))
+            hint = did_you_mean(key, known)
+            help_ = hint or (f"allowed fields: {', '.join(f'`{k}`' for k in known)}" if known else None)
+            out.append(Diagnostic("unknown-field", f"{prefix}unknown field `{key}`", span, help_))
+            continue
+        if kind == "missing":
+            key = str(loc[-1])
+            owner = _model_at(model_cls, loc[:-1])
+            desc = ""
+            if owner is not None:
+                fld = owner.model_fields.get(key)
+                if fld is not None and fld.description:
+                    desc = fld.description
+            out.append(Diagnostic("missing-field", f"{prefix}missing field `{key}`", pos.span(loc[:-1]),
+                                  help=desc or None))
+            continue
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if msg.startswith("String should match pattern"):
+            msg = f"`{err.get('input')}` is not a valid identifier here"
+            if loc and loc[-1] in ("recipient", "code"):
+                help_ = "use an ISO 3166 alpha-3 code in capitals, e.g. `PER`"
+            else:
+                help_ = "use letters, digits, `_`, `.` and `-`, starting with a letter or digit"
+        elif kind in ("literal_error", "enum"):
+            expected = err.get("ctx", {}).get("expected", "")
+            hint = did_you_mean(str(err.get("input")), re.findall(r"'([^']+)'", expected))
+            msg = f"`{err.get('input')}` is not allowed; expected {expected}"
+            help_ = hint
+        msg = msg[:1].lower() + msg[1:]
+        msg = msg.rstrip(".")
+        field_name = next((k for k in reversed(loc) if isinstance(k, str)), None)
+        if field_name and kind not in ("literal_error",) and not msg.startswith("`"):
+            msg = f"`{field_name}`: {msg}"
+        out.append(Diagnostic(kind.replace("_", "-"), f"{prefix}{msg}", pos.span(loc), help_))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checker:
+    root: Path
+    diags: list[Diagnostic] = field(default_factory=list)
+    pos: dict[str, Positions] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diags.append(Diagnostic(code, message, span, help, "error"))
+
+    def warn(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diags.append(Diagnostic(code, message, span, help, "warning"))
+
+    def display(self, name: str) -> str:
+        return str(self.root / name)
+
+    def span(self, file: str, path: YamlPath) -> Span:
+        p = self.pos.get(file)
+        return p.span(path) if p else Span(self.display(file))
+
+    def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
+        known = list(known)
+        hint = did_you_mean(name, known)
+        if hint is None and known and len(known) <= 12:
+            hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        prefix = f"{context}: " if context else ""
+        self.err(f"unknown-{what.replace(' ', '-')}", f"{prefix}unknown {what} `{name}`", span, hint)
+
+    def read_model(self, name: str, model_cls: type[BaseModel], required: bool) -> BaseModel | None:
+        path = self.root / name
+        if not path.exists():
+            if required:
+                self.err("missing-file", f"missing file `{name}`", Span(self.display(name)),
+                         help=f"a scenario folder holds {', '.join(REQUIRED_FILES)} and {PIPELINE_FILE}; "
+                              "see `tranche schema` and docs/format.md")
+            return None
+        data, pos, diags = read_yaml(path, self.display(name))
+        self.pos[name] = pos
+        self.raw[name] = data
+        self.diags.extend(diags)
+        if diags and any(d.severity == "error" for d in diags) and data is None:
+            return None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.err("yaml-shape", f"`{name}` must be a mapping at the top level", pos.span(()),
+                     help=f"expected keys: {', '.join(_field_names(model_cls))}")
+            return None
+        try:
+            return model_cls.model_validate(data)
+        except ValidationError as exc:
+            self.diags.extend(_pydantic_diagnostics(exc, model_cls, data, pos))
+            return None
+
+    def check_sources(self, refs: Sequence[str], file: str, path: YamlPath, context: str) -> tuple[str, ...]:
+        for i, ref in enumerate(refs):
+            if ref not in self.source_ids:
+                self.unknown("source", ref, self.source_ids, self.span(file, path + ("sources", i)), context)
+        return tuple(refs)
+
+    def duplicate_ids(self, file: str, key: str, ids: Sequence[str], what: str) -> None:
+        seen: dict[str, int] = {}
+        for i, ident in enumerate(ids):
+            if ident in seen:
+                self.err("duplicate-id", f"duplicate {what} id `{ident}`",
+                         self.span(file, (key, i, "id")),
+                         help=f"first defined at {self.span(file, (key, seen[ident], 'id'))}")
+            else:
+                seen[ident] = i
+
+    # -- the passes ---------------------------------------------------------------------------
+    def run(self) -> CheckResult:
+        if not self.root.is_dir():
+            self.err("missing-scenario", f"scenario folder `{self.root}` does not exist", Span(str(self.root)),
+                     help="pass the path of a folder holding scenario.yaml, taxonomy.yaml, ...")
+            return CheckResult(None, tuple(self.diags))
+        files = {name: self.read_model(name, m.FILE_MODELS[name], name in REQUIRED_FILES)
+                 for name in (*REQUIRED_FILES, *OPTIONAL_FILES)}
+        manifest = files["scenario.yaml"]
+        sources_f = files["sources.yaml"]
+        self.source_ids: list[str] = [s.id for s in sources_f.sources] if isinstance(sources_f, m.SourcesFile) else []
+        sources_ok = isinstance(sources_f, m.SourcesFile)
+        sources = self.build_sources(sources_f) if sources_ok else {}
+        if not isinstance(manifest, m.ScenarioFile):
+            return CheckResult(None, tuple(self.diags))
+        self.manifest = manifest
+        if sources_ok:
+            self.check_sources(manifest.sources, "scenario.yaml", (), "scenario")
+        self.recipients = {r.code: r.name for r in manifest.recipients}
+        taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
+        facts_f = files["facts.yaml"]
+        facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
+        self.fact_ids = list(facts)
+        programs = self.build_programs(files["programs.yaml"]) if files["programs.yaml"] else None
+        attributes = self.build_attributes(manifest, taxonomy, programs or {})
+        self.attributes = attributes
+        law = self.build_law(files["law.yaml"], taxonomy) if files["law.yaml"] and taxonomy else None
+        regimes_f = files["regimes.yaml"]
+        regimes, timelines = ({}, {})
+        if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
+            regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
+        items: tuple[LineItem, ...] = ()
+        if taxonomy is not None and programs is not None:
+            items = self.build_items(taxonomy, programs)
+        tests: tuple[PolicyTest, ...] = ()
+        tests_f = files["tests.yaml"]
+        if isinstance(tests_f, m.TestsFile) and taxonomy is not None and programs is not None:
+            tests = self.build_tests(tests_f, items, taxonomy, programs, regimes, timelines)
+        if any(d.severity == "error" for d in self.diags) or taxonomy is None or programs is None or law is None:
+            return CheckResult(None, tuple(self.diags))
+        scenario = Scenario(
+            id=manifest.id, title=manifest.title, root=self.root, description=manifest.description,
+            donor=manifest.donor, currency=manifest.currency, recipients=self.recipients,
+            channels=dict(manifest.channels), flags=dict(manifest.flags), attributes=attributes,
+            taxonomy=taxonomy, programs=programs, items=items, facts=facts, law=law, regimes=regimes,
+            timelines=timelines, sources=sources, tests=tests, notes=tuple(manifest.notes),
+            scenario_sources=tuple(manifest.sources))
+        return CheckResult(scenario, tuple(self.diags))
+
+    def build_sources(self, f: m.SourcesFile) -> dict[str, Source]:
+        self.duplicate_ids("sources.yaml", "sources", [s.id for s in f.sources], "source")
+        out: dict[str, Source] = {}
+        for i, s in enumerate(f.sources):
+            if s.file and not (self.root / s.file).exists():
+                self.warn("missing-source-file", f"source `{s.id}`: file `{s.file}` does not exist",
+                          self.span("sources.yaml", ("sources", i, "file")),
+                          help="paths are relative to the scenario folder")
+            out.setdefault(s.id, Source(s.id, s.title, s.kind, s.citation, s.date, s.file, tuple(s.notes)))
+        return out
+
+    def build_taxonomy(self, f: BaseModel) -> Taxonomy:
+        assert isinstance(f, m.TaxonomyFile)
+        nodes: dict[str, TaxonomyNode] = {}
+
+        def walk(children: dict[str, m.TaxonomyNodeFile], parent: str | None, path: YamlPath) -> tuple[str, ...]:
+            ids = []
+            for key, node in children.items():
+                here = path + (key,)
+                if not NODE_SEGMENT.match(key):
+                    self.err("bad-category-name", f"category name `{key}` is not allowed",
+                             self.span("taxonomy.yaml", here + ("@key",)),
+                             help="use lower-case letters, digits and `_`; nesting makes the dotted path")
+                ident = f"{parent}.{key}" if parent else key
+                self.check_sources(node.sources, "taxonomy.yaml", here, f"category `{ident}`")
+                kids = walk(node.children, ident, here + ("children",))
+                nodes[ident] = TaxonomyNode(ident, parent, kids, node.title, node.description, tuple(node.sources))
+                ids.append(ident)
+            return tuple(ids)
+
+        walk(f.taxonomy, None, ("taxonomy",))
+        return Taxonomy(nodes)
+
+    def build_facts(self, f: m.FactsFile) -> dict[str, Fact]:
+        self.duplicate_ids("facts.yaml", "facts", [x.id for x in f.facts], "fact")
+        out: dict[str, Fact] = {}
+        for i, x in enumerate(f.facts):
+            ctx = f"fact `{x.id}`"
+            self.check_sources(x.sources, "facts.yaml", ("facts", i), ctx)
+            if x.recipient and x.recipient not in self.recipients:
+                self.unknown("recipient", x.recipient, self.recipients, self.span("facts.yaml", ("facts", i, "recipient")), ctx)
+            out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
+                                      tuple(x.notes), self.span("facts.yaml", ("facts", i))))
+        return out
+
+    def build_programs(self, f: BaseModel) -> dict[str, Program]:
+        assert isinstance(f, m.ProgramsFile)
+        self.duplicate_ids("programs.yaml", "programs", [p.id for p in f.programs], "program")
+        out: dict[str, Program] = {}
+        for i, p in enumerate(f.programs):
+            ctx = f"program `{p.id}`"
+            here = ("programs", i)
+            if p.recipient not in self.recipients:
+                self.unknown("recipient", p.recipient, self.recipients, self.span("programs.yaml", here + ("recipient",)), ctx)
+            if p.status not in self.manifest.program_statuses:
+                self.unknown("program status", p.status, self.manifest.program_statuses,
+                             self.span("programs.yaml", here + ("status",)), ctx)
+            self.check_sources(p.sources, "programs.yaml", here, ctx)
+            out.setdefault(p.id, Program(p.id, p.recipient, p.title, p.fiscal_year, p.total, p.status,
+                                         tuple(p.sources), tuple(p.notes)))
+        return out
+
+    def build_attributes(self, manifest: m.ScenarioFile, taxonomy: Taxonomy | None,
+                         programs: dict[str, Program]) -> dict[str, AttributeSchema]:
+        values = {
+            "recipient": tuple(self.recipients),
+            "program": tuple(programs),
+            "program_status": tuple(manifest.program_statuses),
+            "channel": tuple(manifest.channels),
+            "category": tuple(taxonomy or ()),
+            "amount": (),
+            "flags": tuple(manifest.flags),
+        }
+        out = {name: AttributeSchema(name, typ, values[name], True, desc) for name, typ, desc in BUILTIN_ATTRIBUTES}
+        reserved = set(out) | {"id", "description", "facts"}
+        for name, a in manifest.attributes.items():
+            span = self.span("scenario.yaml", ("attributes", name, "@key"))
+            if name in reserved:
+                self.err("reserved-attribute", f"attribute `{name}` is built in and cannot be redeclared", span)
+                continue
+            if not re.match(r"^[a-z][a-z0-9_]*$", name):
+                self.err("bad-attribute-name", f"attribute name `{name}` is not allowed", span,
+                         help="use lower-case letters, digits and `_`, starting with a letter")
+                continue
+            if a.type in ("enum", "set") and not a.values:
+                self.err("attribute-values", f"attribute `{name}` of type `{a.type}` needs `values`", span)
+            out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description)
+        return out
+
+    # -- rules --------------------------------------------------------------------------------
+    def build_rule(self, r: m.RuleFile, layer: str, file: str, path: YamlPath, taxonomy: Taxonomy,
+                   context: str) -> Rule:
+        ctx = f"{context}, rule `{r.id}`"
+        when = parse_condition(r.when, self.attributes, taxonomy, self.fact_ids, file, path + ("when",), self, ctx)
+        unless = tuple(parse_condition(u, self.attributes, taxonomy, self.fact_ids, file, path + ("unless", i), self, ctx)
+                       for i, u in enumerate(r.unless))
+        for i, fact in enumerate(r.require):
+            if fact not in self.fact_ids:
+                self.unknown("fact", fact, self.fact_ids, self.span(file, path + ("require", i)), ctx)
+        self.check_sources(r.sources, file, path, ctx)
+        return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
+                    r.description, tuple(r.notes), self.span(file, path))
+
+    def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
+        assert isinstance(f, m.LawFile)
+        self.check_sources(f.sources, "law.yaml", (), "law")
+        rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
+                      for i, r in enumerate(f.rules))
+        self._rule_ids = [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
+        return Law(f.title, rules, tuple(f.sources))
+
+    def build_regimes(self, f: m.RegimesFile, taxonomy: Taxonomy, facts: dict[str, Fact],
+                      law: Law | None) -> tuple[dict[str, Regime], dict[str, Timeline]]:
+        file = "regimes.yaml"
+        self.duplicate_ids(file, "regimes", [r.id for r in f.regimes], "regime")
+        self.duplicate_ids(file, "timelines", [t.id for t in f.timelines], "timeline")
+        rule_ids = list(getattr(self, "_rule_ids", []))
+        regimes: dict[str, Regime] = {}
+        for i, r in enumerate(f.regimes):
+            ctx = f"regime `{r.id}`"
+            here = ("regimes", i)
+            for j, rec in enumerate(r.recipients):
+                if rec not in self.recipients:
+                    self.unknown("recipient", rec, self.recipients, self.span(file, here + ("recipients", j)), ctx)
+            self.check_sources(r.sources, file, here, ctx)
+            for j, rv in enumerate(r.reviews):
+                self.check_sources(rv.sources, file, here + ("reviews", j), ctx)
+            rules = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
+                          for j, rule in enumerate(r.rules))
+            rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(rules)]
+            regimes.setdefault(r.id, Regime(
+                r.id, r.title or r.id, Outcome(r.default), rules, tuple(r.recipients), r.criterion, r.description,
+                tuple(ReviewDate(x.date, x.note, tuple(x.sources)) for x in r.reviews),
+                tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here)))
+        first: dict[str, tuple[str, YamlPath]] = {}
+        for fname, p, rid in rule_ids:
+            if rid in first:
+                self.err("duplicate-id", f"duplicate rule id `{rid}`", self.span(fname, p),
+                         help=f"rule ids are unique across law and regimes; first defined at "
+                              f"{self.span(first[rid][0], first[rid][1])}")
+            else:
+                first[rid] = (fname, p)
+        timelines: dict[str, Timeline] = {}
+        record_for: dict[str, str] = {}
+        for i, t in enumerate(f.timelines):
+            ctx = f"timeline `{t.id}`"
+            here = ("timelines", i)
+            if t.id in regimes:
+                self.err("name-clash", f"{ctx}: a regime has the same id; options are looked up by name",
+                         self.span(file, here + ("id",)), help="rename the timeline, e.g. `" + t.id + "-plan`")
+            if t.recipient not in self.recipients:
+                self.unknown("recipient", t.recipient, self.recipients, self.span(file, here + ("recipient",)), ctx)
+            if t.record:
+                if t.recipient in record_for:
+                    self.err("timeline-overlap",
+                             f"{ctx}: `{t.recipient}` already has a timeline of record, `{record_for[t.recipient]}`",
+                             self.span(file, here + ("record",)),
+                             help="a recipient has one posture of record; set `record: false` on the other")
+                record_for.setdefault(t.recipient, t.id)
+            self.check_sources(t.sources, file, here, ctx)
+            entries = []
+            for j, e in enumerate(t.entries):
+                ehere = here + ("entries", j)
+                ectx = f"{ctx}, entry {j + 1}"
+                if e.regime not in regimes:
+                    self.unknown("regime", e.regime, regimes, self.span(file, ehere + ("regime",)), ectx)
+                elif not regimes[e.regime].applies_to(t.recipient):
+                    self.err("regime-recipient", f"{ectx}: regime `{e.regime}` does not apply to `{t.recipient}`",
+                             self.span(file, ehere + ("regime",)),
+                             help=f"add `{t.recipient}` to the regime's `recipients`")
+                if e.start.fact is not None and e.start.fact not in facts:
+                    self.unknown("fact", e.start.fact, facts, self.span(file, ehere + ("from", "fact")), ectx)
+                self.check_sources(e.sources, file, ehere, ectx)
+                entries.append(TimelineEntry(e.regime, e.start.date, e.start.fact, e.until, tuple(e.sources),
+                                             tuple(e.notes), self.span(file, ehere)))
+            self.check_periods(t.id, entries, facts, file, here)
+            timelines.setdefault(t.id, Timeline(t.id, t.recipient, tuple(entries), t.title, t.record,
+                                                tuple(t.sources), tuple(t.notes), self.span(file, here)))
+        return regimes, timelines
+
+    def check_periods(self, tid: str, entries: list[TimelineEntry], facts: dict[str, Fact], file: str,
+                      here: YamlPath) -> None:
+        """Entries must start in order; a stated `until` must meet the next start (no gap, no overlap)."""
+
+        def start_of(e: TimelineEntry) -> dt.date | None:
+            if e.start_date is not None:
+                return e.start_date
+            fact = facts.get(e.start_fact or "")
+            return fact.date if fact else None
+
+        for j, e in enumerate(entries):
+            ctx = f"timeline `{tid}`, entry {j + 1} (`{e.regime}`)"
+            s = start_of(e)
+            if e.until is not None and s is not None and e.until <= s:
+                self.err("timeline-period", f"{ctx}: `until` {e.until} is not after its start {s}",
+                         self.span(file, here + ("entries", j, "until")))
+            if j == 0:
+                continue
+            prev = entries[j - 1]
+            ps = start_of(prev)
+            if s is not None and ps is not None:
+                if s == ps:
+                    self.err("timeline-overlap", f"{ctx}: starts on {s}, the same day as the entry before it",
+                             self.span(file, here + ("entries", j, "from")),
+                             help="two regimes cannot both take effect on one day; merge them or change a date")
+                elif s < ps:
+                    self.err("timeline-order", f"{ctx}: starts on {s}, before the entry before it ({ps})",
+                             self.span(file, here + ("entries", j, "from")),
+                             help="list the entries of a timeline in the order they take effect")
+            if prev.until is not None and s is not None:
+                if prev.until < s:
+                    self.err("timeline-gap", f"{ctx}: the entry before it ends on {prev.until} but this one starts "
+                             f"on {s}: no regime is in force in between",
+                             self.span(file, here + ("entries", j - 1, "until")),
+                             help="make `until` equal the next start, or add a regime for the gap")
+                elif prev.until > s:
+                    self.err("timeline-overlap", f"{ctx}: starts on {s} but the entry before it runs until "
+                             f"{prev.until}", self.span(file, here + ("entries", j - 1, "until")),
+                             help="make `until` equal the next start, or drop it (an entry lasts until the next)")
+        if entries and entries[-1].until is not None:
+            self.warn("timeline-gap", f"timeline `{tid}`: the last entry ends on {entries[-1].until} and nothing "
+                      "follows; no regime is in force after it", self.span(file, here + ("entries", len(entries) - 1, "until")))
+
+    # -- pipeline -----------------------------------------------------------------------------
+    def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> tuple[LineItem, ...]:
+        path = self.root / PIPELINE_FILE
+        if not path.exists():
+            self.err("missing-file", f"missing file `{PIPELINE_FILE}`", Span(self.display(PIPELINE_FILE)),
+                     help="the pipeline: a CSV with columns " + ", ".join(ITEM_COLUMNS + ITEM_OPTIONAL_COLUMNS))
+            return ()
+        header, rows, diags = read_csv(path, self.display(PIPELINE_FILE))
+        self.diags.extend(diags)
+        missing = [c for c in ITEM_COLUMNS if c not in header]
+        required_attrs = [a for a, d in self.manifest.attributes.items() if d.required and a not in header]
+        for c in missing + required_attrs:
+            self.err("missing-column", f"`{PIPELINE_FILE}`: missing column `{c}`",
+                     Span(self.display(PIPELINE_FILE), 1, 1), help=did_you_mean(c, header))
+        if missing:
+            return ()
+        known_cols = set(ITEM_COLUMNS) | set(ITEM_OPTIONAL_COLUMNS) | set(self.attributes)
+        for i, h in enumerate(header):
+            if h not in known_cols:
+                self.warn("undeclared-column",
+                          f"`{PIPELINE_FILE}`: column `{h}` is not a declared attribute; rules cannot match on it",
+                          Span(self.display(PIPELINE_FILE), 1, 1),
+                          help=did_you_mean(h, known_cols) or f"declare it under `attributes` in scenario.yaml")
+        items: list[LineItem] = []
+        seen: dict[str, int] = {}
+        errors = 0
+        for row in rows:
+            before = len(self.diags)
+            item = parse_item_row(row.values, row.spans, row.line, self.attributes, taxonomy, programs, self)
+            errors += len(self.diags) > before
+            if item is None:
+                continue
+            if item.id in seen:
+                self.err("duplicate-id", f"duplicate item id `{item.id}`", row.spans["id"],
+                         help=f"first used on line {seen[item.id]}")
+                continue
+            seen[item.id] = row.line
+            items.append(item)
+        self.check_totals(items, programs)
+        return tuple(items)
+
+    def check_totals(self, items: Sequence[LineItem], programs: dict[str, Program]) -> None:
+        sums: dict[str, Decimal] = {p: Decimal(0) for p in programs}
+        for it in items:
+            sums[it.program] += it.amount
+        for i, (pid, p) in enumerate(programs.items()):
+            if p.total is not None and sums[pid] != p.total:
+                self.warn("program-total",
+                          f"program `{pid}`: the pipeline sums to {sums[pid]:,.2f}, the program's total is {p.total:,.2f}",
+                          self.span("programs.yaml", ("programs", i, "total")),
+                          help="add or correct line items, or correct the total")
+
+    # -- tests --------------------------------------------------------------------------------
+    def build_tests(self, f: m.TestsFile, items: Sequence[LineItem], taxonomy: Taxonomy,
+                    programs: dict[str, Program], regimes: dict[str, Regime],
+                    timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
+        file = "tests.yaml"
+        by_id = {i.id: i for i in items}
+        out = []
+        names = Counter(t.name for t in f.tests)
+        for i, t in enumerate(f.tests):
+            here = ("tests", i)
+            ctx = f"test `{t.name}`"
+            if names[t.name] > 1:
+                self.err("duplicate-id", f"duplicate test name `{t.name}`", self.span(file, here + ("name",)))
+            item: LineItem | None = None
+            if t.item is not None:
+                item = by_id.get(t.item)
+                if item is None:
+                    self.unknown("item", t.item, by_id, self.span(file, here + ("item",)), ctx)
+            elif t.request is not None:
+                req = {k: ("" if v is None else ",".join(v) if isinstance(v, list) else str(v)) for k, v in t.request.items()}
+                req.setdefault("id", f"test-{i + 1}")
+                spans = {k: self.span(file, here + ("request", k)) for k in req}
+                for col in ITEM_COLUMNS:
+                    if col not in req:
+                        self.err("missing-field", f"{ctx}: the request lacks `{col}`", self.span(file, here + ("request",)))
+                if all(c in req for c in ITEM_COLUMNS):
+                    item = parse_item_row(req, spans, 0, self.attributes, taxonomy, programs, self)
+            if t.regime is not None and t.regime not in regimes and t.regime not in timelines:
+                self.unknown("regime", t.regime, list(regimes) + list(timelines), self.span(file, here + ("regime",)), ctx)
+            for j, fact in enumerate(t.assume):
+                name = fact.split("@", 1)[0]
+                if name not in self.fact_ids:
+                    self.unknown("fact", name, self.fact_ids, self.span(file, here + ("assume", j)), ctx)
+            for j, fact in enumerate(t.missing or ()):
+                if fact not in self.fact_ids:
+                    self.unknown("fact", fact, self.fact_ids, self.span(file, here + ("missing", j)), ctx)
+            if item is not None:
+                out.append(PolicyTest(t.name, item, t.as_of, Outcome(t.expect), t.regime, tuple(t.assume),
+                                      tuple(t.missing) if t.missing is not None else None,
+                                      tuple(t.rules) if t.rules is not None else None, t.criterion,
+                                      self.span(file, here)))
+        rule_ids = {rid for *_, rid in getattr(self, "_rule_ids", [])} | {
+            r.id for reg in regimes.values() for r in reg.rules}
+        for i, t in enumerate(f.tests):
+            for j, rid in enumerate(t.rules or ()):
+                if rid not in rule_ids and not rid.startswith("default:"):
+                    self.unknown("rule", rid, rule_ids, self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
+        return tuple(out)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema], taxonomy: Taxonomy,
+                    fact_ids: Sequence[str], file: str, path: YamlPath, ck: Any, context: str) -> Condition:
+    """Read a `when`/`unless` mapping into a :class:`Condition`, reporting every problem to ``ck``."""
+    preds: list[Predicate] = []
+    for key, value in raw.items():
+        kspan = ck.span(file, path + (key, "@key"))
+        vspan = ck.span(file, path + (key,))
+        if key == "facts":
+            ops = value if isinstance(value, dict) else {"all": value}
+            for op, vals in ops.items():
+                if op not in ("all", "none"):
+                    ck.err("bad-operator", f"{context}: `facts` takes `all` or `none`, not `{op}`", ck.span(file, path + (key, op, "@key")),
+                           help=did_you_mean(str(op), ["all", "none"]))
+                    continue
+                vals = _as_list(vals)
+                for j, f in enumerate(vals):
+                    if f not in fact_ids:
+                        ck.unknown("fact", str(f), fact_ids, ck.span(file, path + (key, j) if not isinstance(value, dict) else path + (key, op, j)), context)
+                preds.append(Predicate("fact", op, tuple(sorted(str(v) for v in vals))))
+            continue
+        attr = attributes.get(key)
+        if attr is None:
+            known = list(attributes) + ["facts"]
+            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
+                   help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
+            continue
+        default_op = {"enum": "in", "string": "in", "category": "under", "set": "all", "decimal": "eq"}[attr.type]
+        allowed = {"enum": ("in", "not_in"), "string": ("in", "not_in"), "category": ("under", "not_under"),
+                   "set": ("all", "any", "none"), "decimal": ("gt", "gte", "lt", "lte", "eq")}[attr.type]
+        aliases = {"not": "not_under" if attr.type == "category" else "not_in"}
+        if isinstance(value, dict):
+            ops = {aliases.get(k, k): v for k, v in value.items()}
+        else:
+            ops = {default_op: value}
+        for op, vals in ops.items():
+            ospan = ck.span(file, path + (key, op, "@key")) if isinstance(value, dict) else kspan
+            if op not in allowed:
+                ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
+                       help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
+                continue
+            if attr.type == "decimal":
+                if isinstance(vals, (list, dict, bool)) or vals is None:
+                    ck.err("bad-value", f"{context}: `{key}.{op}` needs one number", ospan)
+                    continue
+                try:
+                    num = Decimal(str(vals))
+                except InvalidOperation:
+                    ck.err("bad-value", f"{context}: `{vals}` is not a number", vspan)
+                    continue
+                preds.append(Predicate(key, op, (num,)))
+                continue
+            vlist = [str(v) for v in _as_list(vals)]
+            if not vlist:
+                ck.err("bad-value", f"{context}: `{key}` has an empty list of values", vspan)
+                continue
+            if attr.type in ("enum", "set", "category"):
+                for j, v in enumerate(vlist):
+                    if v not in attr.values:
+                        what = {"category": "category", "set": "flag" if key == "flags" else f"{key} value"}.get(attr.type, f"{key}")
+                        sp = ck.span(file, (path + (key, op, j)) if isinstance(value, dict) else (path + (key, j) if isinstance(vals, list) else path + (key,)))
+                        ck.unknown(what, v, attr.values, sp, context)
+            preds.append(Predicate(key, op, tuple(sorted(set(vlist)))))
+    return Condition(tuple(sorted(preds, key=lambda p: (p.attribute, p.op, p.values))))
+
+
+def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
+                   attributes: dict[str, AttributeSchema], taxonomy: Taxonomy, programs: dict[str, Program],
+                   ck: Any) -> LineItem | None:
+    """One pipeline row (CSV or inline request) -> a :class:`LineItem`, or None with errors reported."""
+    ok = True
+    ident = values.get("id", "")
+    ctx = f"item `{ident}`" if ident else "item"
+
+    def bad(code: str, col: str, message: str, help: str | None = None) -> None:
+        nonlocal ok
+        ok = False
+        ck.err(code, f"{ctx}: {message}", spans.get(col), help)
+
+    if not ident:
+        bad("bad-value", "id", "empty `id`")
+    recipient = values.get("recipient", "")
+    if recipient not in attributes["recipient"].values:
+        ok = False
+        ck.unknown("recipient", recipient, attributes["recipient"].values, spans.get("recipient"), ctx)
+    program = values.get("program", "")
+    prog = programs.get(program)
+    if prog is None:
+        ok = False
+        ck.unknown("program", program, programs, spans.get("program"), ctx)
+    elif prog.recipient != recipient and recipient in attributes["recipient"].values:
+        bad("program-recipient", "program", f"program `{program}` belongs to `{prog.recipient}`, not `{recipient}`")
+    channel = values.get("channel", "")
+    if channel not in attributes["channel"].values:
+        ok = False
+        ck.unknown("channel", channel, attributes["channel"].values, spans.get("channel"), ctx)
+    category = values.get("category", "")
+    if category not in taxonomy:
+        ok = False
+        ck.unknown("category", category, taxonomy, spans.get("category"), ctx)
+    raw_amount = values.get("amount", "").replace("_", "")
+    amount = Decimal(0)
+    try:
+        amount = Decimal(raw_amount)
+        if not amount.is_finite():
+            raise InvalidOperation
+        if amount < 0:
+            bad("bad-amount", "amount", f"amount `{raw_amount}` is negative", "amounts are non-negative USD")
+        elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            bad("bad-amount", "amount", f"amount `{raw_amount}` has more than two decimal places",
+                "amounts are exact USD with at most cents, e.g. `1250000.00`")
+    except InvalidOperation:
+        bad("bad-amount", "amount", f"amount `{raw_amount}` is not a decimal number",
+            "write an exact amount in USD without currency sign or thousands separators, e.g. `1250000.00`")
+    flags_raw = values.get("flags", "")
+    flags = frozenset(f.strip() for f in re.split(r"[,;|]", flags_raw) if f.strip())
+    for f in sorted(flags):
+        if f not in attributes["flags"].values:
+            ok = False
+            ck.unknown("flag", f, attributes["flags"].values, spans.get("flags"), ctx)
+    attrs: dict[str, Any] = {}
+    for name, a in attributes.items():
+        if a.builtin or name not in values:
+            continue
+        v = values[name]
+        if a.type == "enum" and v and v not in a.values:
+            ok = False
+            ck.unknown(f"{name} value", v, a.values, spans.get(name), ctx)
+        elif a.type == "set":
+            members = frozenset(x.strip() for x in re.split(r"[,;|]", v) if x.strip())
+            for x in sorted(members):
+                if x not in a.values:
+                    ok = False
+                    ck.unknown(f"{name} value", x, a.values, spans.get(name), ctx)
+            attrs[name] = members
+            continue
+        elif a.type == "decimal":
+            if v == "":
+                attrs[name] = None
+                continue
+            try:
+                attrs[name] = Decimal(v)
+            except InvalidOperation:
+                bad("bad-value", name, f"`{name}` value `{v}` is not a decimal number")
+            continue
+        attrs[name] = v or None
+    for name in values:
+        if name not in attributes and name not in ("id", "description"):
+            attrs[name] = values[name]
+    if not ok:
+        return None
+    return LineItem(ident, recipient, program, channel, category, amount, flags, values.get("description", ""),
+                    prog.status if prog else "approved", attrs, line)
