@@ -71,10 +71,6 @@ class Decision:
             for m in layer.matches:
                 for f in m.rule.require:
                     names[f] = None
-                for p in m.rule.when.predicates:
-                    if p.attribute == "fact":
-                        for f in p.values:
-                            names[str(f)] = None
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
 
     def to_dict(self) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 For each (channel, category) cell the index keeps only the rules that can
 match there: channel and category predicates are decided once per cell,
-fact predicates and required facts once per fact state.  What remains per
+required facts once per fact state.  What remains per
 item are the residual predicates (program, flags, amount, declared
 attributes), compiled to small checks.  A cell with no residual predicate
 has a constant :class:`LayerResult`, shared by every item that falls in it.
@@ -19,7 +19,7 @@ from .timeline import FactState
 
 __all__ = ["RuleMatch", "LayerResult", "LayerIndex", "predicate_holds", "is_under"]
 
-CELL_ATTRIBUTES = frozenset({"channel", "category", "fact"})
+CELL_ATTRIBUTES = frozenset({"channel", "category"})
 
 
 def is_under(node: str, ancestor: str) -> bool:
@@ -31,18 +31,13 @@ def _value(item: LineItem, attribute: str) -> Any:
     return item.get(attribute)
 
 
-def predicate_holds(p: Predicate, value: Any, facts: FactState | None = None) -> bool:
+def predicate_holds(p: Predicate, value: Any) -> bool:
     """The reference semantics of one predicate on one attribute value.
 
     Missing values: ``in``/``under``/comparisons are false, ``not_in``/``not_under`` true,
     and a missing set is the empty set.
     """
     op = p.op
-    if p.attribute == "fact":
-        assert facts is not None
-        if op == "all":
-            return all(facts.holds(f) for f in p.values)
-        return not any(facts.holds(f) for f in p.values)
     if op == "in":
         return value is not None and str(value) in p.values
     if op == "not_in":
@@ -149,9 +144,6 @@ def _cell_split(cond: Condition, channel: str, category: str, facts: FactState) 
                 return False, ()
         elif p.attribute == "category":
             if not predicate_holds(p, category):
-                return False, ()
-        elif p.attribute == "fact":
-            if not predicate_holds(p, None, facts):
                 return False, ()
         else:
             residual.append(p)

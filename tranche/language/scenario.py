@@ -113,8 +113,8 @@ class Predicate:
 
     Operators by attribute type: enum/string ``in``/``not_in``; category
     ``under``/``not_under`` (subtree); set ``all``/``any``/``none``; decimal
-    ``gt``/``gte``/``lt``/``lte``/``eq``; the pseudo-attribute ``fact`` uses
-    ``all`` (every fact holds) and ``none`` (no fact holds).
+    ``gt``/``gte``/``lt``/``lte``/``eq``.  Facts are never tested by conditions: a
+    rule's ``require`` lists them, so that a fact can only relax a decision.
     """
 
     attribute: str

@@ -81,7 +81,12 @@ def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions,
             return Decimal(text)
         except ArithmeticError:
             return loader.construct_object(node)
-    return loader.construct_object(node)
+    try:
+        return loader.construct_object(node)
+    except (ValueError, yaml.constructor.ConstructorError):
+        # e.g. a timestamp-looking scalar that is not a real date (2001-13-01): keep the text and
+        # let the model report it where it matters
+        return node.value
 
 
 def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, list[Diagnostic]]:

@@ -575,11 +575,13 @@ class _Checker:
         items: list[LineItem] = []
         seen: dict[str, int] = {}
         errors = 0
+        self.bad_item_ids: set[str] = set()
         for row in rows:
             before = len(self.diags)
             item = parse_item_row(row.values, row.spans, row.line, self.attributes, taxonomy, programs, self)
             errors += len(self.diags) > before
             if item is None:
+                self.bad_item_ids.add(row.values.get("id", ""))
                 continue
             if item.id in seen:
                 self.err("duplicate-id", f"duplicate item id `{item.id}`", row.spans["id"],
@@ -617,7 +619,7 @@ class _Checker:
             item: LineItem | None = None
             if t.item is not None:
                 item = by_id.get(t.item)
-                if item is None:
+                if item is None and t.item not in getattr(self, "bad_item_ids", ()):
                     self.unknown("item", t.item, by_id, self.span(file, here + ("item",)), ctx)
             elif t.request is not None:
                 req = {k: ("" if v is None else ",".join(v) if isinstance(v, list) else str(v)) for k, v in t.request.items()}
@@ -665,21 +667,13 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         kspan = ck.span(file, path + (key, "@key"))
         vspan = ck.span(file, path + (key,))
         if key == "facts":
-            ops = value if isinstance(value, dict) else {"all": value}
-            for op, vals in ops.items():
-                if op not in ("all", "none"):
-                    ck.err("bad-operator", f"{context}: `facts` takes `all` or `none`, not `{op}`", ck.span(file, path + (key, op, "@key")),
-                           help=did_you_mean(str(op), ["all", "none"]))
-                    continue
-                vals = _as_list(vals)
-                for j, f in enumerate(vals):
-                    if f not in fact_ids:
-                        ck.unknown("fact", str(f), fact_ids, ck.span(file, path + (key, j) if not isinstance(value, dict) else path + (key, op, j)), context)
-                preds.append(Predicate("fact", op, tuple(sorted(str(v) for v in vals))))
+            ck.err("bad-condition", f"{context}: conditions cannot test facts", kspan,
+                   help="use `require: [FACT, ...]` on the rule: while a required fact is missing the outcome is "
+                        "blocked; facts only ever relax a decision, never tighten it")
             continue
         attr = attributes.get(key)
         if attr is None:
-            known = list(attributes) + ["facts"]
+            known = list(attributes)
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
                    help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
             continue
@@ -715,7 +709,8 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
             if attr.type in ("enum", "set", "category"):
                 for j, v in enumerate(vlist):
                     if v not in attr.values:
-                        what = {"category": "category", "set": "flag" if key == "flags" else f"{key} value"}.get(attr.type, f"{key}")
+                        what = "category" if attr.type == "category" else "flag" if key == "flags" else (
+                            key if attr.builtin else f"{key} value")
                         sp = ck.span(file, (path + (key, op, j)) if isinstance(value, dict) else (path + (key, j) if isinstance(vals, list) else path + (key,)))
                         ck.unknown(what, v, attr.values, sp, context)
             preds.append(Predicate(key, op, tuple(sorted(set(vlist)))))

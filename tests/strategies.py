@@ -1,0 +1,144 @@
+"""Hypothesis strategies: random scenarios, built in memory, for the contract's properties.
+
+The generated scenarios use every condition operator, `unless`, `require`,
+amounts at thresholds, categories outside the rules' subtrees, empty regimes
+and facts dated on the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tranche.language.scenario import (
+    BUILTIN_ATTRIBUTES,
+    AttributeSchema,
+    Condition,
+    Effect,
+    Fact,
+    Law,
+    LineItem,
+    Outcome,
+    Predicate,
+    Program,
+    Regime,
+    Rule,
+    Scenario,
+    Taxonomy,
+    TaxonomyNode,
+    Timeline,
+    TimelineEntry,
+)
+
+CHANNELS = ("grant", "sale", "loan")
+FLAGS = ("f1", "f2", "f3")
+PROGRAMS = {"P1": "approved", "P2": "proposed"}
+FACTS = ("x1", "x2", "x3", "t1")
+AS_OF = dt.date(2000, 6, 1)
+THRESHOLDS = (Decimal("0"), Decimal("100.00"), Decimal("1000.00"), Decimal("5000.50"))
+TAXONOMY_PATHS = ("a", "a.b", "a.b.c", "a.d", "e", "e.f", "g")
+UNKNOWN_CATEGORIES = ("zz", "a.zz")  # not in the taxonomy: rules on `a` still cover `a.zz`
+
+
+def taxonomy() -> Taxonomy:
+    nodes: dict[str, TaxonomyNode] = {}
+    for path in TAXONOMY_PATHS:
+        parent = path.rsplit(".", 1)[0] if "." in path else None
+        children = tuple(p for p in TAXONOMY_PATHS if p.rsplit(".", 1)[0] == path and "." in p)
+        nodes[path] = TaxonomyNode(path, parent, children)
+    return Taxonomy(nodes)
+
+
+def predicates() -> st.SearchStrategy[Predicate]:
+    cats = st.lists(st.sampled_from(TAXONOMY_PATHS), min_size=1, max_size=2, unique=True)
+    return st.one_of(
+        st.builds(lambda v: Predicate("channel", "in", tuple(sorted(v))),
+                  st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=2, unique=True)),
+        st.builds(lambda v: Predicate("channel", "not_in", tuple(sorted(v))),
+                  st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=1, unique=True)),
+        st.builds(lambda v: Predicate("category", "under", tuple(sorted(v))), cats),
+        st.builds(lambda v: Predicate("category", "not_under", tuple(sorted(v))), cats),
+        st.builds(lambda op, v: Predicate("flags", op, tuple(sorted(v))), st.sampled_from(("all", "any", "none")),
+                  st.lists(st.sampled_from(FLAGS), min_size=1, max_size=2, unique=True)),
+        st.builds(lambda op, v: Predicate("amount", op, (v,)), st.sampled_from(("gt", "gte", "lt", "lte", "eq")),
+                  st.sampled_from(THRESHOLDS)),
+        st.builds(lambda v: Predicate("program", "in", (v,)), st.sampled_from(tuple(PROGRAMS))),
+        st.builds(lambda v: Predicate("program_status", "in", (v,)), st.sampled_from(("approved", "proposed"))),
+    )
+
+
+def conditions(max_size: int = 3) -> st.SearchStrategy[Condition]:
+    return st.builds(lambda ps: Condition(tuple(sorted(ps, key=lambda p: (p.attribute, p.op, p.values)))),
+                     st.lists(predicates(), max_size=max_size))
+
+
+@st.composite
+def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
+    effect = draw(st.sampled_from(list(Effect)))
+    require: tuple[str, ...] = ()
+    if effect is not Effect.FORBID:
+        require = tuple(draw(st.lists(st.sampled_from(FACTS[:3]), max_size=2, unique=True)))
+    unless = tuple(draw(st.lists(conditions(2).filter(lambda c: bool(c.predicates)), max_size=1)))
+    criterion = draw(st.sampled_from((None, "urgent necessity"))) if effect is Effect.REVIEW else None
+    return Rule(f"{layer}.r{index}", layer, effect, draw(conditions()), unless, criterion, require, ("src",))
+
+
+@st.composite
+def rule_lists(draw: st.DrawFn, layer: str, max_size: int = 5) -> tuple[Rule, ...]:
+    n = draw(st.integers(0, max_size))
+    return tuple(draw(rules(layer, i)) for i in range(n))
+
+
+@st.composite
+def items(draw: st.DrawFn, index: int = 0) -> LineItem:
+    program = draw(st.sampled_from(tuple(PROGRAMS)))
+    amount = draw(st.one_of(st.sampled_from(THRESHOLDS),
+                            st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False)))
+    return LineItem(
+        id=f"i{index}", recipient="AAA", program=program, channel=draw(st.sampled_from(CHANNELS)),
+        category=draw(st.sampled_from(TAXONOMY_PATHS + UNKNOWN_CATEGORIES)), amount=amount,
+        flags=frozenset(draw(st.lists(st.sampled_from(FLAGS), max_size=3, unique=True))),
+        program_status=PROGRAMS[program])
+
+
+@st.composite
+def fact_sets(draw: st.DrawFn) -> dict[str, Fact]:
+    out = {}
+    for f in FACTS:
+        date = draw(st.sampled_from((None, AS_OF, AS_OF - dt.timedelta(days=30), AS_OF + dt.timedelta(days=1))))
+        out[f] = Fact(f, date=date)
+    return out
+
+
+def make_scenario(law: tuple[Rule, ...], regimes: dict[str, Regime], facts: dict[str, Fact],
+                  pipeline: tuple[LineItem, ...] = (), timelines: dict[str, Timeline] | None = None) -> Scenario:
+    tax = taxonomy()
+    values = {"recipient": ("AAA",), "program": tuple(PROGRAMS), "program_status": ("approved", "proposed"),
+              "channel": CHANNELS, "category": tuple(tax), "amount": (), "flags": FLAGS}
+    attributes = {n: AttributeSchema(n, t, values[n], True, d) for n, t, d in BUILTIN_ATTRIBUTES}
+    if timelines is None:
+        first = next(iter(regimes))
+        timelines = {"record": Timeline("record", "AAA", (TimelineEntry(first, start_date=dt.date(1990, 1, 1)),),
+                                        record=True)}
+    return Scenario(
+        id="generated", title="generated", root=Path("."), description="", donor="", currency="USD",
+        recipients={"AAA": "A"}, channels={c: c for c in CHANNELS}, flags={f: f for f in FLAGS},
+        attributes=attributes, taxonomy=tax,
+        programs={p: Program(p, "AAA", status=s) for p, s in PROGRAMS.items()},
+        items=pipeline, facts=facts, law=Law("law", law), regimes=regimes, timelines=timelines,
+        sources={}, tests=())
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, n_items: int = 12) -> Scenario:
+    law = draw(rule_lists("law", 3))
+    regime = Regime("reg", "reg", draw(st.sampled_from((Outcome.PERMITTED, Outcome.REVIEW, Outcome.PROHIBITED))),
+                    draw(rule_lists("reg", 6)), criterion="default review")
+    facts = draw(fact_sets())
+    pipeline = tuple(draw(items(i)) for i in range(draw(st.integers(1, n_items))))
+    return make_scenario(law, {"reg": regime}, facts, pipeline)
+
