@@ -1,1 +1,74 @@
-"""tranche: decide, explain and plan conditional military assistance."""
+"""tranche: decide, explain and plan conditional military assistance.
+
+>>> import tranche
+>>> s = tranche.load_scenario("scenarios/peru-1962")
+>>> tranche.decide(s, "F62-MNT-01", "1962-10-03", regime="limited").outcome.value
+'permitted'
+"""
+
+from .engine import (
+    Comparison,
+    Decision,
+    Evaluator,
+    ReviewCase,
+    compare,
+    decide,
+    evaluator,
+    explain_lines,
+    facts_at,
+    periods,
+    regime_in_force,
+    run_tests,
+)
+from .errors import (
+    ConflictError,
+    Diagnostic,
+    EvaluationError,
+    NotFound,
+    PermissionDenied,
+    PolicyError,
+    Span,
+    StoreError,
+    TrancheError,
+    UnsupportedError,
+    UsageError,
+)
+from .language import CheckResult, LineItem, Outcome, Regime, Rule, Scenario, check, load_scenario
+from .language.schema import schema
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckResult",
+    "Comparison",
+    "ConflictError",
+    "Decision",
+    "Diagnostic",
+    "EvaluationError",
+    "Evaluator",
+    "LineItem",
+    "NotFound",
+    "Outcome",
+    "PermissionDenied",
+    "PolicyError",
+    "Regime",
+    "ReviewCase",
+    "Rule",
+    "Scenario",
+    "Span",
+    "StoreError",
+    "TrancheError",
+    "UnsupportedError",
+    "UsageError",
+    "check",
+    "compare",
+    "decide",
+    "evaluator",
+    "explain_lines",
+    "facts_at",
+    "load_scenario",
+    "periods",
+    "regime_in_force",
+    "run_tests",
+    "schema",
+]

@@ -153,8 +153,8 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
         if entry.start_date is not None:
             starts.append(entry.start_date)
         else:
-            starts.append(facts.holding.get(entry.start_fact or "") or
-                          (scenario.facts[entry.start_fact].date if entry.start_fact in scenario.facts else None))
+            fact = entry.start_fact or ""
+            starts.append(facts.holding.get(fact) or (scenario.facts[fact].date if fact in scenario.facts else None))
     out: list[Period] = []
     for i, entry in enumerate(timeline.entries):
         end = entry.until

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 __all__ = [
     "ID_PATTERN",
@@ -148,7 +148,9 @@ class RuleFile(_Model):
     id: str = Field(pattern=ID_PATTERN)
     description: str = ""
     when: dict[str, Any] = Field(default_factory=dict, description="conditions, all of which must hold")
-    unless: list[dict[str, Any]] = Field(default_factory=list, description="exceptions: the rule does not match where any of these holds")
+    unless: Annotated[list[dict[str, Any]], WithJsonSchema({
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
+        default_factory=list, description="exceptions (one condition or a list): the rule does not match where any holds")
     effect: Effect_ = "permit"
     criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
     require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")

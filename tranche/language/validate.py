@@ -212,6 +212,8 @@ class _Checker:
     diags: list[Diagnostic] = field(default_factory=list)
     pos: dict[str, Positions] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    source_ids: list[str] = field(default_factory=list)
+    sources_ok: bool = False
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -262,6 +264,8 @@ class _Checker:
             return None
 
     def check_sources(self, refs: Sequence[str], file: str, path: YamlPath, context: str) -> tuple[str, ...]:
+        if not self.sources_ok:  # sources.yaml itself is broken: its errors are reported already
+            return tuple(refs)
         for i, ref in enumerate(refs):
             if ref not in self.source_ids:
                 self.unknown("source", ref, self.source_ids, self.span(file, path + ("sources", i)), context)
@@ -287,14 +291,15 @@ class _Checker:
                  for name in (*REQUIRED_FILES, *OPTIONAL_FILES)}
         manifest = files["scenario.yaml"]
         sources_f = files["sources.yaml"]
-        self.source_ids: list[str] = [s.id for s in sources_f.sources] if isinstance(sources_f, m.SourcesFile) else []
-        sources_ok = isinstance(sources_f, m.SourcesFile)
-        sources = self.build_sources(sources_f) if sources_ok else {}
+        sources: dict[str, Source] = {}
+        self.sources_ok = isinstance(sources_f, m.SourcesFile)
+        if isinstance(sources_f, m.SourcesFile):
+            self.source_ids = [s.id for s in sources_f.sources]
+            sources = self.build_sources(sources_f)
         if not isinstance(manifest, m.ScenarioFile):
             return CheckResult(None, tuple(self.diags))
         self.manifest = manifest
-        if sources_ok:
-            self.check_sources(manifest.sources, "scenario.yaml", (), "scenario")
+        self.check_sources(manifest.sources, "scenario.yaml", (), "scenario")
         self.recipients = {r.code: r.name for r in manifest.recipients}
         taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
         facts_f = files["facts.yaml"]
@@ -305,7 +310,8 @@ class _Checker:
         self.attributes = attributes
         law = self.build_law(files["law.yaml"], taxonomy) if files["law.yaml"] and taxonomy else None
         regimes_f = files["regimes.yaml"]
-        regimes, timelines = ({}, {})
+        regimes: dict[str, Regime] = {}
+        timelines: dict[str, Timeline] = {}
         if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
             regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
         items: tuple[LineItem, ...] = ()

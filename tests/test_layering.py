@@ -1,0 +1,62 @@
+"""Each layer imports only the layers to its left (STYLE.md):
+errors <- language <- engine <- {compiler, analysis} <- store <- service <- cli."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "tranche"
+ORDER = ["errors", "language", "engine", "compiler", "analysis", "store", "service", "cli"]
+RANK = {"errors": 0, "language": 1, "engine": 2, "compiler": 3, "analysis": 3, "store": 4, "service": 5, "cli": 6}
+
+
+def layer_of(path: Path) -> str | None:
+    rel = path.relative_to(PACKAGE).parts
+    name = rel[0].removesuffix(".py")
+    return name if name in RANK else None
+
+
+def imported_layers(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    depth = len(path.relative_to(PACKAGE).parts) - 1
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                mod = node.module or ""
+                if mod.startswith("tranche."):
+                    out.add(mod.split(".")[1])
+                continue
+            if node.level > depth:  # relative import climbing to the package root
+                first = (node.module or "").split(".")[0]
+                if first:
+                    out.add(first)
+                else:
+                    out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("tranche."):
+                    out.add(alias.name.split(".")[1])
+    return {x for x in out if x in RANK}
+
+
+def test_layers_import_only_to_their_left() -> None:
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        layer = layer_of(path)
+        if layer is None:
+            continue
+        for other in imported_layers(path):
+            if other == layer:
+                continue
+            if RANK[other] >= RANK[layer]:
+                bad.append(f"{path.relative_to(PACKAGE)} imports {other}")
+    assert not bad, bad
+
+
+def test_nothing_imports_cli() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if layer_of(path) in (None, "cli"):
+            continue
+        assert "cli" not in imported_layers(path), path
