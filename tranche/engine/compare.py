@@ -69,9 +69,12 @@ class Conflict:
 
     def describe(self) -> str:
         verb = "permits" if self.regime_outcome is Outcome.PERMITTED else "sends to review"
-        what = (f"without {' and '.join(f'`{f}`' for f in self.missing_facts)}" if self.missing_facts
-                else "which the law forbids")
-        return f"{verb} {len(self.items)} item(s) ({self.amount:,.2f}) that law {self.law_outcome.value} {what}"
+        n = len(self.items)
+        what = f"{n} item{'s' if n != 1 else ''} ({self.amount:,.2f})"
+        if self.law_outcome is Outcome.BLOCKED:
+            facts = " and ".join(f"`{f}`" for f in self.missing_facts)
+            return f"{verb} {what} that the law blocks without {facts}"
+        return f"{verb} {what} that the law forbids"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class OptionResult:
     programs: list[Summary]
     totals: Summary
     conflicts: list[Conflict]
+    channels: list[Summary] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +105,8 @@ class OptionResult:
             "regimes": list(self.regimes),
             "programs": [p.to_dict() for p in self.programs],
             "totals": self.totals.to_dict(),
+            "channels": [{"channel": c.program, **{k: v for k, v in c.to_dict().items() if k != "program"}}
+                         for c in self.channels],
             "conflicts": [c.to_dict() for c in self.conflicts],
         }
 
@@ -165,5 +171,9 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
         per, total = summarize(decisions, [p for p in scenario.programs
                                            if recipient is None or scenario.programs[p].recipient == recipient])
         regimes = tuple(dict.fromkeys(d.in_force.regime.id for d in decisions))
-        results.append(OptionResult(name, regimes, per, total, _conflicts(decisions)))
+        channels: dict[str, Summary] = {c: Summary(c) for c in scenario.channels}
+        for d in decisions:
+            channels[d.item.channel].add(d.item.amount, d.outcome)
+        results.append(OptionResult(name, regimes, per, total, _conflicts(decisions),
+                                    [c for c in channels.values() if c.items]))
     return Comparison(as_of, assume, results)

@@ -87,13 +87,13 @@ def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str
         if m.rule.description:
             out.append(f"      {m.rule.description}")
         if m.rule.sources:
-            out.append(f"      sources: {'; '.join(_cite(scenario, s) for s in m.rule.sources)}")
+            out.append(f"      sources: {', '.join(m.rule.sources)}")
     return out
 
 
 def _cite(scenario: Scenario, source: str) -> str:
     src = scenario.sources.get(source)
-    return f"{source} — {src.cite()}" if src else source
+    return f"{source}: {src.cite()}" if src else source
 
 
 def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
@@ -105,8 +105,10 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
         *([f"  {it.description}"] if it.description else []),
         f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
     ]
-    if d.in_force.regime.sources:
-        lines.append(f"  regime sources: {'; '.join(_cite(scenario, s) for s in d.in_force.regime.sources)}")
+    entry_sources = d.in_force.entry.sources if d.in_force.entry else ()
+    regime_sources = tuple(dict.fromkeys(entry_sources + d.in_force.regime.sources))
+    if regime_sources:
+        lines.append(f"  sources: {', '.join(regime_sources)}")
     lines.append("")
     lines += _layer_lines(d.law, "law", scenario)
     lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
@@ -118,6 +120,11 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
             lines.append(f"  {'✓' if holds else '✗'} `{f}`: {state}")
     if d.review_case is not None:
         lines.append(f"review case `{d.review_case.case_id}`: {d.review_case.status} — {d.review_case.justification}")
+    cited = list(dict.fromkeys([*regime_sources, *(s for layer in (d.law, d.regime) for m in layer.matches
+                                                   for s in m.rule.sources)]))
+    if cited:
+        lines.append("sources:")
+        lines += [f"  {_cite(scenario, s)}" for s in cited]
     lines.append("")
     verdict = f"outcome: {d.outcome.value.upper()}"
     if d.missing_facts:

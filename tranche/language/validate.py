@@ -687,12 +687,23 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         allowed = {"enum": ("in", "not_in"), "string": ("in", "not_in"), "category": ("under", "not_under"),
                    "set": ("all", "any", "none"), "decimal": ("gt", "gte", "lt", "lte", "eq")}[attr.type]
         aliases = {"not": "not_under" if attr.type == "category" else "not_in"}
+        ops: list[tuple[str, str | None, Any]] = []  # (operator, key as written, values)
         if isinstance(value, dict):
-            ops = {aliases.get(k, k): v for k, v in value.items()}
+            seen_ops: dict[str, str] = {}
+            for written_key, v in value.items():
+                written = str(written_key)
+                op = aliases.get(written, written)
+                if op in seen_ops:
+                    ck.err("duplicate-operator", f"{context}: `{key}` gives `{op}` twice (as `{seen_ops[op]}` and "
+                           f"`{written}`)", ck.span(file, path + (key, written, "@key")),
+                           help="merge the two lists into one")
+                    continue
+                seen_ops[op] = written
+                ops.append((op, written, v))
         else:
-            ops = {default_op: value}
-        for op, vals in ops.items():
-            ospan = ck.span(file, path + (key, op, "@key")) if isinstance(value, dict) else kspan
+            ops.append((default_op, None, value))
+        for op, as_written, vals in ops:
+            ospan = ck.span(file, path + (key, as_written, "@key")) if as_written is not None else kspan
             if op not in allowed:
                 ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
                        help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
@@ -717,7 +728,8 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
                     if v not in attr.values:
                         what = "category" if attr.type == "category" else "flag" if key == "flags" else (
                             key if attr.builtin else f"{key} value")
-                        sp = ck.span(file, (path + (key, op, j)) if isinstance(value, dict) else (path + (key, j) if isinstance(vals, list) else path + (key,)))
+                        where = path + (key,) + ((as_written,) if as_written is not None else ())
+                        sp = ck.span(file, where + (j,) if isinstance(vals, list) else where)
                         ck.unknown(what, v, attr.values, sp, context)
             preds.append(Predicate(key, op, tuple(sorted(set(vlist)))))
     return Condition(tuple(sorted(preds, key=lambda p: (p.attribute, p.op, p.values))))

@@ -135,9 +135,14 @@ def compare(
         header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
         rows = []
         for opt in result.options:
-            for p in [*opt.programs, opt.totals]:
+            for p in opt.programs:
                 d = p.to_dict()
                 rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+            for p in opt.channels:
+                d = p.to_dict()
+                rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+            d = opt.totals.to_dict()
+            rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
         render.emit_csv(header, rows)
     else:
         print_comparison(s, result)
@@ -153,11 +158,16 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
         rows = []
-        for p in [*opt.programs, opt.totals]:
+
+        def row(label: Text | str, p: Any) -> list[Any]:
+            return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
+
+        for p in opt.programs:
             prog = s.programs.get(p.program)
-            label = p.program if prog is None else f"{p.program} ({prog.status})"
-            rows.append([label if p.program != "total" else Text("all programs", style="bold"),
-                         f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)])
+            rows.append(row(p.program if prog is None else f"{p.program} ({prog.status})", p))
+        if len(opt.channels) > 1:
+            rows += [row(Text(f"all {c.program}", style="italic"), c) for c in opt.channels]
+        rows.append(row(Text("all programs", style="bold"), opt.totals))
         regimes = ", ".join(opt.regimes)
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
         render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
