@@ -42,15 +42,21 @@ def check(
     errors, warnings = len(result.errors()), len(result.warnings())
     if result.passed and result.scenario is not None:
         s = result.scenario
-        n_rules = sum(1 for _ in s.rules())
-        render.console.print(
-            f"[green]ok[/]: `{s.id}` — {len(s.items)} line items in {len(s.programs)} programs, "
-            f"{len(s.taxonomy.nodes)} categories, {n_rules} rules in the law and {len(s.regimes)} regimes, "
-            f"{len(s.timelines)} timelines, {len(s.facts)} facts, {len(s.sources)} sources, {len(s.tests)} tests"
-            + (f"; {warnings} warning(s)" if warnings else ""))
+        n_regime_rules = sum(len(r.rules) for r in s.regimes.values())
+        parts = [_n(len(s.items), "line item") + " in " + _n(len(s.programs), "program"),
+                 _n(len(s.taxonomy.nodes), "category", "categories"), _n(len(s.law.rules), "law rule"),
+                 _n(n_regime_rules, "rule") + " in " + _n(len(s.regimes), "regime"),
+                 _n(len(s.timelines), "timeline"), _n(len(s.facts), "fact"), _n(len(s.sources), "source"),
+                 _n(len(s.tests), "policy test")]
+        render.console.print(f"[green]ok[/]: `{s.id}`: " + ", ".join(parts)
+                             + (f"; {_n(warnings, 'warning')}" if warnings else ""))
         return 0
     render.err_console.print(f"[bold red]{errors} error(s)[/], {warnings} warning(s): `{scenario}` was not loaded")
     return 1
+
+
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 def test(
