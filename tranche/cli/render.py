@@ -71,7 +71,10 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
           right: Sequence[str] = (), caption: str | None = None) -> Table:
     t = Table(title=title, caption=caption, title_justify="left", caption_justify="left", show_lines=False)
     for c in columns:
-        t.add_column(c, justify="right" if c in right else "left", overflow="fold")
+        if c in right:  # figures never wrap
+            t.add_column(c, justify="right", no_wrap=True)
+        else:
+            t.add_column(c, justify="left", overflow="fold")
     for r in rows:
         t.add_row(*[v if isinstance(v, Text) else ("" if v is None else str(v)) for v in r])
     return t

@@ -595,7 +595,8 @@ class _Checker:
                 continue
             seen[item.id] = row.line
             items.append(item)
-        self.check_totals(items, programs)
+        if not self.bad_item_ids:  # a total is meaningless while rows are missing
+            self.check_totals(items, programs)
         return tuple(items)
 
     def check_totals(self, items: Sequence[LineItem], programs: dict[str, Program]) -> None:

@@ -163,8 +163,7 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
             return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
 
         for p in opt.programs:
-            prog = s.programs.get(p.program)
-            rows.append(row(p.program if prog is None else f"{p.program} ({prog.status})", p))
+            rows.append(row(p.program, p))
         if len(opt.channels) > 1:
             rows += [row(Text(f"all {c.program}", style="italic"), c) for c in opt.channels]
         rows.append(row(Text("all programs", style="bold"), opt.totals))
