@@ -100,7 +100,13 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, l
         return None, pos, [Diagnostic("encoding", f"file is not UTF-8 text: {exc.reason}", Span(name))]
     except OSError as exc:
         return None, pos, [Diagnostic("io", f"cannot read file: {exc.strerror}", Span(name))]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        span = Span(name, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        return None, pos, [Diagnostic("yaml-syntax", f"invalid YAML: character #x{exc.character:04x} is not allowed",
+                                      span, help="remove the control character")]
     try:
         node = loader.get_single_node()
         if node is None:
