@@ -161,3 +161,14 @@ def test_schema_validates_the_fixture(capsys: pytest.CaptureFixture[str]) -> Non
         if name.endswith(".yaml"):
             data = yaml.safe_load((Path(MINI) / name).read_text())
             jsonschema.validate(json.loads(json.dumps(data, default=str)), sch)
+
+
+def test_compare_items_add_up_to_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "compare", MINI, "--as-of", "2001-06-01", "--options", "closed,open", "--items",
+                       "--format", "json")
+    for opt in json.loads(out)["options"]:
+        by_outcome: dict[str, Decimal] = {}
+        for d in opt["decisions"]:
+            by_outcome[d["outcome"]] = by_outcome.get(d["outcome"], Decimal(0)) + Decimal(d["amount"])
+        for outcome, amount in by_outcome.items():
+            assert Decimal(opt["totals"][outcome]) == amount

@@ -98,8 +98,22 @@ class OptionResult:
     totals: Summary
     conflicts: list[Conflict]
     channels: list[Summary] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def item_rows(self) -> list[dict[str, Any]]:
+        """Every item's decision under this option: what each figure is made of."""
+        return [{"item": d.item.id, "program": d.item.program, "channel": d.item.channel,
+                 "category": d.item.category, "amount": f"{d.item.amount:.2f}", "outcome": d.outcome.value,
+                 "rules": list(d.rules), "missing_facts": list(d.missing_facts), "criterion": d.criterion}
+                for d in self.decisions]
+
+    def to_dict(self, items: bool = False) -> dict[str, Any]:
+        out = self._summary_dict()
+        if items:
+            out["decisions"] = self.item_rows()
+        return out
+
+    def _summary_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "regimes": list(self.regimes),
@@ -117,9 +131,9 @@ class Comparison:
     assumed: tuple[str, ...]
     options: list[OptionResult]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, items: bool = False) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "assumed": list(self.assumed),
-                "options": [o.to_dict() for o in self.options]}
+                "options": [o.to_dict(items) for o in self.options]}
 
 
 def summarize(decisions: Iterable[Decision], programs: Sequence[str]) -> tuple[list[Summary], Summary]:
@@ -175,5 +189,5 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
         for d in decisions:
             channels[d.item.channel].add(d.item.amount, d.outcome)
         results.append(OptionResult(name, regimes, per, total, _conflicts(decisions),
-                                    [c for c in channels.values() if c.items]))
+                                    [c for c in channels.values() if c.items], decisions))
     return Comparison(as_of, assume, results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, List, Optional
 
 import typer
@@ -124,13 +125,20 @@ def compare(
     options: List[str] = typer.Option(..., "--options", "-o", help="regimes or timelines to compare: A,B,C"),
     assume: Optional[List[str]] = ASSUME,
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
+    items: bool = typer.Option(False, "--items", help="also list every item's decision (what each figure is made of)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
     s = load(scenario)
     result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient)
     if format is render.Format.json:
-        render.emit_json(result.to_dict())
+        render.emit_json(result.to_dict(items))
+    elif format is render.Format.csv and items:
+        render.emit_csv(["option", "item", "program", "channel", "category", "amount", "outcome", "rules",
+                         "missing_facts", "criterion"],
+                        [[opt.name, r["item"], r["program"], r["channel"], r["category"], r["amount"], r["outcome"],
+                          " ".join(r["rules"]), " ".join(r["missing_facts"]), r["criterion"]]
+                         for opt in result.options for r in opt.item_rows()])
     elif format is render.Format.csv:
         header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
         rows = []
@@ -146,6 +154,14 @@ def compare(
         render.emit_csv(header, rows)
     else:
         print_comparison(s, result)
+        if items:
+            for opt in result.options:
+                rows = [[r["item"], r["program"], r["channel"], r["category"], f"{Decimal(r['amount']):,.2f}",
+                         render.styled_outcome(r["outcome"]), ", ".join(r["rules"]),
+                         ", ".join(r["missing_facts"]) or (r["criterion"] or "")] for r in opt.item_rows()]
+                render.console.print(render.table(f"items under `{opt.name}`", ["Item", "Program", "Channel", "Category",
+                                                  "Amount", "Outcome", "Deciding rules", "Missing / criterion"],
+                                                  rows, right=["Amount"]))
     return 0
 
 
