@@ -44,3 +44,13 @@ def test_readme_python_example_runs() -> None:
     d = namespace["d"]
     assert d.outcome.value == "blocked"  # type: ignore[attr-defined]
     assert d.missing_facts == ("mdaa.amendment.PER", "presidential_determination.internal_security.PER")  # type: ignore[attr-defined]
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "docs" / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "cli.md").read_text() == module.reference(), "run `python docs/generate.py`"
