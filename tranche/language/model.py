@@ -193,6 +193,10 @@ class RegimeFile(_Model):
     rules: list[RuleFile] = Field(default_factory=list)
     reviews: list[ReviewDateFile] = Field(default_factory=list, description="scheduled reviews")
     resumption_criteria: list[str] = Field(default_factory=list)
+    effective: "StartFile | None" = Field(
+        default=None, description="shorthand: `{date: ...}` or `{fact: ...}`; regimes with `effective` form their "
+                                  "recipients' timeline of record, in file order")
+    until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -224,6 +228,9 @@ class TimelineFile(_Model):
     entries: list[TimelineEntryFile] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+
+
+RegimeFile.model_rebuild()
 
 
 class RegimesFile(_Model):

@@ -510,7 +510,43 @@ class _Checker:
             self.check_periods(t.id, entries, facts, file, here)
             timelines.setdefault(t.id, Timeline(t.id, t.recipient, tuple(entries), t.title, t.record,
                                                 tuple(t.sources), tuple(t.notes), self.span(file, here)))
+        self.effective_timelines(f, regimes, timelines, record_for, facts)
         return regimes, timelines
+
+    def effective_timelines(self, f: m.RegimesFile, regimes: dict[str, Regime], timelines: dict[str, Timeline],
+                            record_for: dict[str, str], facts: dict[str, Fact]) -> None:
+        """The `effective:` shorthand: regimes that carry their own start form a timeline of record."""
+        file = "regimes.yaml"
+        by_recipient: dict[str, list[tuple[int, m.RegimeFile]]] = {}
+        for i, r in enumerate(f.regimes):
+            if r.effective is None:
+                if r.until is not None:
+                    self.err("until-without-effective", f"regime `{r.id}`: `until` needs `effective`",
+                             self.span(file, ("regimes", i, "until")))
+                continue
+            if r.effective.fact is not None and r.effective.fact not in facts:
+                self.unknown("fact", r.effective.fact, facts, self.span(file, ("regimes", i, "effective", "fact")),
+                             f"regime `{r.id}`")
+            for rec in (r.recipients or list(self.recipients)):
+                by_recipient.setdefault(rec, []).append((i, r))
+        for rec, regs in by_recipient.items():
+            if rec not in self.recipients:
+                continue
+            if rec in record_for:
+                i = regs[0][0]
+                self.err("timeline-overlap", f"regime `{regs[0][1].id}`: `effective` makes a timeline of record for "
+                         f"`{rec}`, which already has one, `{record_for[rec]}`",
+                         self.span(file, ("regimes", i, "effective")),
+                         help="use either `effective:` on regimes or a timeline with `record: true`, not both")
+                continue
+            tid = "record" if len(by_recipient) == 1 and "record" not in timelines and "record" not in regimes \
+                else f"record.{rec}"
+            entries = [TimelineEntry(r.id, r.effective.date if r.effective else None,
+                                     r.effective.fact if r.effective else None, r.until, tuple(r.sources), (),
+                                     self.span(file, ("regimes", i))) for i, r in regs]
+            self.check_periods(tid, entries, facts, file, ("regimes",))
+            timelines[tid] = Timeline(tid, rec, tuple(entries), f"{self.recipients.get(rec) or rec}: regimes by "
+                                      "their `effective` start", True, (), (), None)
 
     def check_periods(self, tid: str, entries: list[TimelineEntry], facts: dict[str, Fact], file: str,
                       here: YamlPath) -> None:
