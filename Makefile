@@ -22,7 +22,9 @@ test: $(STAMP)
 	$(BIN)/python -m mypy
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/analysis_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis

@@ -47,4 +47,4 @@ def test_declared_attribute_and_amount_threshold_decide() -> None:
     pme = decide(s, "R24-04", "2024-05-01")
     assert pme.outcome.value == "blocked" and pme.rules == ("r7008.imet_pme",)
     mde = decide(s, "R25-01", "2024-01-15")  # exactly $14,000,000.00: at the threshold
-    assert mde.outcome.value == "blocked" and mde.missing_facts == ("notification.36b.RUR",)
+    assert mde.outcome.value == "blocked" and mde.missing_facts == ("congress.notification.RUR-case-1",)

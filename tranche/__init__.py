@@ -6,6 +6,8 @@
 'permitted'
 """
 
+from .analysis import Diff, LawConflict, conflicts, diff, lint
+from .compiler import compile_policy
 from .engine import (
     Comparison,
     Decision,
@@ -44,8 +46,10 @@ __all__ = [
     "ConflictError",
     "Decision",
     "Diagnostic",
+    "Diff",
     "EvaluationError",
     "Evaluator",
+    "LawConflict",
     "LineItem",
     "NotFound",
     "Outcome",
@@ -62,10 +66,14 @@ __all__ = [
     "UsageError",
     "check",
     "compare",
+    "compile_policy",
+    "conflicts",
     "decide",
+    "diff",
     "evaluator",
     "explain_lines",
     "facts_at",
+    "lint",
     "load_scenario",
     "periods",
     "regime_in_force",

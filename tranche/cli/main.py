@@ -10,13 +10,16 @@ Exit codes (fixed, documented in the README):
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import Optional, Sequence
 
 import typer
 
 from ..errors import TrancheError
 from . import render
 from .commands import evaluate, policy
+from .commands import analysis
+from .commands import bulk as bulk_command
+from .commands import store as store_command
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -36,13 +39,21 @@ def _root(
     error_format: render.ErrorFormat = typer.Option(
         render.ErrorFormat.human, "--error-format", envvar="TRANCHE_ERROR_FORMAT",
         help="how errors are printed: human (with the source line), plain (one line each) or json"),
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="TRANCHE_DB",
+        help="the store: an SQLite file or sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
+             "(default: tranche.db in the working folder)"),
 ) -> None:
     """Decide, explain and plan conditional military assistance."""
     render.state.error_format = error_format
+    render.state.db = db
 
 
 policy.register(app)
 evaluate.register(app)
+analysis.register(app)
+bulk_command.register(app)
+store_command.register(app)
 
 
 def _report(exc: TrancheError) -> None:

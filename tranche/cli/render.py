@@ -40,6 +40,7 @@ class _State:
     """Global options set by the root callback."""
 
     error_format: ErrorFormat = ErrorFormat.human
+    db: str | None = None  # --db / TRANCHE_DB: the store's URL (None: tranche.db in the working folder)
 
 
 state = _State()

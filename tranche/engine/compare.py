@@ -13,11 +13,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
-from .decide import Decision, Evaluator
+from .decide import Decision, Evaluator, ReviewCase
 from .timeline import resolve_option
 
 __all__ = ["Summary", "Conflict", "OptionResult", "Comparison", "compare", "summarize"]
@@ -168,8 +168,12 @@ def _conflicts(decisions: Iterable[Decision]) -> list[Conflict]:
 
 
 def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: Iterable[str] = (),
-            recipient: str | None = None, items: Sequence[LineItem] | None = None) -> Comparison:
-    """Compare options on the pipeline at ``as_of`` under the given and assumed facts."""
+            recipient: str | None = None, items: Sequence[LineItem] | None = None,
+            reviews: Callable[[Evaluator], Mapping[str, ReviewCase]] | None = None) -> Comparison:
+    """Compare options on the pipeline at ``as_of`` under the given and assumed facts.
+
+    ``reviews`` gives, for each option's evaluator, the decided review cases to apply (a store's).
+    """
     if not options:
         raise UsageError("no options to compare", help="pass --options A,B,...")
     assume = tuple(assume)
@@ -181,6 +185,8 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
     results = []
     for name in options:
         ev = Evaluator(scenario, as_of, assume, name)
+        if reviews is not None:
+            ev.reviews = reviews(ev)
         decisions = [ev.decide(item) for item in pool]
         per, total = summarize(decisions, [p for p in scenario.programs
                                            if recipient is None or scenario.programs[p].recipient == recipient])

@@ -181,7 +181,12 @@ class Law:
 
     @property
     def version(self) -> str:
-        return _digest({"law": [r.to_dict() for r in self.rules], "default": self.default.value})
+        """A content hash of the rules and default (computed once)."""
+        cached: str | None = self.__dict__.get("_version")
+        if cached is None:
+            cached = _digest({"law": [r.to_dict() for r in self.rules], "default": self.default.value})
+            object.__setattr__(self, "_version", cached)
+        return cached
 
 
 @dataclass(frozen=True)
@@ -210,9 +215,13 @@ class Regime:
 
     @property
     def version(self) -> str:
-        """A content hash of the rules and default: a changed regime has a new version."""
-        return _digest({"regime": self.id, "default": self.default.value, "criterion": self.criterion,
-                        "rules": [r.to_dict() for r in self.rules]})
+        """A content hash of the rules and default: a changed regime has a new version (computed once)."""
+        cached: str | None = self.__dict__.get("_version")
+        if cached is None:
+            cached = _digest({"regime": self.id, "default": self.default.value, "criterion": self.criterion,
+                              "rules": [r.to_dict() for r in self.rules]})
+            object.__setattr__(self, "_version", cached)
+        return cached
 
     def applies_to(self, recipient: str) -> bool:
         return not self.recipients or recipient in self.recipients

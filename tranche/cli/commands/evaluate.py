@@ -14,7 +14,7 @@ from ...errors import UsageError, did_you_mean
 from ...language import Scenario
 from ...language.scenario import OUTCOMES
 from .. import render
-from .common import default_scenario, load, parse_date, split_list
+from .common import default_scenario, load, parse_date, split_list, stored_reviews
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
@@ -37,7 +37,9 @@ def decide(
 ) -> int:
     """Decide one line item at a date, with the full explanation."""
     s = load(scenario)
-    d = Evaluator(s, parse_date(as_of), split_list(assume), regime).decide_id(item)
+    ev = Evaluator(s, parse_date(as_of), split_list(assume), regime)
+    ev.reviews = stored_reviews(s, ev)
+    d = ev.decide_id(item)
     if format is render.Format.json:
         render.emit_json(decision_dict(d))
     elif format is render.Format.csv:
@@ -130,7 +132,8 @@ def compare(
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
     s = load(scenario)
-    result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient)
+    result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient,
+                             reviews=lambda ev: stored_reviews(s, ev))
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
     elif format is render.Format.csv and items:
@@ -198,11 +201,13 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
 def demo(
     scenario: Optional[str] = typer.Option(None, "--scenario", help="default: scenarios/peru-1962"),
 ) -> int:
-    """The Peru 1962 scenario: the posture timeline and the memo's options on 3 October 1962."""
+    """The Peru 1962 scenario in the embedded database: the timeline and the memo's options on 3 October 1962."""
+    from .store import demo_store
+
     path = scenario or str(default_scenario())
-    s = load(path)
-    rec = next(iter(s.recipients))
     as_of = dt.date(1962, 10, 3)
+    s, explore = demo_store(load(path), as_of)  # evaluated from the database from here on
+    rec = next(iter(s.recipients))
     assume = ["congress.appropriation.FY1963"]
     render.console.print(Text(f"{s.title}", style="bold underline"))
     if s.description:
@@ -217,6 +222,6 @@ def demo(
     for note in s.notes:
         render.console.print(Text(f"note: {note}", style="dim"))
     render.console.print()
-    render.console.print(f"Explain any figure: tranche decide {path} ITEM --as-of 1962-10-03 --regime limited "
-                         "--assume congress.appropriation.FY1963")
+    for line in explore:
+        render.console.print(Text(line))
     return 0

@@ -1,0 +1,169 @@
+"""`tranche diff` and `tranche lint`: outputs, formats, exit codes and errors for people."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tranche.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PERU = str(ROOT / "scenarios" / "peru-1962")
+MINI = str(ROOT / "tests" / "fixtures" / "mini")
+LAW_FACTS = ["-a", "congress.appropriation.FY1963", "-a", "presidential_determination.internal_security.PER",
+             "-a", "mdaa.amendment.PER"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    assert isinstance(code, int)
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_diff_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", *LAW_FACTS)
+    assert code == 0
+    assert "3 statements" in out
+    for text in ("review → permitted", "prohibited → permitted", "prohibited → review", "900,000.00",
+                 "5,800,000.00", "9,400,000.00"):
+        assert text in out
+
+
+def test_diff_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "json", *LAW_FACTS)
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"a", "b", "statements"} and (data["a"], data["b"]) == ("limited", "recommended")
+    first = data["statements"][0]
+    assert set(first) == {"text", "from", "to", "match", "impact"}
+    assert first["text"] == "sale of any category except maintenance, spares: review → permitted"
+    assert (first["from"], first["to"]) == ("review", "permitted")
+    assert first["match"] == {"channel": ["sale"], "category": {"any": True, "except": ["maintenance", "spares"]}}
+    assert first["impact"] == {"PURCHASES": "900000.00"}
+    step2 = data["statements"][1]["match"]
+    assert step2["category"] == {"any": False, "under": ["training", "end_items.civic_action",
+                                                         "end_items.support_items", "end_items.uniform_material"],
+                                 "except": ["training.basic"]}
+    assert step2["flags"] == {"none": ["internal_security", "sensitive"]}
+    assert data["statements"][2]["match"]["unless"][0]["category"]["under"][:2] == ["maintenance", "spares"]
+
+
+def test_diff_names_facts_when_they_are_a_dimension(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--with-law", "--format", "json")
+    assert code == 0
+    texts = [s["text"] for s in json.loads(out)["statements"]]
+    assert any("when `congress.appropriation.FY1963` does not hold" in t for t in texts)
+    assert {t.rsplit(": ", 1)[1] for t in texts} == {"review → permitted", "prohibited → permitted",
+                                                     "prohibited → review", "prohibited → blocked"}
+
+
+def test_diff_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "csv", *LAW_FACTS)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == "from,to,requests,FY1962,FY1963,PURCHASES,total" and len(lines) == 4
+
+
+def test_diff_of_a_regime_with_itself_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", PERU, "full", "full")
+    assert code == 0 and "no change" in out
+    code, out, _ = run(capsys, "diff", PERU, "full", "full", "-f", "json")
+    assert json.loads(out) == {"a": "full", "b": "full", "statements": []}
+
+
+def test_diff_unknown_regime_suggests(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "diff", PERU, "limited", "recomended")
+    assert code == 1
+    assert "unknown regime `recomended`" in err and "did you mean `recommended`" in err
+
+
+def test_diff_timeline_needs_a_date(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "diff", PERU, "limited", "ball-approved")
+    assert code == 1
+    assert "`ball-approved` is a timeline" in err and "--as-of" in err
+    code, out, _ = run(capsys, "diff", PERU, "record", "ball-approved", "--as-of", "1962-10-10")
+    assert code == 0 and "record (limited)" in out and "ball-approved (suspension)" in out
+
+
+def test_diff_bad_date_and_unknown_fact(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "diff", PERU, "limited", "full", "--as-of", "1962-13-01")
+    assert code == 1 and "not a date" in err
+    code, _, err = run(capsys, "diff", PERU, "limited", "full", "-a", "congress.appropriation.FY1964")
+    assert code == 1 and "unknown fact" in err and "did you mean" in err
+
+
+def test_diff_json_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--error-format", "json", "diff", PERU, "limited", "nope")
+    assert code == 1
+    data = json.loads(err)
+    assert data["ok"] is False and data["code"] == "not-found"
+
+
+def test_lint_peru(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "lint", PERU, "--regime", "full", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["ok"] is True and not data["errors"]
+    (is_conflict,) = [w for w in data["warnings"] if "internal_security" in w["message"]]
+    assert is_conflict["code"] == "law-conflict" and is_conflict["file"].endswith("regimes.yaml")
+    assert "presidential_determination.internal_security.PER" in is_conflict["message"]
+    assert "mdaa.amendment.PER" in is_conflict["message"] and is_conflict["help"]
+
+
+def test_lint_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "lint", PERU)
+    assert code == 0
+    assert "law-conflict" in out and "rule-redundant" in out and "0 errors" in out
+    code, out, _ = run(capsys, "lint", MINI)
+    assert code == 0 and "[waiver.AAA]" in out  # user text is not read as markup
+
+
+def test_lint_on_a_broken_scenario_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    regimes = root / "regimes.yaml"
+    regimes.write_text(regimes.read_text().replace("category: spares", "category: spare"))
+    code, _, err = run(capsys, "lint", str(root))
+    assert code == 1 and "did you mean `spares`?" in err
+    code, out, _ = run(capsys, "lint", str(root), "-f", "json")
+    assert code == 1 and json.loads(out)["ok"] is False
+
+
+def test_lint_finds_shadowed_rules_with_their_location(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    regimes = root / "regimes.yaml"
+    regimes.write_text(regimes.read_text().replace("""      - id: closed.trucks""", """      - id: closed.no_grants
+        when:
+          channel: grant
+        effect: forbid
+        sources: [s1]
+      - id: closed.trucks"""))
+    code, out, _ = run(capsys, "lint", str(root), "-f", "json")
+    assert code == 0
+    shadowed = [w for w in json.loads(out)["warnings"] if w["code"] == "rule-shadowed"]
+    assert len(shadowed) == 1
+    assert "`closed.spares`" in shadowed[0]["message"] and "`closed.no_grants` (forbid)" in shadowed[0]["message"]
+    assert shadowed[0]["line"] == 7 and shadowed[0]["file"].endswith("regimes.yaml")
+
+
+def test_lint_unknown_regime(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "lint", PERU, "-r", "ful")
+    assert code == 1 and "did you mean `full`?" in err
+
+
+def test_bare_diff_states_the_memo_steps_and_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+    """The check of issue 5: `tranche diff scenarios/peru-1962 limited recommended` is steps 1-3."""
+    code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "json")
+    assert code == 0
+    statements = json.loads(out)["statements"]
+    assert [(s["text"].split(" ", 1)[0], s["from"], s["to"]) for s in statements] == [
+        ("sale", "review", "permitted"), ("grant", "prohibited", "permitted"), ("grant", "prohibited", "review")]
+    assert statements[0]["impact"] == {"PURCHASES": "900000.00"}

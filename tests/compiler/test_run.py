@@ -1,0 +1,240 @@
+"""Running compiled plans: DuckDB over files, SQLite in the database, and `tranche bulk`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tranche
+from tranche.cli.main import main
+from tranche.compiler.run import bulk, dates_between, decisions_in_db, summarize_in_db
+from tranche.engine import Evaluator, compare
+from tranche.errors import UsageError
+from tranche.language.scenario import Scenario
+
+ROOT = Path(__file__).parent.parent.parent
+PERU = ROOT / "scenarios" / "peru-1962"
+PIPELINE = PERU / "pipeline.csv"
+AS_OF = dt.date(1962, 10, 3)
+FY63 = ["congress.appropriation.FY1963"]
+OPTIONS = ["limited", "recommended", "full"]
+
+
+@pytest.fixture(scope="module")
+def peru() -> Scenario:
+    return tranche.load_scenario(PERU)
+
+
+def _expected(s: Scenario, options: list[str | None], dates: list[dt.date]) -> dict[tuple[str, str | None, dt.date], tuple[str, str, str]]:
+    out = {}
+    for option in options:
+        for day in dates:
+            ev = Evaluator(s, day, FY63, option)
+            for item in s.items:
+                d = ev.decide(item)
+                out[(item.id, option, day)] = (d.outcome.value, ",".join(d.rules), ",".join(d.missing_facts))
+    return out
+
+
+def _read(path: Path) -> dict[tuple[str, str | None, dt.date], tuple[str, str, str]]:
+    rows = duckdb.connect().execute(
+        f"SELECT id, option, as_of, outcome, rules, missing_facts FROM read_parquet('{path}')").fetchall()
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
+
+
+def test_bulk_csv_agrees_with_the_evaluator_and_the_record(peru: Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "decisions.parquet"
+    result = bulk(peru, PIPELINE, out, [AS_OF], OPTIONS, FY63)
+    assert _read(out) == _expected(peru, list(OPTIONS), [AS_OF])
+    assert result.items == len(peru.items) and result.rows == 3 * len(peru.items)
+    permitted = {(r.option, r.program): r.amount for r in result.summary if r.outcome == "permitted"}
+    assert permitted[("limited", "FY1962")] == Decimal("6100000.00")
+    assert permitted[("limited", "FY1963")] == Decimal("1500000.00")
+    # the summary equals the in-memory comparison, option by option and program by program
+    cmp = compare(peru, AS_OF, OPTIONS, FY63)
+    for opt in cmp.options:
+        for prog in opt.programs:
+            for outcome, amount in prog.amounts.items():
+                got = sum((r.amount for r in result.summary if (r.option, r.program, r.outcome)
+                           == (opt.name, prog.program, outcome.value)), Decimal(0))
+                assert got == amount, (opt.name, prog.program, outcome)
+
+
+def test_bulk_keeps_every_input_column(peru: Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "d.parquet"
+    bulk(peru, PIPELINE, out, [AS_OF], ["limited"], FY63)
+    names = [r[0] for r in duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_parquet('{out}')").fetchall()]
+    header = PIPELINE.read_text().splitlines()[0].split(",")
+    assert names == header + ["option", "as_of", "outcome", "rules", "missing_facts"]
+
+
+def test_bulk_parquet_over_dates_and_the_timeline_of_record(peru: Scenario, tmp_path: Path) -> None:
+    items = tmp_path / "items.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{PIPELINE}', header = true, all_varchar = true)) "
+                             f"TO '{items}' (FORMAT parquet)")
+    dates = dates_between(dt.date(1962, 7, 1), dt.date(1962, 11, 30), "14d")
+    out = tmp_path / "d.parquet"
+    bulk(peru, items, out, dates, [None, "limited"], FY63)
+    assert _read(out) == _expected(peru, [None, "limited"], dates)
+
+
+def test_flags_with_spaces_and_nulls(peru: Scenario, tmp_path: Path) -> None:
+    with PIPELINE.open() as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        if r["flags"]:
+            r["flags"] = r["flags"].replace(",", " , ")
+    path = tmp_path / "items.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    out = tmp_path / "d.parquet"
+    bulk(peru, path, out, [AS_OF], OPTIONS, FY63)
+    assert _read(out) == _expected(peru, list(OPTIONS), [AS_OF])
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("id,recipient,program,channel,amount\nA,PER,FY1962,grant,1.00\n", "lacks the column `category`"),
+    ("id,recipient,program,channel,category,amount,flags\nA,PER,FY1962,grant,spares,lots,\n", "items.csv"),
+])
+def test_bad_items_are_errors_and_leave_nothing_behind(peru: Scenario, tmp_path: Path, content: str,
+                                                       message: str) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text(content)
+    out = tmp_path / "d.parquet"
+    out.write_bytes(b"previous")
+    with pytest.raises(UsageError) as exc:
+        bulk(peru, path, out, [AS_OF], ["limited"])
+    assert message in exc.value.message
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "items.csv"]
+
+
+def test_bad_paths(peru: Scenario, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        bulk(peru, tmp_path / "none.parquet", tmp_path / "d.parquet", [AS_OF])
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(UsageError, match="unknown file type"):
+        bulk(peru, tmp_path / "x.json", tmp_path / "d.parquet", [AS_OF])
+    with pytest.raises(UsageError, match="output is Parquet"):
+        bulk(peru, PIPELINE, tmp_path / "d.csv", [AS_OF])
+    (tmp_path / "junk.parquet").write_text("not parquet")
+    with pytest.raises(UsageError, match="cannot be read as parquet"):
+        bulk(peru, tmp_path / "junk.parquet", tmp_path / "d.parquet", [AS_OF])
+
+
+def test_dates_between() -> None:
+    assert len(dates_between(AS_OF, AS_OF + dt.timedelta(weeks=51), "7d")) == 52
+    assert dates_between(AS_OF, AS_OF + dt.timedelta(days=14), "1w")[-1] == AS_OF + dt.timedelta(days=14)
+    with pytest.raises(UsageError, match="not a period"):
+        dates_between(AS_OF, AS_OF, "weekly")
+
+
+def _sqlite_items(s: Scenario) -> sqlite3.Connection:
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE pipeline (id TEXT, recipient TEXT, program TEXT, channel TEXT, category TEXT, "
+                "amount NUMERIC, flags TEXT, description TEXT)")
+    con.executemany("INSERT INTO pipeline VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(i.id, i.recipient, i.program, i.channel, i.category, str(i.amount), ",".join(sorted(i.flags)),
+                      i.description) for i in s.items])
+    return con
+
+
+def test_summarize_in_sqlite_equals_compare(peru: Scenario) -> None:
+    con = _sqlite_items(peru)
+    rows = summarize_in_db(con, "pipeline", peru, AS_OF, OPTIONS, FY63)
+    con.close()
+    cmp = compare(peru, AS_OF, OPTIONS, FY63)
+    for opt in cmp.options:
+        for prog in opt.programs:
+            for outcome, amount in prog.amounts.items():
+                got = [r.amount for r in rows if (r.option, r.program, r.outcome) == (opt.name, prog.program,
+                                                                                       outcome.value)]
+                assert (got[0] if got else Decimal("0.00")) == amount
+    assert all(isinstance(r.amount, Decimal) for r in rows)
+
+
+def test_summarize_through_sqlalchemy(peru: Scenario, tmp_path: Path) -> None:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    path = tmp_path / "items.db"
+    src = _sqlite_items(peru)
+    src.commit()
+    src.execute(f"VACUUM INTO '{path}'")
+    src.close()
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        rows = summarize_in_db(engine, "pipeline", peru, AS_OF, ["limited"], FY63)
+    finally:
+        engine.dispose()
+    permitted = {r.program: r.amount for r in rows if r.outcome == "permitted"}
+    assert permitted["FY1962"] == Decimal("6100000.00")
+
+
+def test_decisions_in_sqlite_stream(peru: Scenario) -> None:
+    con = _sqlite_items(peru)
+    got = {(r["id"], r["option"], r["as_of"]): (r["outcome"], r["rules"], r["missing_facts"])
+           for r in decisions_in_db(con, "pipeline", peru, AS_OF, [None, "recommended"], FY63)}
+    con.close()
+    assert got == _expected(peru, [None, "recommended"], [AS_OF])
+
+
+def test_in_db_errors(peru: Scenario) -> None:
+    con = sqlite3.connect(":memory:")
+    with pytest.raises(UsageError, match="no such table"):
+        summarize_in_db(con, "pipeline", peru, AS_OF, ["limited"])
+    with pytest.raises(UsageError, match="cannot evaluate in a"):
+        summarize_in_db(object(), "pipeline", peru, AS_OF, ["limited"])
+    con.close()
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert isinstance(exc.value.code, int)
+    return exc.value.code, out, err
+
+
+def test_cli_bulk_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "d.parquet"
+    code, text, _ = run(capsys, "bulk", str(PERU), "--items", str(PIPELINE), "--as-of", "1962-10-03",
+                        "--options", "limited,recommended,full", "--assume", "congress.appropriation.FY1963",
+                        "--out", str(out))
+    assert code == 0 and out.exists()
+    assert "6,100,000.00" in text and "1,500,000.00" in text and "wrote 135 decisions" in text
+
+
+def test_cli_bulk_json_over_a_period(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "d.parquet"
+    code, text, _ = run(capsys, "bulk", str(PERU), "--items", str(PIPELINE), "--every", "7d", "--from", "1962-10-01",
+                        "--to", "1962-10-29", "--options", "record", "--out", str(out), "--format", "json")
+    data = json.loads(text)
+    assert code == 0 and len(data["contexts"]) == 5 and data["rows"] == 5 * 45
+    assert {c["regimes"][0] for c in data["contexts"]} == {"suspension", "limited", "full"}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--as-of", "1962-13-01"], "`1962-13-01` is not a date"),
+    (["--every", "7d"], "--every needs --from"),
+    ([], "no date to decide at"),
+    (["--as-of", "1962-10-03", "--options", "limted"], "unknown regime `limted`"),
+    (["--as-of", "1962-10-03", "--engine", "oracle"], "unknown engine `oracle`"),
+    (["--as-of", "1962-10-03", "--assume", "congress"], "unknown fact `congress`"),
+])
+def test_cli_bulk_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str) -> None:
+    out = tmp_path / "d.parquet"
+    code, _, err = run(capsys, "bulk", str(PERU), "--items", str(PIPELINE), "--out", str(out), *argv)
+    assert code == 1 and message in err
+    assert not out.exists()

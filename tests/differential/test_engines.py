@@ -1,0 +1,140 @@
+"""The in-memory evaluator is the oracle; every SQL engine must agree with it, item by item.
+
+Hypothesis generates taxonomies' worth of categories (known and unknown),
+law, two regimes, a timeline switching between them on a date and on a fact,
+facts dated before, on and after the as-of dates, assumed facts, options
+(named regimes, a timeline, the timeline of record) and items with amounts at
+the thresholds, unknown programs and missing values.  For every item, option
+and date the engines must return the same outcome, the same deciding rules in
+the same order and the same missing facts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tranche.compiler.plan import Context, contexts
+from tranche.engine import Evaluator
+from tranche.errors import EvaluationError
+from tranche.language.scenario import LineItem, Outcome, Regime, Scenario, Timeline, TimelineEntry
+
+from ..strategies import AS_OF, fact_sets, items, make_scenario, rule_lists
+from .engines import Result, run_duckdb, run_postgres, run_spark, run_sqlite
+
+DATES = (AS_OF - dt.timedelta(days=30), AS_OF, AS_OF + dt.timedelta(days=1))
+START = dt.date(1990, 1, 1)
+
+
+@st.composite
+def odd_items(draw: st.DrawFn, index: int) -> LineItem:
+    """Items with a missing value or an unknown program (program_status then missing too)."""
+    base = draw(items(index))
+    kind = draw(st.sampled_from(("category", "amount", "channel", "program", "flags")))
+    if kind == "program":
+        return dataclasses.replace(base, program="P9", program_status=None)  # type: ignore[arg-type]
+    if kind == "flags":
+        item = dataclasses.replace(base, flags=frozenset())
+        object.__setattr__(item, "_null_flags", True)  # a NULL flags column: the empty set
+        return item
+    return dataclasses.replace(base, **{kind: None})
+
+
+@st.composite
+def cases(draw: st.DrawFn, n_items: int = 14) -> tuple[Scenario, tuple[LineItem, ...], list[Context], tuple[str, ...]]:
+    law = draw(rule_lists("law", 3))
+    regimes = {}
+    for name in ("ra", "rb"):
+        default = draw(st.sampled_from((Outcome.PERMITTED, Outcome.REVIEW, Outcome.PROHIBITED)))
+        regimes[name] = Regime(name, name, default, draw(rule_lists(name, 5)), criterion="default review")
+    facts = draw(fact_sets())
+    record = Timeline("record", "AAA", (TimelineEntry("ra", start_date=START),
+                                        TimelineEntry("rb", start_fact="t1")), record=True)
+    switch = Timeline("switch", "AAA", (TimelineEntry("rb", start_date=START),
+                                        TimelineEntry("ra", start_date=AS_OF)))
+    n = draw(st.integers(1, n_items))
+    pipeline = tuple(draw(st.one_of(items(i), odd_items(i)) if draw(st.integers(0, 4)) == 0 else items(i))
+                     for i in range(n))
+    s = make_scenario(law, regimes, facts, (), {"record": record, "switch": switch})
+    options = draw(st.lists(st.sampled_from((None, "ra", "rb", "switch", "record")), min_size=1, max_size=3,
+                            unique=True))
+    dates = draw(st.lists(st.sampled_from(DATES), min_size=1, max_size=2, unique=True))
+    assume = tuple(draw(st.lists(st.sampled_from(("x1", "x2", "t1", "t1@2000-05-31")), max_size=2,
+                                 unique_by=lambda a: a.split("@")[0])))
+    ctxs = contexts(s, dates, options, assume, ["AAA"])
+    return s, pipeline, ctxs, assume
+
+
+def oracle(s: Scenario, pipeline: Sequence[LineItem], ctxs: Sequence[Context], assume: Sequence[str]) -> Result:
+    out: Result = {}
+    for c in ctxs:
+        ev = Evaluator(s, c.as_of, assume, c.option)
+        for item in pipeline:
+            d = ev.decide(item)
+            out[(item.id, c.option, c.as_of)] = (d.outcome.value, d.rules, d.missing_facts)
+    return out
+
+
+def agree(expected: Result, got: Result, engine: str) -> None:
+    assert set(got) == set(expected), f"{engine}: rows differ"
+    wrong = {k: (expected[k], got[k]) for k in expected if expected[k] != got[k]}
+    assert not wrong, f"{engine} disagrees with the evaluator on {len(wrong)} of {len(expected)}: " + repr(
+        dict(list(wrong.items())[:3]))
+
+
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(cases())
+def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
+    s, pipeline, ctxs, assume = case
+    expected = oracle(s, pipeline, ctxs, assume)
+    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")
+    agree(expected, run_sqlite(s, pipeline, ctxs, assume), "sqlite")
+
+
+@SETTINGS
+@given(case=cases())
+def test_postgres_agrees_with_the_evaluator(pg_schema: tuple[Any, str], case: Any) -> None:
+    conn, schema = pg_schema
+    s, pipeline, ctxs, assume = case
+    agree(oracle(s, pipeline, ctxs, assume), run_postgres(conn, schema, s, pipeline, ctxs, assume), "postgres")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(n_items=8))
+def test_spark_agrees_with_the_evaluator(spark: Any, case: Any) -> None:
+    s, pipeline, ctxs, assume = case
+    agree(oracle(s, pipeline, ctxs, assume), run_spark(spark, s, pipeline, ctxs), "spark")
+
+
+def test_amounts_at_thresholds_are_exact() -> None:
+    """A cent above, at and below each threshold, on every file engine."""
+    from tranche.language.scenario import Condition, Effect, Predicate, Rule
+
+    rules = tuple(Rule(f"law.{op}", "law", Effect.FORBID, Condition((Predicate("amount", op, (Decimal("5000.50"),)),)))
+                  for op in ("gt", "gte", "lt", "lte", "eq"))
+    s = make_scenario(rules, {"reg": Regime("reg", "reg", Outcome.PERMITTED, ())}, {})
+    pipeline = tuple(LineItem(f"i{k}", "AAA", "P1", "grant", "a", Decimal(v), program_status="approved")
+                     for k, v in enumerate(("5000.49", "5000.50", "5000.51", "0.00", "99999999999.99")))
+    ctxs = contexts(s, [AS_OF], [None], (), ["AAA"])
+    expected = oracle(s, pipeline, ctxs, ())
+    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")
+    agree(expected, run_sqlite(s, pipeline, ctxs, ()), "sqlite")
+    assert expected[("i1", None, AS_OF)][1] == ("law.gte", "law.lte", "law.eq")
+
+
+def test_no_regime_in_force_fails_like_the_evaluator() -> None:
+    s = make_scenario((), {"reg": Regime("reg", "reg", Outcome.PERMITTED, ())}, {})
+    early = dt.date(1980, 1, 1)
+    with pytest.raises(EvaluationError):
+        Evaluator(s, early).in_force("AAA")
+    with pytest.raises(EvaluationError):
+        contexts(s, [early], [None], (), ["AAA"])

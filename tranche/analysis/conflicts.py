@@ -1,0 +1,166 @@
+"""Conflicts with the law: the classes a regime permits or sends to review that the law blocks or forbids.
+
+A class is in conflict when, in some fact state, the regime *layer* permits it or sends it to
+review while the law layer blocks or forbids it -- the regime says yes where only the law
+stands in the way.  Fact states not fixed by ``as_of``/``assume`` range over every
+combination, so a conflict is reported when it arises in *any* of them; its ``needs`` are
+the facts the law rule requires that are not established.  Conflicts are grouped by the
+law rule that decides them and by the regime's outcome, and each group is covered by the
+fewest statements, exactly (as in :mod:`tranche.analysis.diff`).
+
+Item-based conflicts for one date, with the items themselves, are what
+:func:`tranche.engine.compare` reports; this module answers the same question for every
+request the vocabulary allows, before any item exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from ..engine.timeline import resolve_option
+from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Scenario
+from .classes import BLOCKED, REVIEW, Cube, Domain, LayerSpec, LayerView, Partitioner
+from .cover import cover, intersects, merge, within
+from .describe import describe, match_dict, statement_words
+from .diff import ItemIndex, _as_date, fix_facts, resolve
+
+__all__ = ["LawConflict", "conflicts"]
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class LawConflict:
+    """Requests ``regime`` permits (or sends to review) that the law rule ``law_rule`` blocks or forbids."""
+
+    regime: str
+    law_rule: str
+    law_outcome: Outcome
+    regime_outcome: Outcome
+    regime_rules: tuple[str, ...]  # the regime rules that permit or review them; empty: the regime's default
+    needs: tuple[str, ...]  # the facts the law rule requires that are not established
+    sources: tuple[str, ...]
+    requests: str  # the requests, in words
+    cube: Cube
+    unless: tuple[Cube, ...]
+    amount: Decimal
+    by_program: dict[str, Decimal]
+    items: tuple[str, ...]
+    domain: Domain = field(compare=False, repr=False)
+
+    def contains(self, item: LineItem, facts: Iterable[str] | None = None) -> bool:
+        point = self.domain.point(item, facts)
+        return point is not None and self.domain.contains(self.cube, point, ignore_facts=True) and not any(
+            self.domain.contains(e, point, ignore_facts=True) for e in self.unless)
+
+    def describe(self) -> str:
+        """One line: what the regime does, to what, and why the law stands in the way."""
+        verb = "permits" if self.regime_outcome is Outcome.PERMITTED else "sends to review"
+        n = len(self.items)
+        pipeline = f"{n} item{'s' if n != 1 else ''}, {self.amount:,.2f}" if n else "no item in the pipeline"
+        head = f"regime `{self.regime}` {verb} {self.requests} ({pipeline})"
+        if self.law_outcome is Outcome.PROHIBITED or not self.needs:
+            return f"{head}: the law forbids them (`{self.law_rule}`)"
+        facts = " and ".join(f"`{f}`" for f in self.needs)
+        return f"{head}: the law blocks them without {facts} (`{self.law_rule}`)"
+
+    def to_dict(self) -> dict[str, Any]:
+        match = match_dict(self.domain, self.cube)
+        if self.unless:
+            match["unless"] = [match_dict(self.domain, e, self.cube) for e in self.unless]
+        return {
+            "regime": self.regime,
+            "law_rule": self.law_rule,
+            "law_outcome": self.law_outcome.value,
+            "regime_outcome": self.regime_outcome.value,
+            "regime_rules": list(self.regime_rules),
+            "needs": list(self.needs),
+            "sources": list(self.sources),
+            "requests": self.requests,
+            "match": match,
+            "amount": f"{self.amount:.2f}",
+            "programs": {k: f"{v:.2f}" for k, v in self.by_program.items()},
+            "items": list(self.items),
+            "text": self.describe(),
+        }
+
+
+# a conflict in one fact state: (law rule index, law outcome, regime outcome, deciding regime rule indexes)
+_Key = tuple[int, int, int, frozenset[int]]
+
+
+def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str | None = None,
+              assume: Iterable[str] = ()) -> tuple[LawConflict, ...]:
+    """Every class of requests ``regime`` permits or reviews and the law blocks or forbids, largest first.
+
+    ``regime`` is a regime (or its id), or a timeline resolved at ``as_of``.
+
+    >>> import tranche
+    >>> s = tranche.load_scenario("scenarios/peru-1962")
+    >>> [c.law_rule for c in conflicts(s, "full")]
+    ['law.fy1963.appropriation', 'law.511b.internal_security']
+    """
+    day = _as_date(as_of)
+    assume = tuple(assume)
+    if isinstance(regime, str):
+        resolve_option(scenario, regime)
+    fixed, state = fix_facts(scenario, day, assume)
+    reg = regime if isinstance(regime, Regime) else resolve(scenario, regime, day, state)
+    law = scenario.law
+    domain = Domain(scenario, law.rules + reg.rules, fixed)
+    layers = (LayerSpec("law", law.rules, law.default, "deciding"), LayerSpec(reg.id, reg.rules, reg.default, "deciding"))
+
+    def label(views: Sequence[LayerView]) -> frozenset[_Key] | None:
+        lv, rv = views
+        if not rv.possible & 0b0011 or not lv.possible & 0b1100:
+            return frozenset()
+        lo, ro = lv.outcome, rv.outcome
+        if lo is None or ro is None or lv.deciding is None or rv.deciding is None:
+            return None
+        if ro > REVIEW or lo < BLOCKED:
+            return frozenset()
+        return frozenset((r, lo, ro, rv.deciding) for r in lv.deciding)
+
+    pieces: dict[frozenset[_Key], list[Cube]] = {}
+    for lab, cubes in Partitioner(domain, layers, label, collect_facts=True).run().pieces().items():
+        assert isinstance(lab, frozenset)
+        pieces[lab] = cubes
+    merged = {lab: merge(cs, prune=False) for lab, cs in pieces.items()}
+    groups: set[tuple[int, int, int]] = set()
+    for lab in pieces:
+        for r, lo, ro, _ in lab:
+            groups.add((r, lo, ro))
+    out: list[LawConflict] = []
+    programs = list(scenario.programs)
+    index = ItemIndex(domain, scenario.items)
+    for key in sorted(groups):
+        r, lo, ro = key
+        inside = [c for lab, cs in pieces.items() if any(k[:3] == key for k in lab) for c in cs]
+        outside = [c for lab, cs in merged.items() if not any(k[:3] == key for k in lab) for c in cs]
+        rule = law.rules[r]
+        needs = tuple(f for f in rule.require if not fixed.get(f, False)) if lo == BLOCKED else ()
+        for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
+                                  merged_outside=True):
+            used: set[int] = set()
+            for lab, cs in pieces.items():
+                for k in lab:
+                    if k[:3] == key and any(_overlaps(c, cube, unless) for c in cs):
+                        used.update(k[3])
+            rrules = tuple(reg.rules[i].id for i in sorted(used))
+            text, unless = statement_words(domain, cube, unless)
+            by_program, ids = index.impact(cube, unless, programs)
+            out.append(LawConflict(reg.id, rule.id, OUTCOMES[lo], OUTCOMES[ro], rrules, needs, rule.sources, text,
+                                   cube, unless, sum(by_program.values(), ZERO), by_program, ids, domain))
+    out.sort(key=lambda c: (-c.amount, c.law_rule, c.regime_outcome.rank, c.requests))
+    return tuple(out)
+
+
+def _overlaps(piece: Cube, cube: Cube, unless: Sequence[Cube]) -> bool:
+    """True when ``piece`` meets ``cube`` outside every exception."""
+    if not intersects(piece, cube):
+        return False
+    meet = tuple(x & y for x, y in zip(piece, cube))
+    return not any(within(meet, e) for e in unless)

@@ -1,0 +1,290 @@
+"""Semantic diff: every class of requests whose decision differs between two regimes, as few statements as exact.
+
+By default the diff compares the two **regime layers**: what the regimes themselves say,
+the law aside (the law is the same under both, and its conflicts with each regime are
+reported by :mod:`tranche.analysis.conflicts`).  With ``law=True`` it compares **final
+decisions** -- the law layer and the regime layer combined, as the decision contract
+combines them -- which is what changes for the people affected: a request the law blocks
+stays blocked under both regimes, whatever the regimes say.  Fact states not fixed by ``as_of``/``assume`` are a dimension of the domain, and a
+statement that depends on them says so (``when `congress.appropriation.FY1963` holds``).
+
+Steps: (1) resolve the two names to regimes (a timeline at ``as_of``); (2) build the
+decision diagram of the pair of final outcomes over the request domain
+(:mod:`tranche.analysis.classes`); (3) for each change ``from → to``, cover exactly its
+classes with the fewest, most general statements (:func:`~tranche.analysis.classes.cover`);
+(4) add up the pipeline items each statement covers, by program.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_force, resolve_option
+from ..errors import UsageError
+from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Rule, Scenario, Timeline
+from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
+from .cover import cover, merge
+from .describe import describe, match_dict, outcome_change, statement_words
+
+__all__ = ["Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts", "impact_of"]
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Requests whose decision goes ``from_`` → ``to``: a cube of the domain minus exceptions."""
+
+    text: str
+    requests: str  # the requests, in words (``text`` without the change)
+    from_: Outcome
+    to: Outcome
+    cube: Cube
+    unless: tuple[Cube, ...]
+    impact: Mapping[str, Decimal]
+    items: tuple[str, ...]
+    domain: Domain = field(compare=False, repr=False)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.impact.values(), ZERO)
+
+    def contains(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> bool:
+        """True when ``item`` under ``facts`` (the facts holding) falls in this statement's classes."""
+        point = self.domain.point(item, facts)
+        return point is not None and self.covers(point)
+
+    def covers(self, point: Sequence[int]) -> bool:
+        d = self.domain
+        return d.contains(self.cube, point) and not any(d.contains(e, point) for e in self.unless)
+
+    def to_dict(self) -> dict[str, Any]:
+        match = match_dict(self.domain, self.cube)
+        if self.unless:
+            match["unless"] = [match_dict(self.domain, e, self.cube) for e in self.unless]
+        return {"text": self.text, "from": self.from_.value, "to": self.to.value, "match": match,
+                "impact": {k: f"{v:.2f}" for k, v in self.impact.items()}}
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The statements of a diff between options ``a`` and ``b`` (each a regime, or a timeline at a date)."""
+
+    a: str
+    b: str
+    regime_a: str
+    regime_b: str
+    as_of: dt.date | None
+    assumed: tuple[str, ...]
+    facts: Mapping[str, bool]  # fixed fact states (every fact at ``as_of``, else the assumed ones)
+    relevant: tuple[str, ...]  # the facts the law and the two regimes require
+    statements: tuple[Statement, ...]
+    domain: Domain = field(compare=False, repr=False)
+    law: bool = False  # True: final decisions (law + regime); False: the regime layers alone
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def __bool__(self) -> bool:
+        return bool(self.statements)
+
+    def statements_for(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> list[Statement]:
+        """The statements whose classes hold ``item`` under ``facts`` (the facts holding)."""
+        point = self.domain.point(item, facts)
+        if point is None:
+            return []
+        return [s for s in self.statements if s.covers(point)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "statements": [s.to_dict() for s in self.statements]}
+
+
+def fix_facts(scenario: Scenario, as_of: dt.date | None, assume: Iterable[str]) -> tuple[dict[str, bool], FactState | None]:
+    """The fact states ``as_of``/``assume`` fix: every fact at a date, else just the assumed ones (holding)."""
+    assume = tuple(assume)
+    if as_of is not None:
+        state = facts_at(scenario, as_of, assume)
+        return {f: state.holds(f) for f in scenario.facts}, state
+    fixed: dict[str, bool] = {}
+    for text in assume:
+        name, _ = parse_assumption(text, scenario, dt.date.max)
+        fixed[name] = True
+    return fixed, None
+
+
+def resolve(scenario: Scenario, name: str, as_of: dt.date | None, state: FactState | None) -> Regime:
+    """An option name as a regime: a regime, or the regime a timeline has in force at ``as_of``."""
+    target = resolve_option(scenario, name)
+    if isinstance(target, Regime):
+        return target
+    assert isinstance(target, Timeline)
+    if as_of is None or state is None:
+        regimes = list(dict.fromkeys(e.regime for e in target.entries))
+        raise UsageError(f"`{name}` is a timeline: it names a regime only at a date",
+                         help="give --as-of YYYY-MM-DD, or name one of its regimes: "
+                              + ", ".join(f"`{r}`" for r in regimes))
+    return regime_in_force(scenario, target.recipient, state, name).regime
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+
+
+class ItemIndex:
+    """The pipeline items as bitsets: for each dimension and value class, the items having it.
+
+    The items a cube holds are then an AND over the dimensions it narrows of an OR over the
+    values it keeps -- integer operations on bitsets, not a loop over items and cubes.
+    """
+
+    def __init__(self, domain: Domain, items: Sequence[LineItem]) -> None:
+        self.domain = domain
+        self.items = [i for i in items if domain.item_point(i) is not None]
+        self.all = (1 << len(self.items)) - 1
+        first = domain.first_fact
+        self.by_value: list[list[int]] = [[0] * len(d.values) for d in domain.dims[:first]]
+        for n, item in enumerate(self.items):
+            point = domain.item_point(item)
+            assert point is not None
+            for d in range(first):
+                self.by_value[d][point[d]] |= 1 << n
+        self._cache: dict[tuple[int, int], int] = {}
+
+    def _dim(self, d: int, mask: int) -> int:
+        key = (d, mask)
+        found = self._cache.get(key)
+        if found is None:
+            found = 0
+            values = self.by_value[d]
+            m, i = mask, 0
+            while m:
+                if m & 1:
+                    found |= values[i]
+                m >>= 1
+                i += 1
+            self._cache[key] = found
+        return found
+
+    def holding(self, cube: Cube) -> int:
+        """The items in ``cube`` (fact dimensions ignored), as a bitset."""
+        out = self.all
+        full = self.domain.full
+        for d in range(self.domain.first_fact):
+            if cube[d] != full[d]:
+                out &= self._dim(d, cube[d])
+                if not out:
+                    break
+        return out
+
+    def impact(self, cube: Cube, unless: Sequence[Cube], programs: Sequence[str]) -> tuple[dict[str, Decimal], tuple[str, ...]]:
+        """The amount, by program, and the ids of the items some fact state puts in ``cube`` minus ``unless``."""
+        domain = self.domain
+        first, full = domain.first_fact, domain.full
+        hit = self.holding(cube)
+        if hit and unless:
+            open_facts = sorted({d for e in unless for d in range(first, len(full)) if e[d] != full[d]})
+            choices = [[v for v in (0, 1) if (cube[d] >> v) & 1] for d in open_facts]
+            excluded = [(e, self.holding(e)) for e in unless]
+            found = 0
+            for combo in itertools.product(*choices):
+                out = 0
+                for e, items in excluded:
+                    if all((e[d] >> v) & 1 for d, v in zip(open_facts, combo)):
+                        out |= items
+                found |= hit & ~out
+                if found == hit:
+                    break
+            hit = found
+        by_program: dict[str, Decimal] = {}
+        ids: list[str] = []
+        n = 0
+        while hit:
+            if hit & 1:
+                item = self.items[n]
+                by_program[item.program] = by_program.get(item.program, ZERO) + item.amount
+                ids.append(item.id)
+            hit >>= 1
+            n += 1
+        ordered = {p: by_program[p] for p in programs if p in by_program}
+        ordered.update({p: v for p, v in by_program.items() if p not in ordered})
+        return ordered, tuple(ids)
+
+
+def impact_of(domain: Domain, items: Sequence[LineItem], cube: Cube, unless: Sequence[Cube],
+              programs: Sequence[str]) -> tuple[dict[str, Decimal], tuple[str, ...]]:
+    """The amount, by program, and the ids of the items some fact state puts in ``cube`` minus ``unless``."""
+    return ItemIndex(domain, items).impact(cube, unless, programs)
+
+
+def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = None,
+         assume: Iterable[str] = (), law: bool = False) -> Diff:
+    """The classes of requests whose regime outcome (``law=True``: final decision) differs between ``a`` and ``b``.
+
+    ``a`` and ``b`` name regimes, or timelines (resolved at ``as_of``, which they then need).
+    With ``as_of`` every fact's state is fixed (the record at that date plus ``assume``);
+    with only ``assume`` the assumed facts hold and the others stay a dimension.
+
+    >>> import tranche
+    >>> s = tranche.load_scenario("scenarios/peru-1962")
+    >>> d = diff(s, "limited", "recommended", assume=["congress.appropriation.FY1963",
+    ...          "presidential_determination.internal_security.PER", "mdaa.amendment.PER"])
+    >>> [st.text for st in d.statements][0]
+    'sale of any category except maintenance, spares: review → permitted'
+    """
+    day = _as_date(as_of)
+    assume = tuple(assume)
+    for name in (a, b):
+        resolve_option(scenario, name)  # unknown names first, with did-you-mean
+    fixed, state = fix_facts(scenario, day, assume)
+    ra = resolve(scenario, a, day, state)
+    rb = resolve(scenario, b, day, state)
+    law_rules = scenario.law.rules if law else ()
+    domain_rules = law_rules + ra.rules + rb.rules
+    domain = Domain(scenario, domain_rules, fixed)
+    layers = (LayerSpec("law", law_rules, scenario.law.default), LayerSpec(ra.id, ra.rules, ra.default),
+              LayerSpec(rb.id, rb.rules, rb.default))
+
+    def label(views: Sequence[LayerView]) -> tuple[int, int] | None:
+        fa = max_outcomes(views[0].possible, views[1].possible)
+        fb = max_outcomes(views[0].possible, views[2].possible)
+        if single(fa) and single(fb):
+            return fa.bit_length() - 1, fb.bit_length() - 1
+        return None
+
+    if ra.rules == rb.rules and ra.default is rb.default:  # the same layer decides alike everywhere
+        return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), (), domain, law)
+    pieces = Partitioner(domain, layers, label).run().pieces()
+    merged = {k: merge(cs, prune=False) for k, cs in pieces.items()}
+    statements: list[Statement] = []
+    programs = list(scenario.programs)
+    index = ItemIndex(domain, scenario.items)
+    for key in sorted(k for k in pieces if isinstance(k, tuple) and k[0] != k[1]):
+        assert isinstance(key, tuple)
+        inside = pieces[key]
+        outside = [c for k, cs in merged.items() if k != key for c in cs]
+        frm, to = OUTCOMES[key[0]], OUTCOMES[key[1]]
+        for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
+                                  merged_outside=True):
+            words, unless = statement_words(domain, cube, unless)
+            text = f"{words}: {outcome_change(frm.value, to.value)}"
+            impact, ids = index.impact(cube, unless, programs)
+            statements.append(Statement(text, words, frm, to, cube, unless, impact, ids, domain))
+    statements.sort(key=lambda s: (s.to.rank, s.from_.rank, _first(s.cube[0]), _first(s.cube[1]), s.text))
+    return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), tuple(statements), domain, law)
+
+
+def _relevant(rules: Iterable[Rule]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for r in rules for f in r.require))
+
+
+def _first(mask: int) -> int:
+    return (mask & -mask).bit_length()

@@ -1,0 +1,368 @@
+"""Lint: what a valid scenario probably did not mean, as located diagnostics with a fix.
+
+`tranche check` rejects what cannot be evaluated; lint reports what evaluates but is
+suspicious.  Every finding is a :class:`~tranche.errors.Diagnostic` (a warning) with the
+file, line and column of the rule, regime, timeline entry or fact concerned.  The passes,
+in order (:data:`PASSES`):
+
+``rules``
+    ``rule-matches-nothing``: no request in the taxonomy satisfies the rule's ``when``
+    without one of its ``unless`` (the conditions contradict each other).
+    ``rule-shadowed``: the rule never decides an outcome: wherever it applies, another rule
+    of the same layer gives a more restrictive outcome.  Deleting it changes no decision
+    (outcome, deciding rules, missing facts, criterion).
+    ``rule-redundant``: the rule decides somewhere, but never alone: wherever it decides,
+    another rule gives the same outcome, or no other rule applies and the layer's default is
+    that outcome.  Deleting it changes no outcome (only which rules an explanation cites).
+    All three are exact: they are computed over every class of requests and fact state.
+``review-without-criterion``
+    A review rule (or a regime whose default is review) that gives reviewers no criterion.
+``sources``
+    ``no-source``: a rule, regime or fact that cites no source.
+``timelines``
+    ``timeline-late-start``: a timeline whose first entry starts after a dated fact about
+    its recipient (decisions before it fail: no regime is in force), or on a fact without a date.
+    ``timeline-gap``: an entry with ``until`` followed by an entry triggered by a fact without a
+    date (no regime is in force in between unless the fact is assumed).
+    ``trigger-unasserted``: an entry of a timeline of *record* triggered by a fact without a
+    date: nothing in the record asserts it, so the record never reaches that regime.
+    ``trigger-expires``: an entry triggered by a fact with ``until``: the regime is in force
+    only while the fact holds, and the entry before it returns afterwards.
+    ``recipient-without-timeline``: a recipient with programs but no timeline of record.
+``conflicts``
+    ``law-conflict``: one per regime and class of requests it permits or sends to review
+    while the law blocks or forbids them (:func:`tranche.analysis.conflicts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from ..errors import Diagnostic, Span
+from ..language.scenario import Effect, Outcome, Rule, Scenario
+from .classes import (
+    CompiledRule,
+    Domain,
+    RState,
+    assign_states,
+    is_definite,
+    next_dim,
+    possible_outcomes,
+    rule_states,
+    split_blocks,
+)
+from .conflicts import conflicts
+
+__all__ = ["lint", "RuleFindings", "analyse_rules", "PASSES"]
+
+
+# --------------------------------------------------------------------------------------------
+# rules: shadowed, redundant, matching nothing
+
+
+@dataclass
+class RuleFindings:
+    """What the exact analysis of one layer found, by rule index."""
+
+    decides: set[int] = field(default_factory=set)  # the rule is a deciding rule somewhere
+    alone: set[int] = field(default_factory=set)  # deleting the rule changes an outcome somewhere
+    shadowers: dict[int, set[int]] = field(default_factory=dict)  # rules more restrictive where it applies
+    empty: set[int] = field(default_factory=set)  # no request of the taxonomy matches it
+
+
+def _high(m: int) -> int:
+    return m.bit_length() - 1
+
+
+def _low(m: int) -> int:
+    return (m & -m).bit_length() - 1
+
+
+def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome) -> RuleFindings:
+    """Which rules of a layer decide, change an outcome alone, or match nothing (every class, every fact state)."""
+    domain = Domain(scenario, rules)
+    crules = [domain.compile(r) for r in rules]
+    ranks = [c.rank for c in crules]
+    found = RuleFindings()
+    if not all(domain.full):  # a dimension without values (e.g. no program): nothing can match
+        found.empty.update(range(len(rules)))
+        return found
+    seen: set[tuple[tuple[RState, ...], bool]] = set()
+    default_rank = default.rank
+
+    def walk(states: tuple[RState, ...], lower: bool) -> None:
+        """``lower``: a rule dropped on the way (less restrictive than another) applies for certain."""
+        if (states, lower) in seen:
+            return
+        seen.add((states, lower))
+        definite = [s for s in states if is_definite(s)]
+        floor = max((_low(possible_outcomes(s, ranks[s[0]])) for s in definite), default=-1)
+        keep: list[RState] = []
+        for s in states:
+            if _high(possible_outcomes(s, ranks[s[0]])) < floor:
+                above = {t[0] for t in definite if _low(possible_outcomes(t, ranks[t[0]])) == floor}
+                found.shadowers.setdefault(s[0], set()).update(above)
+                if len(definite) >= 2:  # it cannot decide here; all that matters is whether it applies
+                    lower = lower or is_definite(s)
+                    continue
+            keep.append(s)
+        states = tuple(keep)
+        if all(s[0] in found.decides and s[0] in found.alone for s in states):
+            return  # nothing left to learn here
+        d = next_dim(states)
+        if d is None:  # every rule decided: they all apply, each with one outcome
+            if not states:
+                return
+            outcome = {s[0]: _high(possible_outcomes(s, ranks[s[0]])) for s in states}
+            top = max(outcome.values())
+            deciding = [i for i, o in outcome.items() if o == top]
+            found.decides.update(deciding)
+            if len(deciding) == 1 and (top != default_rank or len(states) > 1 or lower):
+                found.alone.add(deciding[0])
+            return
+        for b in split_blocks(states, d, domain.full[d]):
+            walk(assign_states(states, d, b), lower)
+
+    walk(rule_states(crules), False)
+    # matching nothing: over the taxonomy only (no category outside it), facts ignored
+    inside = domain.full[domain.category.index] & ~(1 << len(domain.nodes))
+    for i, cr in enumerate(crules):
+        if cr.when is None or not _satisfiable(domain, cr, inside):
+            found.empty.add(i)
+    return found
+
+
+def _satisfiable(domain: Domain, cr: CompiledRule, categories: int) -> bool:
+    start = list(domain.full)
+    start[domain.category.index] = categories
+
+    def walk(states: tuple[RState, ...]) -> bool:
+        if not states:
+            return False
+        s = states[0]
+        if is_definite(s):
+            return True
+        d = next_dim(states)
+        assert d is not None
+        return any(walk(assign_states(states, d, b)) for b in split_blocks(states, d, start[d]))
+
+    return walk(rule_states([cr], facts=False))
+
+
+def _rule_findings(scenario: Scenario, layer: str, rules: Sequence[Rule], default: Outcome) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if not rules:
+        return out
+    f = analyse_rules(scenario, rules, default)
+    where = "the law" if layer == "law" else f"regime `{layer}`"
+    for i, rule in enumerate(rules):
+        ctx = f"{where}, rule `{rule.id}`"
+        if i in f.empty:
+            out.append(Diagnostic(
+                "rule-matches-nothing", f"{ctx}: matches no request in the taxonomy", rule.span,
+                "its `when` and `unless` exclude each other (or name no category, channel or value that can "
+                "occur together); fix the conditions or delete the rule", "warning"))
+        elif i not in f.decides:
+            by = sorted(f.shadowers.get(i, ()))
+            names = ", ".join(f"`{rules[j].id}` ({rules[j].effect.value})" for j in by) or "other rules"
+            out.append(Diagnostic(
+                "rule-shadowed", f"{ctx}: never decides an outcome: wherever it applies, {names} "
+                f"{'is' if len(by) == 1 else 'are'} more restrictive", rule.span,
+                "deleting it changes no decision; delete it, or narrow the rule that shadows it", "warning"))
+        elif i not in f.alone:
+            fallback = (f"the default of {where} (`{default.value}`)" if layer != "law" else "the law's default")
+            out.append(Diagnostic(
+                "rule-redundant", f"{ctx}: never changes an outcome: where it decides, other rules or "
+                f"{fallback} give the same", rule.span,
+                "deleting it changes no outcome, only the rules an explanation cites; keep it only if it "
+                "documents a source", "warning"))
+    return out
+
+
+def rules_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+    out = _rule_findings(scenario, "law", scenario.law.rules, scenario.law.default)
+    for rid in regimes:
+        reg = scenario.regimes[rid]
+        out += _rule_findings(scenario, reg.id, reg.rules, reg.default)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# criteria and sources
+
+
+def criteria_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    help_ = "add `criterion:` saying on what basis reviewers decide (e.g. \"urgent necessity\")"
+    for rule, where in _rules(scenario, regimes):
+        if rule.effect is Effect.REVIEW and not (rule.criterion or "").strip():
+            out.append(Diagnostic("review-without-criterion", f"{where}, rule `{rule.id}`: sends requests to "
+                                  "review without a criterion", rule.span, help_, "warning"))
+    for rid in regimes:
+        reg = scenario.regimes[rid]
+        if reg.default is Outcome.REVIEW and not (reg.criterion or "").strip():
+            out.append(Diagnostic("review-without-criterion", f"regime `{reg.id}`: its default sends requests to "
+                                  "review without a criterion", reg.span, help_, "warning"))
+    return out
+
+
+def sources_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    help_ = "add `sources: [...]` naming the documents it rests on (ids from sources.yaml)"
+    for rule, where in _rules(scenario, regimes):
+        if not rule.sources:
+            out.append(Diagnostic("no-source", f"{where}, rule `{rule.id}`: cites no source", rule.span, help_,
+                                  "warning"))
+    for rid in regimes:
+        reg = scenario.regimes[rid]
+        if not reg.sources:
+            out.append(Diagnostic("no-source", f"regime `{reg.id}`: cites no source", reg.span, help_, "warning"))
+    for fact in scenario.facts.values():
+        if not fact.sources:
+            out.append(Diagnostic("no-source", f"fact `{fact.id}`: cites no source", fact.span, help_, "warning"))
+    return out
+
+
+def _rules(scenario: Scenario, regimes: Sequence[str]) -> Iterable[tuple[Rule, str]]:
+    for rule in scenario.law.rules:
+        yield rule, "the law"
+    for rid in regimes:
+        for rule in scenario.regimes[rid].rules:
+            yield rule, f"regime `{rid}`"
+
+
+# --------------------------------------------------------------------------------------------
+# timelines and triggers
+
+
+def timelines_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    facts = scenario.facts
+    for t in scenario.timelines.values():
+        if not t.entries:
+            continue
+        ctx = f"timeline `{t.id}`"
+        first = t.entries[0]
+        start = first.start_date
+        if first.start_fact is not None:
+            fact = facts.get(first.start_fact)
+            start = fact.date if fact is not None else None
+            if start is None:
+                out.append(Diagnostic(
+                    "timeline-late-start", f"{ctx}: its first entry starts on `{first.start_fact}`, which has no "
+                    f"date: no regime is in force for `{t.recipient}` unless the fact is assumed", first.span,
+                    "start the timeline with a dated entry (the posture before that fact)", "warning"))
+        if start is not None:
+            earlier = sorted((f.date, f.id) for f in facts.values()
+                             if f.date is not None and f.recipient == t.recipient and f.date < start)
+            if earlier:
+                day, fid = earlier[0]
+                out.append(Diagnostic(
+                    "timeline-late-start", f"{ctx}: starts on {start}, after `{fid}` ({day}): no regime is in force "
+                    f"for `{t.recipient}` before {start}", first.span,
+                    f"add an entry from {day} or earlier for the posture then", "warning"))
+        for j, e in enumerate(t.entries):
+            ectx = f"{ctx}, entry {j + 1} (`{e.regime}`)"
+            if e.start_fact is None:
+                continue
+            fact = facts.get(e.start_fact)
+            if fact is None:
+                continue
+            if fact.date is None and t.record:
+                out.append(Diagnostic(
+                    "trigger-unasserted", f"{ectx}: takes effect on `{fact.id}`, which nothing in the record asserts "
+                    "(it has no date): the posture of record never reaches this regime", e.span,
+                    "date the fact in facts.yaml if the record establishes it, or move the entry to a plan "
+                    "(a timeline with `record: false`); it can still be assumed with --assume", "warning"))
+            if fact.until is not None:
+                before = t.entries[j - 1].regime if j else None
+                after = f"`{before}` applies again" if before else "no regime is in force"
+                out.append(Diagnostic(
+                    "trigger-expires", f"{ectx}: takes effect on `{fact.id}`, which stops holding on {fact.until}: "
+                    f"from then {after}", e.span,
+                    "trigger it on a fact that keeps holding, or add an entry from "
+                    f"{fact.until} for what follows", "warning"))
+            if j and t.entries[j - 1].until is not None and fact.date is None:
+                prev = t.entries[j - 1]
+                out.append(Diagnostic(
+                    "timeline-gap", f"{ectx}: the entry before it ends on {prev.until}, but this one starts on "
+                    f"`{fact.id}`, which has no date: no regime is in force from {prev.until} unless it is "
+                    "assumed", prev.span, "drop the `until`, or start this entry on a date", "warning"))
+    with_record = {t.recipient for t in scenario.timelines.values() if t.record}
+    for code in scenario.recipients:
+        if code in with_record or not any(p.recipient == code for p in scenario.programs.values()):
+            continue
+        out.append(Diagnostic(
+            "recipient-without-timeline", f"recipient `{code}` has programs but no timeline of record: deciding its "
+            "items needs a named regime", Span(str(scenario.root / "regimes.yaml")),
+            f"add a timeline with `recipient: {code}` and `record: true`", "warning"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# conflicts with the law
+
+
+def conflicts_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for rid in regimes:
+        reg = scenario.regimes[rid]
+        by_id = {r.id: r for r in reg.rules}
+        for c in conflicts(scenario, reg):
+            span = by_id[c.regime_rules[0]].span if len(c.regime_rules) == 1 else reg.span
+            where = "its rule" if c.regime_rules else "a rule for these requests (its default decides them now)"
+            if c.law_outcome is Outcome.PROHIBITED or not c.needs:
+                help_ = (f"the law forbids these requests (`{c.law_rule}`): forbid or exclude them in {where}")
+            else:
+                needs = ", ".join(c.needs)
+                help_ = (f"they stay blocked until the facts hold; to say so in the regime, add `require: [{needs}]` "
+                         f"to {where}")
+            out.append(Diagnostic("law-conflict", c.describe(), span, help_, "warning"))
+    return out
+
+
+Pass = Callable[[Scenario, Sequence[str]], list[Diagnostic]]
+PASSES: tuple[tuple[str, Pass], ...] = (
+    ("rules", rules_pass),
+    ("review-without-criterion", criteria_pass),
+    ("sources", sources_pass),
+    ("timelines", timelines_pass),
+    ("conflicts", conflicts_pass),
+)
+
+
+def lint(scenario: Scenario, regimes: Iterable[str] | None = None) -> list[Diagnostic]:
+    """Every lint finding of a valid scenario (warnings), in file order.
+
+    ``regimes`` limits the regime-specific passes (rules, criteria, sources, conflicts) to
+    those regimes; the law, facts and timelines are always linted.
+
+    >>> import tranche
+    >>> s = tranche.load_scenario("scenarios/peru-1962")
+    >>> [d.code for d in lint(s, ["full"])]
+    ['law-conflict', 'law-conflict']
+    """
+    names = list(scenario.regimes) if regimes is None else list(regimes)
+    for name in names:
+        if name not in scenario.regimes:
+            from ..engine.timeline import resolve_option
+
+            resolve_option(scenario, name)  # NotFound with did-you-mean
+            raise _not_a_regime(name)
+    out: list[Diagnostic] = []
+    for _, run in PASSES:
+        out += run(scenario, names)
+    return sorted(out, key=_order)
+
+
+def _not_a_regime(name: str) -> Exception:
+    from ..errors import UsageError
+
+    return UsageError(f"`{name}` is a timeline, not a regime", help="lint the regimes it names instead")
+
+
+def _order(d: Diagnostic) -> tuple[str, int, int, str]:
+    if d.span is None:
+        return ("~", 0, 0, d.code)
+    return (d.span.file, d.span.line, d.span.col, d.code)

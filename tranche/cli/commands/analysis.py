@@ -1,0 +1,151 @@
+"""`tranche diff` and `tranche lint`: the policy analysed over every request, before any item is evaluated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from ...analysis import Diff, diff as diff_options, lint as lint_scenario
+from ...errors import Diagnostic
+from ...language import check as check_scenario
+from .. import render
+from .common import load, parse_date, split_list
+
+FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
+ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diff")(diff)
+    app.command("lint")(lint)
+
+
+def diff(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    a: str = typer.Argument(..., help="the option before: a regime, or a timeline (needs --as-of)"),
+    b: str = typer.Argument(..., help="the option after: a regime, or a timeline (needs --as-of)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="fix every fact's state at this date, YYYY-MM-DD "
+                                        "(default: facts in any state, unless assumed)"),
+    assume: Optional[List[str]] = ASSUME,
+    with_law: bool = typer.Option(False, "--with-law", help="compare final decisions (law + regime) instead of "
+                                  "what the two regimes say"),
+    format: render.Format = FORMAT,
+) -> int:
+    """Every class of requests whose outcome differs between two options, as few exact statements."""
+    s = load(scenario)
+    result = diff_options(s, a, b, as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
+                          law=with_law)
+    programs = [p for p in s.programs if any(p in st.impact for st in result.statements)]
+    if format is render.Format.json:
+        render.emit_json(result.to_dict())
+    elif format is render.Format.csv:
+        render.emit_csv(["from", "to", "requests", *programs, "total"],
+                        [[st.from_.value, st.to.value, st.requests,
+                          *(f"{st.impact[p]:.2f}" if p in st.impact else "0.00" for p in programs),
+                          f"{st.amount:.2f}"] for st in result.statements])
+    else:
+        print_diff(result, programs)
+    return 0
+
+
+def _names(result: Diff) -> tuple[str, str]:
+    a = result.a if result.a == result.regime_a else f"{result.a} ({result.regime_a})"
+    b = result.b if result.b == result.regime_b else f"{result.b} ({result.regime_b})"
+    return a, b
+
+
+def _facts_caption(result: Diff) -> str:
+    relevant = list(result.relevant)
+    if result.as_of is not None:
+        held = [f for f in relevant if result.facts.get(f)]
+        missing = [f for f in relevant if not result.facts.get(f)]
+        parts = [f"facts as of {result.as_of}"]
+        if held:
+            parts.append("holding: " + ", ".join(held))
+        if missing:
+            parts.append("not holding: " + ", ".join(missing))
+        return "; ".join(parts)
+    if result.facts:
+        rest = [f for f in relevant if f not in result.facts]
+        return "assumed: " + ", ".join(sorted(result.facts)) + ("; in either state: " + ", ".join(rest) if rest else "")
+    return "facts in either state (statements name the ones that matter)"
+
+
+def print_diff(result: Diff, programs: list[str]) -> None:
+    a, b = _names(result)
+    what = "final decisions (the law and the regime)" if result.law else "the regimes' own outcomes (--with-law: final decisions)"
+    caption = (f"{what}; {_facts_caption(result)}; "
+               "amounts: the pipeline items in each statement")
+    if not result.statements:
+        render.console.print(Text(f"no change: `{a}` and `{b}` decide every request alike"))
+        render.console.print(Text(caption, style="dim"))
+        return
+    n = len(result.statements)
+    table = Table(title=render.escape(f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"),
+                  caption=render.escape(caption), title_justify="left", caption_justify="left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("change")
+    table.add_column("requests", ratio=1, min_width=24, overflow="fold")
+    table.add_column("pipeline amounts", justify="right", no_wrap=True)
+    width = max((len(p) for p in [*programs, "total"]), default=5)
+    for i, st in enumerate(result.statements, 1):
+        change = render.styled_outcome(st.from_.value) + Text(" → ") + render.styled_outcome(st.to.value)
+        lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
+        if len(lines) > 1:
+            lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
+        table.add_row(str(i), change, Text(st.requests), Text("\n".join(lines) or "no item"))
+    render.console.print(table)
+
+
+def lint(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    regime: Optional[List[str]] = typer.Option(None, "--regime", "-r",
+                                               help="lint only these regimes (the law, facts and timelines always)"),
+    format: render.Format = FORMAT,
+) -> int:
+    """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
+    result = check_scenario(Path(scenario))
+    if not result.passed or result.scenario is None:
+        if format is render.Format.json:
+            render.emit_json({"ok": False, "scenario": scenario, "errors": [d.to_dict() for d in result.errors()],
+                              "warnings": [d.to_dict() for d in result.warnings()]})
+        else:
+            render.print_diagnostics(result.diagnostics, render.state.error_format)
+            render.err_console.print(f"[bold red]{len(result.errors())} error(s)[/]: `{scenario}` was not linted")
+        return 1
+    s = load(scenario) if result.scenario is None else result.scenario
+    findings = result.warnings() + lint_scenario(s, split_list(regime) or None)
+    if format is render.Format.json:
+        render.emit_json({"ok": True, "scenario": scenario, "errors": [],
+                          "warnings": [d.to_dict() for d in findings]})
+    elif format is render.Format.csv:
+        render.emit_csv(["severity", "code", "file", "line", "col", "message", "help"],
+                        [[d.severity, d.code, d.span.file if d.span else "", d.span.line if d.span else "",
+                          d.span.col if d.span else "", d.message, d.help or ""] for d in findings])
+    else:
+        for d in findings:
+            head = Text(f"warning[{d.code}]", style="bold yellow") + Text(f" {_where(d, s.root)}", style="dim")
+            render.console.print(head)
+            render.console.print(Padding(Text(d.message), (0, 0, 0, 2), expand=False))
+            if d.help:
+                render.console.print(Padding(Text(f"= help: {d.help}", style="dim"), (0, 0, 0, 2), expand=False))
+        render.console.print(f"{len(findings)} warning{'s' if len(findings) != 1 else ''}, 0 errors: "
+                             f"`{s.id}` ({scenario})")
+    return 0
+
+
+def _where(d: Diagnostic, root: Path) -> str:
+    """The finding's location, relative to the scenario folder."""
+    if d.span is None:
+        return ""
+    path = Path(d.span.file)
+    try:
+        name = str(path.relative_to(root))
+    except ValueError:
+        name = path.name if path.parent == root else str(path)
+    return f"{name}:{d.span.line}:{d.span.col}" if d.span.line > 0 else name

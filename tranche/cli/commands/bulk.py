@@ -1,0 +1,103 @@
+"""`tranche bulk`: every line item of a file, under every option, at every date, compiled to SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from ...compiler.run import BulkResult, bulk as bulk_duckdb, bulk_spark, dates_between
+from ...errors import UsageError
+from ...language.scenario import OUTCOMES
+from .. import render
+from .common import load, parse_date, split_list
+
+ENGINES = ("duckdb", "spark")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bulk")(bulk)
+
+
+def bulk(
+    scenario: str = typer.Argument(..., help="scenario folder"),
+    items: str = typer.Option(..., "--items", "-i", help="line items: a .parquet or .csv file with the columns "
+                              "id, recipient, program, channel, category, amount, flags (comma-separated), and any others"),
+    out: str = typer.Option(..., "--out", "-o", help="where to write the decisions (Parquet)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD"),
+    options: Optional[List[str]] = typer.Option(None, "--options", help="regimes or timelines, A,B,...; "
+                                                "default: each recipient's timeline of record"),
+    dates: Optional[List[str]] = typer.Option(None, "--dates", help="more dates, D1,D2,..."),
+    every: Optional[str] = typer.Option(None, "--every", help="a date every period (7d, 2w) from --from to --to"),
+    start: Optional[str] = typer.Option(None, "--from", help="first date of --every (default: --as-of)"),
+    end: Optional[str] = typer.Option(None, "--to", help="last date of --every"),
+    assume: Optional[List[str]] = typer.Option(None, "--assume", "-a",
+                                               help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable"),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (files on this machine) or spark (PySpark)"),
+    format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="summary as table, json or csv"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> int:
+    """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
+    if engine not in ENGINES:
+        raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
+    days = _dates(as_of, split_list(dates), every, start, end)
+    names: list[str | None] = list(split_list(options)) or [None]
+    s = load(scenario)
+    facts = split_list(assume)
+    show = not quiet and format is render.Format.table
+    with Progress(TextColumn("[bold]deciding[/] {task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=render.err_console, transient=True, disable=not show) as bar:
+        task = bar.add_task(f"{Path(items).name} x {len(names)} option(s) x {len(days)} date(s)", total=1.0)
+
+        def report(done: float) -> None:
+            bar.update(task, completed=done)
+
+        run = bulk_spark if engine == "spark" else bulk_duckdb
+        result = run(s, items, out, days, names, facts, progress=report)
+    _print(result, format, len(days) > 1)
+    return 0
+
+
+def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
+    out: set[dt.date] = set()
+    if as_of:
+        out.add(parse_date(as_of))
+    out.update(parse_date(d, "--dates") for d in dates)
+    if every is not None or end is not None or start is not None:
+        if every is None or end is None or (start is None and as_of is None):
+            raise UsageError("--every needs --from (or --as-of) and --to",
+                             help="e.g. --every 7d --from 1962-10-03 --to 1963-09-25")
+        first = parse_date(start, "--from") if start else parse_date(as_of or "", "--as-of")
+        out.update(dates_between(first, parse_date(end, "--to"), every))
+    if not out:
+        raise UsageError("no date to decide at", help="pass --as-of DATE, --dates D1,D2 or --every 7d --from D --to D")
+    return sorted(out)
+
+
+def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
+    rows = result.summary
+    if format is render.Format.json:
+        render.emit_json({"out": str(result.out), "rows": result.rows, "items": result.items,
+                          "seconds": round(result.seconds, 3),
+                          "contexts": [{"option": c.option, "as_of": c.as_of.isoformat(), "regimes": list(c.regimes)}
+                                       for c in result.contexts],
+                          "summary": [r.to_dict() for r in rows]})
+        return
+    if format is render.Format.csv:
+        render.emit_csv(["option", "as_of", "program", "outcome", "items", "amount"],
+                        [[r.option or "", r.as_of, r.program or "", r.outcome, r.items, f"{r.amount:.2f}"] for r in rows])
+        return
+    render.console.print(f"wrote {result.rows:,} decisions ({result.items:,} items x {len(result.contexts)} "
+                         f"option-date pair(s)) to {result.out} in {result.seconds:.1f}s")
+    order = {o.value: i for i, o in enumerate(OUTCOMES)}
+    columns = ["Option", *(["As of"] if by_date else []), "Program", "Outcome", "Items", "Amount"]
+    table_rows: list[list[Any]] = []
+    for r in sorted(rows, key=lambda r: (r.option or "", r.as_of, r.program or "", order.get(r.outcome, 9))):
+        table_rows.append([r.option or "(record)", *([r.as_of] if by_date else []), r.program or "",
+                           render.styled_outcome(r.outcome), f"{r.items:,}", f"{r.amount:,.2f}"])
+    right = ["Items", "Amount"]
+    render.console.print(render.table("Summary by option, program and outcome (USD)", columns, table_rows,
+                                      right=right))

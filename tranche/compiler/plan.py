@@ -1,0 +1,744 @@
+"""Policy (law + regime + facts + as-of) -> one dialect-neutral sqlglot expression.
+
+Partial evaluation, in three steps:
+
+1. **Resolve** (:func:`resolve_policy`): with the date and the facts fixed, the
+   regime in force is known (per recipient when the timeline of record decides)
+   and every rule's outcome is a constant: its effect, or `blocked` with its
+   missing facts.  What is left depends only on the item: a :class:`Policy`.
+2. **Deduplicate**: many (option, date) pairs resolve to the same policy (the
+   regime and the relevant facts rarely change from week to week); each
+   distinct policy is compiled once and shared.
+3. **Compile** (:class:`Compiler`): one method per policy node, found by name
+   -- ``<op>_sql`` for a predicate (``in_sql``, ``under_sql``, ``gte_sql``, ...),
+   ``condition_sql``, ``rule_sql``, ``layer_sql``, ``decision_sql``,
+   ``policy_sql`` -- building sqlglot expressions, never strings.  Every value
+   is a sqlglot literal (quoted and escaped by the generator).
+
+The query has four levels over the items (``source``):
+
+* ``prepared``: the input columns plus derived inputs (``program_status`` from
+  the scenario's programs, text casts of declared attributes); flags are tested
+  as ``,a,b,`` and amounts as DECIMAL(18,2) inline, where DuckDB can evaluate
+  them on dictionary-encoded values;
+* ``matched``: one boolean per rule (the rule's ``when`` and none of its
+  ``unless``), shared by every policy that contains the rule;
+* ``ranked``: per policy, the outcome's rank (0 permitted .. 3 prohibited);
+* the output: per policy the outcome, the deciding rule ids and the missing
+  facts as constant strings chosen by CASE, joined to the small table of
+  (option, as_of, policy) contexts.
+
+Deciding rules are written comma-separated in the in-memory evaluator's order
+(law rules in file order, then the regime's; when no rule decided,
+``default:<regime>`` then ``default:law``); missing facts comma-separated and
+sorted; both are empty strings when there are none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlglot import exp
+
+from ..errors import UsageError
+from ..engine.timeline import FactState, facts_at, regime_in_force, resolve_option
+from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
+
+__all__ = [
+    "RuleState",
+    "Layer",
+    "Policy",
+    "Context",
+    "Plan",
+    "Compiler",
+    "REQUIRED_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "resolve_policy",
+    "contexts",
+    "plan",
+    "compile_policy",
+]
+
+REQUIRED_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
+OUTPUT_COLUMNS = ("option", "as_of", "outcome", "rules", "missing_facts")
+AMOUNT_TYPE = "DECIMAL(18, 2)"
+DECIMAL_ATTRIBUTE_TYPE = "DECIMAL(38, 10)"
+SEPARATOR = ","
+_SUBSET_LIMIT = 3  # up to this many candidate rules, deciding-rule lists are enumerated as constants
+_P = "__t_"  # prefix of the compiler's own columns
+
+
+# ---------------------------------------------------------------------------------------------------------
+# step 1: resolve the facts and the regime in force
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """A rule with the facts fixed: the outcome it gives when it matches, and the facts it misses."""
+
+    rule: Rule
+    outcome: Outcome
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The law or one regime with the facts fixed."""
+
+    name: str
+    default: Outcome
+    rules: tuple[RuleState, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What is left of the decision contract once the date and facts are fixed.
+
+    ``regimes`` maps recipients to the regime layer in force; a single entry
+    with recipient ``None`` applies to every recipient (a named option).
+    """
+
+    law: Layer
+    regimes: tuple[tuple[str | None, Layer], ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """One (option, date) pair and the policy it resolves to."""
+
+    option: str | None
+    as_of: dt.date
+    policy: Policy
+    regimes: tuple[str, ...]
+    facts: FactState = field(compare=False)
+
+
+def _layer(name: str, rules: Sequence[Rule], default: Outcome, facts: FactState) -> Layer:
+    states = []
+    for rule in rules:
+        missing = tuple(f for f in rule.require if not facts.holds(f))
+        states.append(RuleState(rule, Outcome.BLOCKED if missing else rule.effect.outcome, missing))
+    return Layer(name, default, tuple(states))
+
+
+def _regime_layer(regime: Regime, facts: FactState) -> Layer:
+    return _layer(regime.id, regime.rules, regime.default, facts)
+
+
+def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None, assume: Iterable[str] = (),
+                   recipients: Iterable[str] = ()) -> Context:
+    """Fix the date and facts: the regime in force and each rule's outcome.
+
+    ``option`` names a regime or a timeline (resolved at ``as_of``); ``None``
+    means each recipient's timeline of record, resolved for ``recipients``
+    (those present in the items).  Raises like the in-memory evaluator does:
+    :class:`~tranche.errors.NotFound` for an unknown option,
+    :class:`~tranche.errors.EvaluationError` when no regime is in force.
+    """
+    facts = facts_at(scenario, as_of, assume)
+    law = _layer("law", scenario.law.rules, scenario.law.default, facts)
+    regimes: list[tuple[str | None, Layer]] = []
+    if option is not None:
+        target = resolve_option(scenario, option)
+        regime = target if isinstance(target, Regime) else regime_in_force(scenario, "", facts, option).regime
+        regimes.append((None, _regime_layer(regime, facts)))
+    else:
+        by_recipient = {r: regime_in_force(scenario, r, facts).regime for r in sorted(set(recipients))}
+        distinct = {r.id for r in by_recipient.values()}
+        if len(distinct) == 1:
+            regimes.append((None, _regime_layer(next(iter(by_recipient.values())), facts)))
+        else:
+            regimes += [(r, _regime_layer(reg, facts)) for r, reg in by_recipient.items()]
+    ids = tuple(dict.fromkeys(layer.name for _, layer in regimes))
+    return Context(option, as_of, Policy(law, tuple(regimes)), ids, facts)
+
+
+def contexts(scenario: Scenario, dates: Sequence[dt.date], options: Sequence[str | None] = (None,),
+             assume: Iterable[str] = (), recipients: Iterable[str] = ()) -> list[Context]:
+    """Every (option, date) pair, options outermost, each resolved."""
+    assume = tuple(assume)
+    recipients = tuple(recipients)
+    if not dates:
+        raise UsageError("no dates to evaluate", help="pass --as-of, --dates or --every with --from and --to")
+    return [resolve_policy(scenario, day, option, assume, recipients) for option in options for day in dates]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# step 3: compile
+
+
+def _id(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A quoted column reference."""
+    return exp.Column(this=_id(name), table=_id(table) if table else None)
+
+
+def lit(value: str | int | Decimal | None) -> exp.Expr:
+    """A literal (strings are quoted and escaped by the generator)."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    return exp.Literal.number(str(value))
+
+
+def _decimal(value: Decimal, base: str = AMOUNT_TYPE) -> exp.Expr:
+    exponent = value.as_tuple().exponent
+    scale = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    kind = base if scale <= 2 else f"DECIMAL(38, {min(scale, 30)})"
+    return exp.Cast(this=exp.Literal.string(format(value, "f")), to=exp.DataType.build(kind))
+
+
+def _or(terms: Sequence[exp.Expr]) -> exp.Expr:
+    if not terms:
+        return exp.false()
+    out = terms[0]
+    for t in terms[1:]:
+        out = exp.Or(this=out, expression=t)
+    return exp.Paren(this=out) if len(terms) > 1 else out
+
+
+def _and(terms: Sequence[exp.Expr]) -> exp.Expr:
+    if not terms:
+        return exp.true()
+    out = terms[0]
+    for t in terms[1:]:
+        out = exp.And(this=out, expression=t)
+    return exp.Paren(this=out) if len(terms) > 1 else out
+
+
+def _not(term: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Paren(this=term) if not isinstance(term, (exp.Column, exp.Paren, exp.Boolean)) else term)
+
+
+def is_under(node: str, ancestor: str) -> bool:
+    """``node`` is ``ancestor`` or below it (dotted paths), as in the engine."""
+    return node == ancestor or node.startswith(ancestor + ".")
+
+
+def _strict(term: exp.Expr) -> exp.Expr:
+    """``term`` with NULL read as FALSE (skipped where ``term`` cannot be NULL)."""
+    if _never_null(term):
+        return term
+    return _mark(exp.Coalesce(this=term, expressions=[exp.false()]))
+
+
+def _mark(term: exp.Expr) -> exp.Expr:
+    """Note that ``term`` is never NULL."""
+    term.meta["never_null"] = True
+    return term
+
+
+def _never_null(term: exp.Expr) -> bool:
+    if isinstance(term, exp.Boolean) or term.meta.get("never_null"):
+        return True
+    if isinstance(term, (exp.And, exp.Or)):
+        return _never_null(term.this) and _never_null(term.expression)
+    if isinstance(term, (exp.Paren, exp.Not)):
+        return _never_null(term.this)
+    return False
+
+
+def _case(branches: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None) -> exp.Expr:
+    if not branches:
+        return default if default is not None else exp.Null()
+    case = exp.Case()
+    for cond, value in branches:
+        case = case.when(cond, value)
+    if default is not None:
+        case = case.else_(default)
+    return case
+
+
+def _concat(parts: Sequence[exp.Expr]) -> exp.Expr:
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p, safe=True)
+    return out
+
+
+_RANK_OUTCOME: dict[int, str] = {o.rank: o.value for o in OUTCOMES}
+
+
+class Compiler:
+    """Builds the expressions of a plan: one method per policy node, dispatched by name.
+
+    ``columns`` are the input columns: an attribute the input lacks is a missing
+    value (the missing-value rules of :func:`tranche.engine.predicate_holds`).
+    """
+
+    def __init__(self, scenario: Scenario, columns: Sequence[str], normalize_sets: bool = True,
+                 not_null: Iterable[str] = ()) -> None:
+        self.scenario = scenario
+        self.normalize_sets = normalize_sets
+        self.not_null = frozenset(not_null)
+        self.columns = tuple(columns)
+        self._present = frozenset(self.columns)
+        self.rule_columns: dict[Rule, str] = {}
+        self.match_names: dict[str, str] = {}
+        self.matches: dict[str, exp.Expr] = {}
+        self.derived: dict[str, exp.Expr] = {}
+
+    # -- inputs ---------------------------------------------------------------------------------------
+    def attribute_type(self, attribute: str) -> str:
+        schema = self.scenario.attributes.get(attribute)
+        if schema is not None:
+            return schema.type
+        return {"category": "category", "amount": "decimal", "flags": "set"}.get(attribute, "enum")
+
+    def value(self, attribute: str) -> exp.Expr:
+        """The item's value of ``attribute`` as the predicates see it.
+
+        ``program_status`` and text casts of declared attributes are computed once per
+        row in ``prepared``; sets (``,a,b,``) and decimals are written inline, which
+        lets DuckDB evaluate them on dictionary-encoded values.
+        """
+        kind = self.attribute_type(attribute)
+        if attribute == "program_status":
+            return self._derive("program_status", self.program_status_sql())
+        if attribute not in self._present:
+            return lit(SEPARATOR) if kind == "set" else exp.Null()
+        if kind == "set":
+            # inline, not a derived column: DuckDB then tests dictionary-encoded values once per distinct value
+            raw: exp.Expr = col(attribute)
+            if self.normalize_sets:
+                text = exp.Coalesce(this=exp.Cast(this=raw, to=exp.DataType.build("TEXT")), expressions=[lit("")])
+                raw = exp.Anonymous(this="REPLACE", expressions=[text, lit(" "), lit("")])
+            return _concat([lit(SEPARATOR), raw, lit(SEPARATOR)])
+        if kind == "decimal":
+            kind_sql = AMOUNT_TYPE if attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
+            return exp.Cast(this=col(attribute), to=exp.DataType.build(kind_sql))  # a no-op on DECIMAL(18,2)
+        if attribute in ("recipient", "program", "channel", "category"):
+            return col(attribute)
+        return self._derive(f"str_{attribute}", exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")))
+
+    def _derive(self, name: str, expression: exp.Expr) -> exp.Column:
+        key = _P + name
+        self.derived.setdefault(key, expression)
+        return col(key)
+
+    def program_status_sql(self) -> exp.Expr:
+        """The status of the item's program, from the scenario (NULL for a program it does not know)."""
+        if "program" not in self._present:
+            return exp.Null()
+        by_status: dict[str, list[str]] = {}
+        for p in self.scenario.programs.values():
+            by_status.setdefault(p.status, []).append(p.id)
+        branches = [(exp.In(this=col("program"), expressions=[lit(x) for x in sorted(ids)]), lit(status))
+                    for status, ids in sorted(by_status.items())]
+        return _case(branches, exp.Null())
+
+    # -- predicates: one method per operator ----------------------------------------------------------
+    def predicate_sql(self, p: Predicate) -> exp.Expr:
+        """True exactly where :func:`tranche.engine.predicate_holds` is; never NULL."""
+        method: Callable[[Predicate], exp.Expr] | None = getattr(self, f"{p.op}_sql", None)
+        if method is None:
+            raise UsageError(f"operator `{p.op}` of `{p.attribute}` cannot be compiled")
+        return method(p)
+
+    def in_sql(self, p: Predicate) -> exp.Expr:
+        v = self.value(p.attribute)
+        if isinstance(v, exp.Null):
+            return exp.false()
+        values = [lit(str(x)) for x in sorted({str(x) for x in p.values})]
+        return self._known(p, exp.EQ(this=v, expression=values[0]) if len(values) == 1
+                           else exp.In(this=v, expressions=values))
+
+    def _known(self, p: Predicate, test: exp.Expr) -> exp.Expr:
+        """``test`` marked never NULL when the column is known to hold no NULL."""
+        known = p.attribute in self.not_null and p.attribute in self._present and p.attribute != "program_status"
+        return _mark(test) if known else test
+
+    def not_in_sql(self, p: Predicate) -> exp.Expr:
+        v = self.value(p.attribute)
+        if isinstance(v, exp.Null):
+            return exp.true()
+        return _mark(_or([exp.Is(this=v, expression=exp.Null()), exp.Not(this=exp.Paren(this=self.in_sql(p)))]))
+
+    def under_sql(self, p: Predicate) -> exp.Expr:
+        v = self.value(p.attribute)
+        if isinstance(v, exp.Null):
+            return exp.false()
+        nodes = sorted({str(x) for x in p.values})
+        terms: list[exp.Expr] = [
+            exp.EQ(this=v, expression=lit(nodes[0])) if len(nodes) == 1
+            else exp.In(this=v, expressions=[lit(n) for n in nodes])]
+        terms += [exp.StartsWith(this=v, expression=lit(n + ".")) for n in nodes]
+        return self._known(p, _or(terms))
+
+    def not_under_sql(self, p: Predicate) -> exp.Expr:
+        v = self.value(p.attribute)
+        if isinstance(v, exp.Null):
+            return exp.true()
+        return _not(_strict(self.under_sql(p)))
+
+    def _member(self, p: Predicate, member: Any) -> exp.Expr:
+        test = exp.GT(this=exp.StrPosition(this=self.value(p.attribute), substr=lit(f",{member},")),
+                      expression=exp.Literal.number(0))
+        # the normalised form coalesces NULL to the empty set; a clean column has no NULL
+        return _mark(test)
+
+    def all_sql(self, p: Predicate) -> exp.Expr:
+        return _and([self._member(p, m) for m in sorted(set(p.values))])
+
+    def any_sql(self, p: Predicate) -> exp.Expr:
+        return _or([self._member(p, m) for m in sorted(set(p.values))])
+
+    def none_sql(self, p: Predicate) -> exp.Expr:
+        return _not(_strict(self.any_sql(p))) if p.values else exp.true()
+
+    def _compare(self, p: Predicate, node: type[exp.Binary]) -> exp.Expr:
+        v = self.value(p.attribute)
+        if isinstance(v, exp.Null):
+            return exp.false()
+        base = AMOUNT_TYPE if p.attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
+        bound = _decimal(Decimal(str(p.values[0])), base)
+        return self._known(p, node(this=v, expression=bound))
+
+    def gt_sql(self, p: Predicate) -> exp.Expr:
+        return self._compare(p, exp.GT)
+
+    def gte_sql(self, p: Predicate) -> exp.Expr:
+        return self._compare(p, exp.GTE)
+
+    def lt_sql(self, p: Predicate) -> exp.Expr:
+        return self._compare(p, exp.LT)
+
+    def lte_sql(self, p: Predicate) -> exp.Expr:
+        return self._compare(p, exp.LTE)
+
+    def eq_sql(self, p: Predicate) -> exp.Expr:
+        return self._compare(p, exp.EQ)
+
+    # -- conditions, rules, layers --------------------------------------------------------------------
+    def condition_sql(self, c: Condition) -> exp.Expr:
+        """A conjunction; the empty condition is TRUE.
+
+        Predicates and conditions are *weak*: NULL (from a missing value) counts as
+        false, so a negation first turns NULL into FALSE (:func:`_strict`).
+        """
+        return _and([self.predicate_sql(p) for p in c.predicates])
+
+    def rule_sql(self, rule: Rule) -> exp.Expr:
+        """The rule matches: its ``when`` holds and none of its ``unless`` does; never NULL."""
+        terms = [] if not rule.when.predicates else [self.condition_sql(rule.when)]
+        terms += [_not(_strict(self.condition_sql(u))) for u in rule.unless]
+        return _strict(_and(terms))
+
+    def match(self, rule: Rule) -> exp.Expr:
+        """The column holding ``rule_sql(rule)``, computed once per item in ``matched``.
+
+        Rules with the same conditions (a regime restating the law, say) share one column.
+        """
+        name = self.rule_columns.get(rule)
+        if name is None:
+            expression = self.rule_sql(rule)
+            key = expression.sql()
+            name = self.match_names.get(key)
+            if name is None:
+                name = self.match_names[key] = f"{_P}m{len(self.matches)}"
+                self.matches[name] = expression
+            self.rule_columns[rule] = name
+        return _mark(col(name))
+
+    def layer_sql(self, layer: Layer) -> exp.Expr:
+        """Some rule of the layer matches (the layer's default does not apply)."""
+        return _or([self.match(s.rule) for s in layer.rules])
+
+    def rank_sql(self, law: Layer, regime: Layer) -> exp.Expr:
+        """The rank of the decision: the most restrictive matched rule or applicable default."""
+        branches = []
+        no_regime_rule = _not(self.layer_sql(regime)) if regime.rules else exp.true()
+        for rank in (3, 2, 1):
+            terms: list[exp.Expr] = [self.match(s.rule) for layer in (law, regime) for s in layer.rules
+                                           if s.outcome.rank == rank]
+            if regime.default.rank == rank:
+                terms.append(no_regime_rule)
+            if terms:
+                branches.append((_or(terms), exp.Literal.number(rank)))
+        return _case(branches, exp.Literal.number(0))
+
+    def rules_sql(self, law: Layer, regime: Layer, rank: exp.Expr) -> exp.Expr:
+        """The deciding rules, given the decision's rank (the evaluator's order)."""
+        branches = []
+        for r in (3, 2, 1, 0):
+            states = [s for layer in (law, regime) for s in layer.rules if s.outcome.rank == r]
+            if r == 0:
+                fallback = f"default:{regime.name}{SEPARATOR}default:law" if regime.default.rank == 0 else ""
+            else:
+                fallback = f"default:{regime.name}" if regime.default.rank == r else ""
+            value = self._listing([(self.match(s.rule), (s.rule.id,)) for s in states], fallback)
+            branches.append((r, value))
+        return self._by_rank(rank, branches)
+
+    def missing_sql(self, law: Layer, regime: Layer, rank: exp.Expr) -> exp.Expr:
+        """The missing facts of the deciding (blocked) rules, sorted; empty unless blocked."""
+        states = [s for layer in (law, regime) for s in layer.rules if s.outcome is Outcome.BLOCKED]
+        if not states:
+            return lit("")
+        value = self._listing([(self.match(s.rule), s.missing) for s in states], "", sort=True)
+        return self._by_rank(rank, [(2, value)], lit(""))
+
+    def _by_rank(self, rank: exp.Expr, branches: Sequence[tuple[int, exp.Expr]],
+                 default: exp.Expr | None = None) -> exp.Expr:
+        distinct = {b.sql() for _, b in branches}
+        if default is None and len(distinct) == 1:
+            return branches[0][1]
+        if default is None:
+            *head, (_, last) = branches
+            return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), v) for r, v in head], last)
+        return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), v) for r, v in branches], default)
+
+    def _listing(self, parts: Sequence[tuple[exp.Expr, tuple[str, ...]]], fallback: str,
+                 sort: bool = False) -> exp.Expr:
+        """The names of the parts whose condition holds, comma-separated (``fallback`` when none holds).
+
+        Up to a few parts every combination is a constant string; beyond, a concatenation.
+        """
+        def names(chosen: Iterable[tuple[str, ...]]) -> str:
+            seq = [n for group in chosen for n in group]
+            return SEPARATOR.join(sorted(set(seq)) if sort else list(dict.fromkeys(seq)))
+
+        if not parts:
+            return lit(fallback)
+        if len({names([p[1]]) for p in parts}) == 1 and (sort or len(parts) == 1):
+            only = names([parts[0][1]])
+            return lit(only) if not fallback else _case([(_or([p[0] for p in parts]), lit(only))], lit(fallback))
+        if len(parts) <= _SUBSET_LIMIT:
+            branches = []
+            for size in range(len(parts), 0, -1):
+                for subset in itertools.combinations(parts, size):
+                    branches.append((_and([p[0] for p in subset]), lit(names(p[1] for p in subset))))
+            return _case(branches, lit(fallback))
+        if sort:
+            facts = sorted({f for _, group in parts for f in group})
+            pieces = [_case([(_or([c for c, group in parts if f in group]), lit(SEPARATOR + f))], lit(""))
+                      for f in facts]
+        else:
+            pieces = [_case([(c, lit(SEPARATOR + SEPARATOR.join(group)))], lit("")) for c, group in parts]
+        joined = exp.Substring(this=exp.Paren(this=_concat(pieces)), start=exp.Literal.number(2))
+        return _case([(_or([p[0] for p in parts]), joined)], lit(fallback))
+
+    def decision_sql(self, law: Layer, regime: Layer) -> tuple[exp.Expr, Callable[[exp.Expr], tuple[exp.Expr, exp.Expr]]]:
+        """(rank expression, rank -> (rules, missing facts)) for one law and regime layer."""
+        return self.rank_sql(law, regime), lambda rank: (self.rules_sql(law, regime, rank),
+                                                         self.missing_sql(law, regime, rank))
+
+    def policy_sql(self, policy: Policy) -> tuple[exp.Expr, Callable[[exp.Expr], tuple[exp.Expr, exp.Expr]]]:
+        """Like :meth:`decision_sql`, dispatching on the recipient when regimes differ by recipient."""
+        if len(policy.regimes) == 1 and policy.regimes[0][0] is None:
+            return self.decision_sql(policy.law, policy.regimes[0][1])
+        per = [(recipient, *self.decision_sql(policy.law, layer)) for recipient, layer in policy.regimes]
+        if not per:
+            return exp.Null(), lambda rank: (exp.Null(), exp.Null())
+
+        def when(recipient: str | None) -> exp.Expr:
+            return exp.EQ(this=col("recipient"), expression=lit(recipient))
+
+        rank = _case([(when(r), e) for r, e, _ in per], exp.Null())
+
+        def strings(rank_col: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+            built = [(r, *f(rank_col)) for r, _, f in per]
+            return (_case([(when(r), a) for r, a, _ in built], exp.Null()),
+                    _case([(when(r), b) for r, _, b in built], exp.Null()))
+
+        return rank, strings
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the plan: the whole query, one pass over the items
+
+
+def outcome_sql(rank: exp.Expr) -> exp.Expr:
+    """The outcome's name from its rank."""
+    return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), lit(_RANK_OUTCOME[r]))
+                  for r in (3, 2, 1, 0)], exp.Null())
+
+
+def _date(day: dt.date) -> exp.Expr:
+    return exp.Cast(this=exp.Literal.string(day.isoformat()), to=exp.DataType.build("DATE"))
+
+
+def _union(rows: Sequence[Sequence[tuple[str, exp.Expr]]]) -> exp.Select | exp.Union:
+    """A small literal table as SELECT ... UNION ALL SELECT ... (portable where VALUES aliases are not)."""
+    selects = [exp.select(*(exp.alias_(v, name, quoted=True) for name, v in row)) for row in rows]
+    out: exp.Select | exp.Union = selects[0]
+    for s in selects[1:]:
+        out = exp.Union(this=out, expression=s, distinct=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled form of one or more (option, date) contexts over a table of items.
+
+    ``select`` yields every input column plus option, as_of, outcome, rules and
+    missing_facts for every item and context; ``summary`` yields option, as_of,
+    program, outcome, amount (exact sum) and items.  Both are dialect-neutral
+    sqlglot expressions; :func:`tranche.compiler.dialects.generate` writes them
+    for a dialect.
+    """
+
+    contexts: tuple[Context, ...]
+    policies: tuple[Policy, ...]
+    columns: tuple[str, ...]
+    select: exp.Select
+    summary: exp.Select
+
+    def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+        """The output query, written for ``dialect``."""
+        from .dialects import generate
+
+        return generate(self.select, dialect, pretty=pretty)
+
+    def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+        """The summary query, written for ``dialect``."""
+        from .dialects import generate
+
+        return generate(self.summary, dialect, pretty=pretty)
+
+
+def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
+         source: exp.Expr | str = "items", *, amount_sum: Callable[[exp.Expr], exp.Expr] | None = None,
+         normalize_sets: bool = True, not_null: Iterable[str] = ()) -> Plan:
+    """Compile ``ctxs`` over ``source`` (a table name or a sqlglot table expression) with ``columns``.
+
+    ``normalize_sets=False`` promises that set-valued columns (flags) hold no
+    NULL and no spaces (``a,b``, as a pre-scan of the file found), which spares
+    coalescing and removing spaces on every row.  ``not_null`` names columns known
+    to hold no NULL (a scan's statistics say so), whose tests need no coalescing.
+
+    ``amount_sum`` builds the exact sum of the amount (default: SUM of DECIMAL(18,2));
+    SQLite passes a sum in integer cents.
+    """
+    if not ctxs:
+        raise UsageError("nothing to evaluate: no (option, date) pair")
+    columns = tuple(columns)
+    lacking = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if lacking:
+        raise UsageError("the items lack the column" + ("s " if len(lacking) > 1 else " ")
+                         + ", ".join(f"`{c}`" for c in lacking),
+                         help="the items need the columns " + ", ".join(REQUIRED_COLUMNS) + " (flags optional)")
+    clash = [c for c in columns if c in OUTPUT_COLUMNS or c.startswith(_P)]
+    if clash:
+        raise UsageError("the items have the column" + ("s " if len(clash) > 1 else " ")
+                         + ", ".join(f"`{c}`" for c in clash) + ", which the output adds",
+                         help="rename or drop " + ("them" if len(clash) > 1 else "it") + " before evaluating")
+    src: exp.Expr = exp.to_table(source) if isinstance(source, str) else source
+
+    policies: dict[Policy, int] = {}
+    for c in ctxs:
+        policies.setdefault(c.policy, len(policies))
+    compiler = Compiler(scenario, columns, normalize_sets, not_null)
+
+    ranks: list[exp.Expr] = []
+    strings: list[tuple[exp.Expr, exp.Expr]] = []
+    for p, i in policies.items():
+        rank, build = compiler.policy_sql(p)
+        ranks.append(rank)
+        strings.append(build(col(f"{_P}k{i}")))
+    match_exprs = list(compiler.matches.items())
+
+    inputs = [col(c) for c in columns]
+    prepared = exp.select(*inputs, *(exp.alias_(e, n, quoted=True) for n, e in compiler.derived.items())).from_(src)
+    matched = exp.select(exp.Star()).select(*(exp.alias_(e, n, quoted=True) for n, e in match_exprs)) \
+        .from_(prepared.subquery("prepared"))
+    ranked = exp.select(exp.Star()).select(*(exp.alias_(r, f"{_P}k{i}", quoted=True) for i, r in enumerate(ranks))) \
+        .from_(matched.subquery("matched"))
+
+    n = len(policies)
+    if n == 1:
+        per_item = ranked
+    else:
+        decided: list[exp.Expr] = []
+        for i, (rules, missing) in enumerate(strings):
+            decided += [exp.alias_(outcome_sql(col(f"{_P}k{i}")), f"{_P}o{i}", quoted=True),
+                        exp.alias_(rules, f"{_P}r{i}", quoted=True), exp.alias_(missing, f"{_P}f{i}", quoted=True)]
+        per_item = exp.select(*inputs, *decided).from_(ranked.subquery("ranked"))
+
+    ctx_rows = [[("option", lit(c.option)), ("as_of", _date(c.as_of)), (f"{_P}p", exp.Literal.number(policies[c.policy]))]
+                for c in ctxs]
+    table = _union(ctx_rows).subquery("ctx")
+
+    def pick(kind: str, single: exp.Expr) -> exp.Expr:
+        if n == 1:
+            return single
+        return _case([(exp.EQ(this=col(f"{_P}p", "ctx"), expression=exp.Literal.number(i)), col(f"{_P}{kind}{i}", "d"))
+                      for i in range(n)], exp.Null())
+
+    out_cols = [col(c, "d") for c in columns]
+    single_rules, single_missing = strings[0]
+    select = exp.select(
+        *out_cols,
+        exp.alias_(col("option", "ctx"), "option", quoted=True),
+        exp.alias_(col("as_of", "ctx"), "as_of", quoted=True),
+        exp.alias_(pick("o", outcome_sql(col(f"{_P}k0", "d"))), "outcome", quoted=True),
+        exp.alias_(pick("r", _requalify(single_rules, "d")), "rules", quoted=True),
+        exp.alias_(pick("f", _requalify(single_missing, "d")), "missing_facts", quoted=True),
+    ).from_(per_item.subquery("d"))
+    select = select.join(table, join_type="cross")
+
+    # summary: aggregate per distinct policy first, then fan out to the contexts
+    total = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+    if n == 1:
+        base = exp.select(col("program"), exp.alias_(outcome_sql(col(f"{_P}k0")), "outcome", quoted=True),
+                          col("amount"), exp.alias_(exp.Literal.number(0), f"{_P}p", quoted=True)) \
+            .from_(ranked.subquery("r"))
+    else:
+        which = _union([[(f"{_P}p", exp.Literal.number(i))] for i in range(n)]).subquery("pp")
+        outcome = _case([(exp.EQ(this=col(f"{_P}p", "pp"), expression=exp.Literal.number(i)),
+                          outcome_sql(col(f"{_P}k{i}", "r"))) for i in range(n)], exp.Null())
+        base = exp.select(col("program", "r"), exp.alias_(outcome, "outcome", quoted=True), col("amount", "r"),
+                          col(f"{_P}p", "pp")).from_(ranked.subquery("r")).join(which, join_type="cross")
+    grouped = exp.select(col(f"{_P}p"), col("program"), col("outcome"),
+                         exp.alias_(total(col("amount")), "amount", quoted=True),
+                         exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
+        .from_(base.subquery("b")).group_by(col(f"{_P}p"), col("program"), col("outcome"))
+    summary = exp.select(col("option", "ctx"), col("as_of", "ctx"), col("program", "g"), col("outcome", "g"),
+                         col("amount", "g"), col("items", "g")) \
+        .from_(grouped.subquery("g")) \
+        .join(_union(ctx_rows).subquery("ctx"), on=exp.EQ(this=col(f"{_P}p", "ctx"), expression=col(f"{_P}p", "g")),
+              join_type="inner") \
+        .order_by(col("option", "ctx"), col("as_of", "ctx"), col("program", "g"), col("outcome", "g"))
+    return Plan(tuple(ctxs), tuple(policies), columns, select, summary)
+
+
+def _requalify(expression: exp.Expr, table: str) -> exp.Expr:
+    """Qualify the compiler's own column references with ``table``."""
+    def qualify(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table:
+            return col(node.name, table)
+        return node
+
+    return expression.transform(qualify)
+
+
+def compile_policy(scenario: Scenario, as_of: dt.date | str, option: str | None = None, assume: Iterable[str] = (),
+                   *, columns: Sequence[str] = REQUIRED_COLUMNS + ("flags",), source: exp.Expr | str = "items",
+                   recipients: Iterable[str] | None = None) -> Plan:
+    """Compile the law and ``option`` (or the timelines of record) at ``as_of`` into one query.
+
+    >>> import tranche
+    >>> s = tranche.load_scenario("scenarios/peru-1962")
+    >>> p = compile_policy(s, "1962-10-03", "limited")
+    >>> p.sql("duckdb").startswith("SELECT")
+    True
+    """
+    day = as_of if isinstance(as_of, dt.date) else _parse_date(as_of)
+    ctx = resolve_policy(scenario, day, option, assume, scenario.recipients if recipients is None else recipients)
+    return plan(scenario, [ctx], columns, source)
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+

@@ -1,0 +1,85 @@
+"""The store: scenarios, facts, review cases and a tamper-evident audit log in SQLite or PostgreSQL.
+
+>>> import tempfile, pathlib, tranche.store as store
+>>> url = str(pathlib.Path(tempfile.mkdtemp()) / "t.db")
+>>> report = store.init_db(url, admin="ada", actor="ada")
+>>> report.to_revision == store.head_revision(), report.admin_added
+(True, True)
+>>> with store.open_db(url) as db:
+...     store.verify(db).ok
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .audit import Entry, Verification, entries, verify
+from .db import DEFAULT_FILE, ENV_URL, Database, default_url, display_url, resolve_url
+from .events import SchemaMigrated
+from .facts import FactRecord, assert_fact, list_facts, retract_fact
+from .migrations import current_revision, ensure_current, head_revision, upgrade
+from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, list_cases, open_case, review_map
+from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
+from .users import ROLES, User, actor_name, add_user, bootstrap_admin, list_users, set_role
+
+__all__ = [
+    "DEFAULT_FILE", "ENV_URL", "ROLES", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
+    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "actor_name", "add_user", "approve",
+    "assert_fact", "bootstrap_admin", "case_history", "current_revision", "default_url", "deny", "display_url",
+    "ensure_current", "entries", "get_case", "head_revision", "init_db", "list_cases", "list_facts",
+    "list_scenarios", "list_users", "load", "open_case", "open_db", "read_scenario", "resolve_url", "retract_fact",
+    "review_map", "set_role", "upgrade", "verify", "versions",
+]
+
+
+def open_db(url: str | None = None) -> Database:
+    """An existing database with this code's schema (else :class:`~tranche.errors.StoreError` saying what to do)."""
+    db = Database(url)
+    try:
+        ensure_current(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+@dataclass(frozen=True)
+class InitReport:
+    """What `tranche init` did: the schema revision before and after, and the admin bootstrapped."""
+
+    url: str
+    from_revision: str | None
+    to_revision: str
+    admin: str | None = None
+    admin_added: bool = False
+
+    @property
+    def created(self) -> bool:
+        return self.from_revision is None
+
+    @property
+    def migrated(self) -> bool:
+        return self.from_revision != self.to_revision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"database": self.url, "from_revision": self.from_revision, "to_revision": self.to_revision,
+                "created": self.created, "migrated": self.migrated, "admin": self.admin,
+                "admin_added": self.admin_added}
+
+
+def init_db(url: str | None = None, admin: str | None = None, actor: str | None = None) -> InitReport:
+    """Create or migrate the schema (no data is lost); with ``admin``, make that user an admin."""
+    from .audit import append
+
+    who = actor_name(actor)
+    with Database(url, create=True) as db:
+        before, after = upgrade(db)
+        if before != after:
+            with db.write() as conn:
+                append(conn, SchemaMigrated(actor=who, from_revision=before, to_revision=after))
+        added = False
+        if admin is not None:
+            _, added = bootstrap_admin(db, admin, who)
+        return InitReport(db.display, before, after, admin, added)

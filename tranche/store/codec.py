@@ -1,0 +1,283 @@
+"""A validated :class:`~tranche.language.Scenario` as JSON documents, and back.
+
+The store keeps rules, regimes, the law, timelines and policy tests as JSON
+documents (and everything that is queried as columns).  Decoding gives back
+values equal to the ones loaded: the same rules, hence the same regime and
+law versions (content hashes), which :func:`regime_from_doc` and
+:func:`law_from_doc` check.
+
+>>> from tranche.language.scenario import Condition, Effect, Predicate, Rule
+>>> r = Rule("r1", "law", Effect.FORBID, Condition((Predicate("amount", "gte", (Decimal("5.00"),)),)))
+>>> rule_from_doc(rule_doc(r), {"amount": "decimal"}) == r
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any, Mapping
+
+from ..errors import Span, StoreError
+from ..language.scenario import (
+    AttributeSchema,
+    Condition,
+    Effect,
+    Fact,
+    Law,
+    LineItem,
+    Outcome,
+    PolicyTest,
+    Predicate,
+    Program,
+    Regime,
+    ReviewDate,
+    Rule,
+    Scenario,
+    Source,
+    Timeline,
+    TimelineEntry,
+    canonical_json,
+)
+
+__all__ = [
+    "dumps", "loads", "rule_doc", "rule_from_doc", "regime_doc", "regime_from_doc", "law_doc", "law_from_doc",
+    "timeline_doc", "timeline_from_doc", "item_doc", "item_from_doc", "attrs_doc", "attrs_from_doc",
+    "test_doc", "test_from_doc", "manifest_doc", "attributes_from_manifest", "scenario_doc", "content_hash",
+]
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON that keeps the order of mappings (recipients, channels, ... are ordered)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _d(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _span(span: Span | None) -> list[Any] | None:
+    return None if span is None else [span.file, span.line, span.col, span.length]
+
+
+def _span_from(doc: Any) -> Span | None:
+    return None if not doc else Span(str(doc[0]), int(doc[1]), int(doc[2]), int(doc[3]))
+
+
+# -- rules ---------------------------------------------------------------------------------------------
+
+def rule_doc(rule: Rule) -> dict[str, Any]:
+    return {**rule.to_dict(), "notes": list(rule.notes)}
+
+
+def _predicate(doc: Mapping[str, Any], types: Mapping[str, str]) -> Predicate:
+    attr = str(doc["attribute"])
+    values = doc["values"]
+    if types.get(attr) == "decimal":
+        return Predicate(attr, str(doc["op"]), tuple(Decimal(str(v)) for v in values))
+    return Predicate(attr, str(doc["op"]), tuple(str(v) for v in values))
+
+
+def _condition(doc: list[Any], types: Mapping[str, str]) -> Condition:
+    return Condition(tuple(_predicate(p, types) for p in doc))
+
+
+def rule_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> Rule:
+    return Rule(
+        id=str(doc["id"]), layer=str(doc["layer"]), effect=Effect(doc["effect"]),
+        when=_condition(doc["when"], types), unless=tuple(_condition(c, types) for c in doc["unless"]),
+        criterion=doc.get("criterion"), require=tuple(doc["require"]), sources=tuple(doc["sources"]),
+        description=str(doc.get("description") or ""), notes=tuple(doc.get("notes") or ()))
+
+
+# -- law and regimes -----------------------------------------------------------------------------------
+
+def law_doc(law: Law) -> dict[str, Any]:
+    return {"title": law.title, "default": law.default.value, "sources": list(law.sources),
+            "rules": [rule_doc(r) for r in law.rules]}
+
+
+def law_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: str | None = None) -> Law:
+    law = Law(str(doc["title"]), tuple(rule_from_doc(r, types) for r in doc["rules"]), tuple(doc["sources"]),
+              Outcome(doc["default"]))
+    if version is not None and law.version != version:
+        raise StoreError(f"law version `{version}` was altered in the database: its rules hash to `{law.version}`",
+                         help="law versions are immutable; restore the database from a backup")
+    return law
+
+
+def regime_doc(regime: Regime) -> dict[str, Any]:
+    return {
+        "id": regime.id, "title": regime.title, "default": regime.default.value,
+        "rules": [rule_doc(r) for r in regime.rules], "recipients": list(regime.recipients),
+        "criterion": regime.criterion, "description": regime.description,
+        "reviews": [{"date": _d(r.date), "note": r.note, "sources": list(r.sources)} for r in regime.reviews],
+        "resumption_criteria": list(regime.resumption_criteria), "sources": list(regime.sources),
+        "notes": list(regime.notes),
+    }
+
+
+def regime_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: str | None = None) -> Regime:
+    regime = Regime(
+        id=str(doc["id"]), title=str(doc["title"]), default=Outcome(doc["default"]),
+        rules=tuple(rule_from_doc(r, types) for r in doc["rules"]), recipients=tuple(doc["recipients"]),
+        criterion=doc.get("criterion"), description=str(doc.get("description") or ""),
+        reviews=tuple(ReviewDate(dt.date.fromisoformat(r["date"]), str(r.get("note") or ""), tuple(r["sources"]))
+                      for r in doc["reviews"]),
+        resumption_criteria=tuple(doc["resumption_criteria"]), sources=tuple(doc["sources"]),
+        notes=tuple(doc["notes"]))
+    if version is not None and regime.version != version:
+        raise StoreError(f"regime `{regime.id}` version `{version}` was altered in the database: its rules hash to "
+                         f"`{regime.version}`", help="regime versions are immutable; restore the database from a backup")
+    return regime
+
+
+def timeline_doc(t: Timeline) -> dict[str, Any]:
+    return {
+        "id": t.id, "recipient": t.recipient, "title": t.title, "record": t.record, "sources": list(t.sources),
+        "notes": list(t.notes),
+        "entries": [{"regime": e.regime, "start_date": _d(e.start_date), "start_fact": e.start_fact,
+                     "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes)} for e in t.entries],
+    }
+
+
+def timeline_from_doc(doc: Mapping[str, Any]) -> Timeline:
+    entries = tuple(TimelineEntry(str(e["regime"]), _date(e["start_date"]), e["start_fact"], _date(e["until"]),
+                                  tuple(e["sources"]), tuple(e["notes"])) for e in doc["entries"])
+    return Timeline(str(doc["id"]), str(doc["recipient"]), entries, str(doc["title"]), bool(doc["record"]),
+                    tuple(doc["sources"]), tuple(doc["notes"]))
+
+
+# -- line items --------------------------------------------------------------------------------------
+
+def attrs_doc(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in attrs.items():
+        if isinstance(v, (set, frozenset)):
+            out[k] = sorted(v)
+        elif isinstance(v, Decimal):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
+
+
+def attrs_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        kind = types.get(k)
+        if v is None:
+            out[k] = None
+        elif kind == "set":
+            out[k] = frozenset(v)
+        elif kind == "decimal":
+            out[k] = Decimal(str(v))
+        else:
+            out[k] = v
+    return out
+
+
+def item_doc(item: LineItem) -> dict[str, Any]:
+    return {"id": item.id, "recipient": item.recipient, "program": item.program, "channel": item.channel,
+            "category": item.category, "amount": str(item.amount), "flags": sorted(item.flags),
+            "description": item.description, "program_status": item.program_status,
+            "attrs": attrs_doc(item.attrs), "line": item.line}
+
+
+def item_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> LineItem:
+    return LineItem(str(doc["id"]), str(doc["recipient"]), str(doc["program"]), str(doc["channel"]),
+                    str(doc["category"]), Decimal(str(doc["amount"])), frozenset(doc["flags"]),
+                    str(doc["description"]), str(doc["program_status"]), attrs_from_doc(doc["attrs"], types),
+                    int(doc["line"]))
+
+
+# -- policy tests --------------------------------------------------------------------------------------
+
+def test_doc(t: PolicyTest) -> dict[str, Any]:
+    return {"name": t.name, "item": item_doc(t.item), "as_of": t.as_of.isoformat(), "expect": t.expect.value,
+            "regime": t.regime, "assume": list(t.assume),
+            "missing": list(t.missing) if t.missing is not None else None,
+            "rules": list(t.rules) if t.rules is not None else None, "criterion": t.criterion, "span": _span(t.span)}
+
+
+def test_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> PolicyTest:
+    return PolicyTest(
+        name=str(doc["name"]), item=item_from_doc(doc["item"], types), as_of=dt.date.fromisoformat(doc["as_of"]),
+        expect=Outcome(doc["expect"]), regime=doc["regime"], assume=tuple(doc["assume"]),
+        missing=tuple(doc["missing"]) if doc["missing"] is not None else None,
+        rules=tuple(doc["rules"]) if doc["rules"] is not None else None, criterion=doc["criterion"],
+        span=_span_from(doc["span"]))
+
+
+# -- the scenario as a whole -----------------------------------------------------------------------------
+
+def manifest_doc(s: Scenario) -> dict[str, Any]:
+    return {
+        "description": s.description, "donor": s.donor, "currency": s.currency,
+        "recipients": [[k, v] for k, v in s.recipients.items()],
+        "channels": [[k, v] for k, v in s.channels.items()],
+        "flags": [[k, v] for k, v in s.flags.items()],
+        "attributes": [{"name": a.name, "type": a.type, "values": list(a.values), "builtin": a.builtin,
+                        "description": a.description} for a in s.attributes.values()],
+        "notes": list(s.notes), "sources": list(s.scenario_sources),
+    }
+
+
+def attributes_from_manifest(doc: Mapping[str, Any]) -> dict[str, AttributeSchema]:
+    return {a["name"]: AttributeSchema(a["name"], a["type"], tuple(a["values"]), bool(a["builtin"]),
+                                       str(a["description"])) for a in doc["attributes"]}
+
+
+def types_of(attributes: Mapping[str, AttributeSchema]) -> dict[str, str]:
+    """attribute -> type, for decoding rule values and item attributes."""
+    return {name: a.type for name, a in attributes.items()}
+
+
+def fact_doc(f: Fact) -> dict[str, Any]:
+    return {"id": f.id, "title": f.title, "kind": f.kind, "date": _d(f.date), "until": _d(f.until),
+            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes)}
+
+
+def program_doc(p: Program) -> dict[str, Any]:
+    return {"id": p.id, "recipient": p.recipient, "title": p.title, "fiscal_year": p.fiscal_year,
+            "total": None if p.total is None else str(p.total), "status": p.status, "sources": list(p.sources),
+            "notes": list(p.notes)}
+
+
+def source_doc(s: Source) -> dict[str, Any]:
+    return {"id": s.id, "title": s.title, "kind": s.kind, "citation": s.citation, "date": _d(s.date),
+            "file": s.file, "notes": list(s.notes)}
+
+
+def scenario_doc(s: Scenario) -> dict[str, Any]:
+    """Everything the scenario says, as one JSON-ready document (what :func:`content_hash` hashes)."""
+    return {
+        "id": s.id, "title": s.title, "manifest": manifest_doc(s),
+        "taxonomy": [{"id": n.id, "parent": n.parent, "title": n.title, "description": n.description,
+                      "sources": list(n.sources)} for n in s.taxonomy.nodes.values()],
+        "sources": [source_doc(x) for x in s.sources.values()],
+        "programs": [program_doc(p) for p in s.programs.values()],
+        "items": [item_doc(i) for i in s.items],
+        "facts": [fact_doc(f) for f in s.facts.values()],
+        "law": law_doc(s.law),
+        "regimes": [regime_doc(r) for r in s.regimes.values()],
+        "timelines": [timeline_doc(t) for t in s.timelines.values()],
+        "tests": [test_doc(t) for t in s.tests],
+    }
+
+
+def content_hash(s: Scenario) -> str:
+    """The SHA-256 of :func:`scenario_doc`: loading the same content twice changes nothing."""
+    doc = scenario_doc(s)
+    doc["tests"] = [{k: v for k, v in t.items() if k != "span"} for t in doc["tests"]]  # where, not what
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
