@@ -17,6 +17,15 @@ def money(value: Any) -> str:
 
 
 def layer_dict(layer: LayerResult, scenario: Scenario | None = None) -> dict[str, Any]:
+    """A layer's result as data; layer results are shared by many decisions, so this is built once each."""
+    cached: dict[str, Any] | None = layer.__dict__.get("_as_dict")
+    if cached is None:
+        cached = _layer_dict(layer)
+        object.__setattr__(layer, "_as_dict", cached)
+    return cached
+
+
+def _layer_dict(layer: LayerResult) -> dict[str, Any]:
     return {
         "layer": layer.layer,
         "version": layer.version,
@@ -40,16 +49,11 @@ def layer_dict(layer: LayerResult, scenario: Scenario | None = None) -> dict[str
 
 
 def decision_dict(d: Decision) -> dict[str, Any]:
-    """The decision and its full explanation as JSON-ready data."""
+    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate)."""
     inf = d.in_force
-    return {
-        "item": d.item.id,
-        "as_of": d.as_of.isoformat(),
-        "outcome": d.outcome.value,
-        "rules": list(d.rules),
-        "missing_facts": list(d.missing_facts),
-        "criterion": d.criterion,
-        "regime": {
+    regime: dict[str, Any] | None = inf.__dict__.get("_as_dict")
+    if regime is None:
+        regime = {
             "id": inf.regime.id,
             "title": inf.regime.title,
             "version": inf.regime.version,
@@ -57,7 +61,16 @@ def decision_dict(d: Decision) -> dict[str, Any]:
             "since": inf.since.isoformat() if inf.since else None,
             "trigger": inf.entry.trigger if inf.entry else "named",
             "sources": list(dict.fromkeys((inf.entry.sources if inf.entry else ()) + inf.regime.sources)),
-        },
+        }
+        object.__setattr__(inf, "_as_dict", regime)
+    return {
+        "item": d.item.id,
+        "as_of": d.as_of.isoformat(),
+        "outcome": d.outcome.value,
+        "rules": list(d.rules),
+        "missing_facts": list(d.missing_facts),
+        "criterion": d.criterion,
+        "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
         "facts": [{"fact": f, "holds": h, "assumed": a} for f, h, a in d.facts_checked()],
