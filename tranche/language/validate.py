@@ -691,7 +691,12 @@ class _Checker:
             r.id for reg in regimes.values() for r in reg.rules}
         for i, t in enumerate(f.tests):
             for j, rid in enumerate(t.rules or ()):
-                if rid not in rule_ids and not rid.startswith("default:"):
+                if rid.startswith("default:"):
+                    layers = ["law", *regimes]
+                    if rid[len("default:"):] not in layers:
+                        self.unknown("rule", rid, [f"default:{x}" for x in layers],
+                                     self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
+                elif rid not in rule_ids:
                     self.unknown("rule", rid, rule_ids, self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
         return tuple(out)
 
