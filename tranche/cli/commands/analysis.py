@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 def diff(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     a: str = typer.Argument(..., help="the option before: a regime, or a timeline (needs --as-of)"),
     b: str = typer.Argument(..., help="the option after: a regime, or a timeline (needs --as-of)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="fix every fact's state at this date, YYYY-MM-DD "
@@ -103,7 +103,7 @@ def print_diff(result: Diff, programs: list[str]) -> None:
 
 
 def lint(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     regime: Optional[List[str]] = typer.Option(None, "--regime", "-r",
                                                help="lint only these regimes (the law, facts and timelines always)"),
     format: render.Format = FORMAT,

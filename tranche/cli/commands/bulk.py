@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
 
 def bulk(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     items: str = typer.Option(..., "--items", "-i", help="line items: a .parquet or .csv file with the columns "
                               "id, recipient, program, channel, category, amount, flags (comma-separated), and any others"),
     out: str = typer.Option(..., "--out", "-o", help="where to write the decisions (Parquet)"),

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 def decide(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     item: str = typer.Argument(..., help="line item id"),
     as_of: str = typer.Option(..., "--as-of", help="date of the decision, YYYY-MM-DD"),
     regime: Optional[str] = typer.Option(None, "--regime", "-r", help="a regime or timeline; default: the recipient's record"),
@@ -81,7 +81,7 @@ def _timeline_data(s: Scenario, recipient: str, as_of: dt.date, assume: list[str
 
 
 def timeline(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     recipient: Optional[str] = typer.Option(None, "--recipient", help="alpha-3 code; default: the scenario's first"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="resolve assumed facts at this date (default: today)"),
     assume: Optional[List[str]] = ASSUME,
@@ -122,7 +122,7 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
 
 
 def compare(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     as_of: str = typer.Option(..., "--as-of", help="date, YYYY-MM-DD"),
     options: List[str] = typer.Option(..., "--options", "-o", help="regimes or timelines to compare: A,B,C"),
     assume: Optional[List[str]] = ASSUME,

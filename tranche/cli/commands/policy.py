@@ -60,7 +60,7 @@ def _n(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def test(
-    scenario: str = typer.Argument(..., help="scenario folder"),
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
     """Run the scenario's policy tests; exit 2 if any fails."""
