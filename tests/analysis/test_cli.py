@@ -10,21 +10,13 @@ import pytest
 
 from tranche.cli.main import main
 
+from ..helpers import run
+
 ROOT = Path(__file__).resolve().parents[2]
 PERU = str(ROOT / "scenarios" / "peru-1962")
 MINI = str(ROOT / "tests" / "fixtures" / "mini")
 LAW_FACTS = ["-a", "congress.appropriation.FY1963", "-a", "presidential_determination.internal_security.PER",
              "-a", "mdaa.amendment.PER"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_diff_table(capsys: pytest.CaptureFixture[str]) -> None:

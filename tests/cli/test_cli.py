@@ -10,19 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tranche.cli.main import main
+from ..helpers import run
 
 MINI = str(Path(__file__).parent.parent / "fixtures" / "mini")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:

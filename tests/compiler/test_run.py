@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 import tranche
-from tranche.cli.main import main
+from ..helpers import run
 from tranche.compiler.run import bulk, dates_between, decisions_in_db, summarize_in_db
 from tranche.engine import Evaluator, compare
 from tranche.errors import UsageError
@@ -196,15 +196,6 @@ def test_in_db_errors(peru: Scenario) -> None:
 
 
 # -- the command line ------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, out, err
 
 
 def test_cli_bulk_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

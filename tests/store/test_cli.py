@@ -10,23 +10,13 @@ from typing import Callable, Iterator
 import pytest
 
 import tranche.store as store
-from tranche.cli.main import main
+from ..helpers import run
 from tranche.store import Database
 
 from .conftest import MINI, PERU
 from .helpers import raw, snapshot
 
 Cli = Callable[..., tuple[int, str, str]]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 @pytest.fixture
