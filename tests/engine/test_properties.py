@@ -68,7 +68,9 @@ def oracle_layer(rules: tuple[Rule, ...], default: str, item: LineItem, holding:
 
 
 def holding_facts(s: Scenario, assume: tuple[str, ...] = ()) -> set[str]:
-    return {f.id for f in s.facts.values() if f.date is not None and f.date <= AS_OF} | set(assume)
+    # a fact holds from its date until (not including) its `until`
+    return {f.id for f in s.facts.values()
+            if f.date is not None and f.date <= AS_OF and (f.until is None or AS_OF < f.until)} | set(assume)
 
 
 def oracle(s: Scenario, item: LineItem, regime: Regime, assume: tuple[str, ...] = ()) -> tuple[str, set[str], set[str]]:

@@ -26,9 +26,9 @@ result is a *reduced ordered decision diagram*: children with the same answer ar
 and equal sub-diagrams shared, so the diagram -- and the cubes read off its paths -- is
 canonical for the question, whatever the rules look like.
 
-Predicates are evaluated with :func:`tranche.engine.predicate_holds` on one
+Predicates are evaluated by the operator table (:mod:`tranche.language.operators`) on one
 representative value of each value class, so this module cannot disagree with the engine
-on what a predicate means.
+on what a predicate means; rule states and layer semantics come from :mod:`tranche.semantics`.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from ..engine.index import predicate_holds
 from ..engine.timeline import FactState
+from ..language.operators import Split
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
+from ..semantics import rule_outcome
 
 __all__ = [
     "OUTSIDE",
@@ -71,7 +72,7 @@ Atom = tuple[int, int]  # (dimension, mask): true when the request's value is in
 Clause = tuple[Atom, ...]  # a disjunction of atoms
 CNF = tuple[Clause, ...]  # a conjunction of clauses
 
-PERMITTED, REVIEW, BLOCKED, PROHIBITED = 0, 1, 2, 3
+BLOCKED = Outcome.BLOCKED.rank  # the outcome of a rule whose required fact does not hold
 HOLDS = 0b10  # fact dimensions: value 0 = does not hold, value 1 = holds
 MISSES = 0b01
 
@@ -266,20 +267,20 @@ class Domain:
     def _mask(self, dim: Dim, p: Predicate, value_of: Callable[[Any], Any]) -> int:
         m = 0
         for i, v in enumerate(dim.values):
-            if predicate_holds(p, value_of(v)):
+            if p.holds(value_of(v)):
                 m |= 1 << i
         return m
 
     def _category_mask(self, p: Predicate) -> int:
         """``under``/``not_under`` as a mask: the union of the named subtrees (contiguous in preorder)."""
-        if p.op not in ("under", "not_under") or any(str(v) not in self._node_index for v in p.values):
+        if p.operator.split is not Split.SUBTREES or any(str(v) not in self._node_index for v in p.values):
             return self._mask(self.category, p, lambda v: v)
         spans = self._subtree_spans
         m = 0
         for v in p.values:
             start, end = spans[self._node_index[str(v)]]
             m |= ((1 << (end - start)) - 1) << start
-        return m if p.op == "under" else self.category.full & ~m
+        return self.category.full & ~m if p.operator.negated else m
 
     @property
     def _subtree_spans(self) -> list[tuple[int, int]]:
@@ -301,14 +302,15 @@ class Domain:
         schema = self.scenario.attributes.get(attr)
         if attr == "flags" or (schema is not None and schema.type == "set"):
             dims = [self.by_member[(attr, str(v))] for v in p.values]
-            if p.op == "all":
-                clauses: list[Clause] = [((d.index, HOLDS),) for d in dims]
-            elif p.op == "none":
-                clauses = [((d.index, MISSES),) for d in dims]
-            elif p.op == "any":
-                clauses = [tuple((d.index, HOLDS) for d in dims)]
-            else:
+            op = p.operator
+            # "every member present" is one clause per member; "some member present" one clause of all;
+            # a negation swaps the quantifier and the polarity (de Morgan)
+            every = (op.quantifier == "every") != op.negated
+            atom = MISSES if op.negated else HOLDS
+            if op.split is not Split.MEMBERS or op.quantifier is None:
                 raise ValueError(f"`{attr}` does not take `{p.op}`")
+            clauses: list[Clause] = ([((d.index, atom),) for d in dims] if every
+                                     else [tuple((d.index, atom) for d in dims)])
             return _simplify(tuple(clauses), self.full)
         if attr == "channel":
             dim = self.channel
@@ -358,7 +360,7 @@ class Domain:
             unless.append(u)
         missing = tuple(f for f in rule.require if f in self.facts and not self.facts[f])
         require = tuple(self.fact_dims[f].index for f in rule.require if f not in self.facts)
-        out = CompiledRule(rule, rule.effect.outcome.rank, when, tuple(unless), require, bool(missing), missing)
+        out = CompiledRule(rule, rule_outcome(rule).rank, when, tuple(unless), require, bool(missing), missing)
         self._compiled[id(rule)] = out
         return out
 
@@ -745,16 +747,6 @@ class Diagram:
 
         walk(self.root, list(self.start))
         return out
-
-    def label_at(self, point: Sequence[int]) -> Label:
-        node = self.root
-        while True:
-            key = self.nodes[node]
-            if key[0] == "leaf":
-                found: Label = key[1]
-                return found
-            d = key[1]
-            node = next(c for m, c in key[2] if (m >> point[d]) & 1)
 
 
 class Partitioner:

@@ -22,14 +22,16 @@ from typing import Any, Iterable, Sequence
 
 from ..engine.timeline import resolve_option
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Scenario
-from .classes import BLOCKED, REVIEW, Cube, Domain, LayerSpec, LayerView, Partitioner
+from ..language.values import ZERO
+from ..semantics import in_conflict
+from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner
 from .cover import cover, intersects, merge, within
 from .describe import describe, match_dict, statement_words
 from .diff import ItemIndex, _as_date, fix_facts, resolve
 
 __all__ = ["LawConflict", "conflicts"]
 
-ZERO = Decimal("0.00")
+_AFFIRMATIVE = sum(1 << o.rank for o in OUTCOMES if o.affirmative)  # outcomes (as a rank mask) that say yes
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,12 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
 
     def label(views: Sequence[LayerView]) -> frozenset[_Key] | None:
         lv, rv = views
-        if not rv.possible & 0b0011 or not lv.possible & 0b1100:
+        if not rv.possible & _AFFIRMATIVE or not lv.possible & ~_AFFIRMATIVE:
             return frozenset()
         lo, ro = lv.outcome, rv.outcome
         if lo is None or ro is None or lv.deciding is None or rv.deciding is None:
             return None
-        if ro > REVIEW or lo < BLOCKED:
+        if not in_conflict(OUTCOMES[lo], OUTCOMES[ro]):
             return frozenset()
         return frozenset((r, lo, ro, rv.deciding) for r in lv.deciding)
 
@@ -141,7 +143,7 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
         inside = [c for lab, cs in pieces.items() if any(k[:3] == key for k in lab) for c in cs]
         outside = [c for lab, cs in merged.items() if not any(k[:3] == key for k in lab) for c in cs]
         rule = law.rules[r]
-        needs = tuple(f for f in rule.require if not fixed.get(f, False)) if lo == BLOCKED else ()
+        needs = tuple(f for f in rule.require if not fixed.get(f, False)) if OUTCOMES[lo] is Outcome.BLOCKED else ()
         for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
                                   merged_outside=True):
             used: set[int] = set()

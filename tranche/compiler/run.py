@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from ..errors import TrancheError, UsageError
 from ..language.scenario import OUTCOMES, Scenario
+from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
 from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, Context, Plan, col, contexts, lit, plan
 
@@ -41,11 +42,11 @@ __all__ = [
     "BulkResult",
     "Progress",
     "bulk",
+    "check_sets",
     "bulk_spark",
     "duckdb_plan",
     "decisions_in_db",
     "summarize_in_db",
-    "read_columns",
     "dates_between",
 ]
 
@@ -157,15 +158,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def read_columns(path: str | os.PathLike[str]) -> tuple[str, ...]:
-    """The columns of a Parquet or CSV file of items."""
-    con = _duckdb().connect()
-    try:
-        return _open_items(con, Path(path))
-    finally:
-        con.close()
-
-
 def _recipients_duckdb(con: Any, view: str = ITEMS_VIEW) -> list[str]:
     query = exp.select(col("recipient")).distinct().from_(view).where(
         exp.Not(this=exp.Is(this=col("recipient"), expression=exp.Null())))
@@ -175,6 +167,32 @@ def _recipients_duckdb(con: Any, view: str = ITEMS_VIEW) -> list[str]:
 def _set_columns(scenario: Scenario, columns: Sequence[str]) -> list[str]:
     declared = {name for name, a in scenario.attributes.items() if a.type == "set"} | {"flags"}
     return [c for c in columns if c in declared]
+
+
+def check_sets(scenario: Scenario, columns: Sequence[str], distinct: Callable[[str], Iterable[Any]],
+               where: object) -> None:
+    """Read every distinct value of each set-valued column (flags) as the scenario reader does.
+
+    ``distinct(column)`` yields the column's distinct values.  A value that
+    :func:`tranche.language.values.parse_set` refuses (another separator, a member
+    that is not an identifier) is refused here too, so that bulk never decides an
+    item the scenario reader would not accept.
+    """
+    for column in _set_columns(scenario, columns):
+        for value in distinct(column):
+            if value is None:
+                continue
+            try:
+                parse_set(str(value))
+            except ValueProblem as problem:
+                raise UsageError(f"`{where}`: column `{column}`: {problem.message}", help=problem.help) from None
+
+
+def _distinct_duckdb(con: Any, view: str = ITEMS_VIEW) -> Callable[[str], Iterable[Any]]:
+    def distinct(column: str) -> Iterable[Any]:
+        query = exp.select(exp.Cast(this=col(column), to=exp.DataType.build("TEXT"))).distinct().from_(view)
+        return [r[0] for r in con.execute(generate(query, "duckdb")).fetchall()]
+    return distinct
 
 
 def _sets_need_normalizing(con: Any, scenario: Scenario, columns: Sequence[str], view: str = ITEMS_VIEW) -> bool:
@@ -239,13 +257,15 @@ def _summary_row(r: Sequence[Any], scale: int = 0) -> SummaryRow:
 
 
 def duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
-                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), view: str = ITEMS_VIEW) -> Plan:
+                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), view: str = ITEMS_VIEW,
+                where: object = None) -> Plan:
     """The plan for the items registered as ``view`` on ``con``, informed by cheap scans of the file.
 
     The scans (Parquet statistics, mostly) find the recipients (for the timelines of
     record), the columns without NULL and whether the flags need their spaces
     removed; the compiled query then skips the corresponding per-row work.
     """
+    check_sets(scenario, columns, _distinct_duckdb(con, view), where if where is not None else view)
     recipients = _recipients_duckdb(con, view) if None in options else []
     ctxs = contexts(scenario, dates, options, assume, recipients)
     return plan(scenario, ctxs, columns, view, normalize_sets=_sets_need_normalizing(con, scenario, columns, view),
@@ -277,7 +297,7 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
             con.execute("SET memory_limit = ?", [memory_limit])
         columns = _open_items(con, src)
         _check_columns(columns, src)
-        p = duckdb_plan(con, scenario, columns, dates, options, assume)
+        p = duckdb_plan(con, scenario, columns, dates, options, assume, where=src)
         ctxs = list(p.contexts)
         sql = p.sql("duckdb")
         tmp = _temp_beside(dst, ".parquet")
@@ -381,6 +401,7 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
         _check_columns(columns, src)
+        check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)
         recipients: list[str] = []
@@ -504,6 +525,11 @@ def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], 
     tbl = exp.to_table(table)
     columns = _table_columns(db, tbl)
     _check_columns(columns, table)
+
+    def distinct(column: str) -> Iterable[Any]:
+        return [r[0] for r in db.rows(generate(exp.select(col(column)).distinct().from_(tbl), db.dialect))[1]]
+
+    check_sets(scenario, columns, distinct, table)
     recipients: list[str] = []
     if None in options:
         q = exp.select(col("recipient")).distinct().from_(tbl).where(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..language.scenario import Scenario
-from .decide import Decision
-from .index import LayerResult
+from ..semantics import LayerResult
+
+if TYPE_CHECKING:
+    from .decide import Decision
 
 __all__ = ["decision_dict", "layer_dict", "explain_lines", "money"]
 

@@ -15,9 +15,11 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import Span
+from .operators import OPERATORS, Operator
+from .values import is_under
 
 __all__ = [
     "Outcome",
@@ -61,11 +63,33 @@ class Outcome(str, enum.Enum):
     def from_rank(cls, rank: int) -> "Outcome":
         return OUTCOMES[rank]
 
+    @classmethod
+    def most_restrictive(cls, outcomes: "Iterable[Outcome]", default: "Outcome | None" = None) -> "Outcome":
+        """The most restrictive of ``outcomes`` (``default`` when there are none)."""
+        best = default
+        for o in outcomes:
+            if best is None or _RANK[o] > _RANK[best]:
+                best = o
+        if best is None:
+            raise ValueError("no outcome to choose from")
+        return best
+
+    @property
+    def affirmative(self) -> bool:
+        """Whether the outcome says yes, at once or after review (`permitted`, `review`)."""
+        return self in (Outcome.PERMITTED, Outcome.REVIEW)
+
+    @property
+    def can_default(self) -> bool:
+        """Whether a layer's default may be this outcome (`blocked` needs missing facts, so it cannot)."""
+        return self is not Outcome.BLOCKED
+
     def __str__(self) -> str:
         return self.value
 
 
-OUTCOMES: tuple[Outcome, ...] = (Outcome.PERMITTED, Outcome.REVIEW, Outcome.BLOCKED, Outcome.PROHIBITED)
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+"""Every outcome, least restrictive first: the order is the enum's definition order."""
 _RANK = {o: i for i, o in enumerate(OUTCOMES)}
 
 
@@ -120,6 +144,19 @@ class Predicate:
     attribute: str
     op: str
     values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.op not in OPERATORS:
+            raise ValueError(f"unknown operator `{self.op}`; known: {', '.join(OPERATORS)}")
+
+    @property
+    def operator(self) -> Operator[Any]:
+        """The operator's row in :data:`tranche.language.operators.OPERATORS`."""
+        return OPERATORS[self.op]
+
+    def holds(self, value: Any) -> bool:
+        """The predicate on one item value (``None``: missing), by the operator table."""
+        return OPERATORS[self.op].test(value, self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {"attribute": self.attribute, "op": self.op,
@@ -365,7 +402,7 @@ class Taxonomy:
         return tuple(n for n, v in self.nodes.items() if v.parent is None)
 
     def is_under(self, node: str, ancestor: str) -> bool:
-        return node == ancestor or node.startswith(ancestor + ".")
+        return is_under(node, ancestor)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,10 @@ from .scenario import (
     Timeline,
     TimelineEntry,
 )
+from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
 from .syntax import Positions, YamlPath, read_csv, read_yaml
+from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
+                     parse_set)
 
 __all__ = ["CheckResult", "check", "load_scenario", "parse_item_row", "PIPELINE_FILE", "REQUIRED_FILES",
            "OPTIONAL_FILES", "parse_condition"]
@@ -406,6 +409,12 @@ class _Checker:
             "flags": tuple(manifest.flags),
         }
         out = {name: AttributeSchema(name, typ, values[name], True, desc) for name, typ, desc in BUILTIN_ATTRIBUTES}
+        member_help = ("a member of a set is letters, digits and `_`, starting with a letter or `_`; "
+                       "members are written separated by `,` in the pipeline")
+        for flag in manifest.flags:
+            if not is_member(flag):
+                self.err("bad-flag-name", f"flag id `{flag}` is not allowed",
+                         self.span("scenario.yaml", ("flags", flag, "@key")), help=member_help)
         reserved = set(out) | {"id", "description", "facts"}
         for name, a in manifest.attributes.items():
             span = self.span("scenario.yaml", ("attributes", name, "@key"))
@@ -418,6 +427,11 @@ class _Checker:
                 continue
             if a.type in ("enum", "set") and not a.values:
                 self.err("attribute-values", f"attribute `{name}` of type `{a.type}` needs `values`", span)
+            if a.type == "set":
+                for i, v in enumerate(a.values):
+                    if not is_member(v):
+                        self.err("bad-value", f"attribute `{name}`: set member `{v}` is not allowed",
+                                 self.span("scenario.yaml", ("attributes", name, "values", i)), help=member_help)
             out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description)
         return out
 
@@ -725,10 +739,9 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
                    help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
             continue
-        default_op = {"enum": "in", "string": "in", "category": "under", "set": "all", "decimal": "eq"}[attr.type]
-        allowed = {"enum": ("in", "not_in"), "string": ("in", "not_in"), "category": ("under", "not_under"),
-                   "set": ("all", "any", "none"), "decimal": ("gt", "gte", "lt", "lte", "eq")}[attr.type]
-        aliases = {"not": "not_under" if attr.type == "category" else "not_in"}
+        default_op = DEFAULT_OPERATOR[attr.type]
+        allowed = operators_for(attr.type)
+        aliases = ALIASES[attr.type]
         ops: list[tuple[str, str | None, Any]] = []  # (operator, key as written, values)
         if isinstance(value, dict):
             seen_ops: dict[str, str] = {}
@@ -750,14 +763,16 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
                 ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
                        help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
                 continue
-            if attr.type == "decimal":
+            if OPERATORS[op].arity == "one":
                 if isinstance(vals, (list, dict, bool)) or vals is None:
                     ck.err("bad-value", f"{context}: `{key}.{op}` needs one number", ospan)
                     continue
                 try:
-                    num = Decimal(str(vals))
-                except InvalidOperation:
-                    ck.err("bad-value", f"{context}: `{vals}` is not a number", vspan)
+                    num = (parse_decimal(vals, what="threshold") if key == "amount" else
+                           parse_decimal(vals, places=ATTRIBUTE_PLACES, digits=ATTRIBUTE_MAX_DIGITS, what="threshold"))
+                except ValueProblem as problem:
+                    where = ck.span(file, path + (key,) + ((as_written,) if as_written is not None else ()))
+                    ck.err("bad-value", f"{context}: {problem.message}", where, help=problem.help)
                     continue
                 preds.append(Predicate(key, op, (num,)))
                 continue
@@ -811,22 +826,17 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
     if category not in taxonomy:
         ok = False
         ck.unknown("category", category, taxonomy, spans.get("category"), ctx)
-    raw_amount = values.get("amount", "").replace("_", "")
+    raw_amount = values.get("amount", "")
     amount = Decimal(0)
     try:
-        amount = Decimal(raw_amount)
-        if not amount.is_finite():
-            raise InvalidOperation
-        if amount < 0:
-            bad("bad-amount", "amount", f"amount `{raw_amount}` is negative", "amounts are non-negative USD")
-        elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            bad("bad-amount", "amount", f"amount `{raw_amount}` has more than two decimal places",
-                "amounts are exact USD with at most cents, e.g. `1250000.00`")
-    except InvalidOperation:
-        bad("bad-amount", "amount", f"amount `{raw_amount}` is not a decimal number",
-            "write an exact amount in USD without currency sign or thousands separators, e.g. `1250000.00`")
-    flags_raw = values.get("flags", "")
-    flags = frozenset(f.strip() for f in re.split(r"[,;|]", flags_raw) if f.strip())
+        amount = parse_amount(raw_amount)
+    except ValueProblem as problem:
+        bad("bad-amount", "amount", f"amount {problem.message}", problem.help)
+    flags: frozenset[str] = frozenset()
+    try:
+        flags = parse_set(values.get("flags", ""))
+    except ValueProblem as problem:
+        bad("bad-value", "flags", f"flags: {problem.message}", problem.help)
     for f in sorted(flags):
         if f not in attributes["flags"].values:
             ok = False
@@ -840,7 +850,11 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
             ok = False
             ck.unknown(f"{name} value", v, a.values, spans.get(name), ctx)
         elif a.type == "set":
-            members = frozenset(x.strip() for x in re.split(r"[,;|]", v) if x.strip())
+            try:
+                members = parse_set(v)
+            except ValueProblem as problem:
+                bad("bad-value", name, f"`{name}`: {problem.message}", problem.help)
+                continue
             for x in sorted(members):
                 if x not in a.values:
                     ok = False
@@ -852,9 +866,9 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
                 attrs[name] = None
                 continue
             try:
-                attrs[name] = Decimal(v)
-            except InvalidOperation:
-                bad("bad-value", name, f"`{name}` value `{v}` is not a decimal number")
+                attrs[name] = parse_decimal(v, places=ATTRIBUTE_PLACES, digits=ATTRIBUTE_MAX_DIGITS)
+            except ValueProblem as problem:
+                bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
         attrs[name] = v or None
     for name in values:
