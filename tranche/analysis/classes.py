@@ -54,8 +54,6 @@ __all__ = [
     "LayerView",
     "Diagram",
     "Partitioner",
-    "RequestClass",
-    "request_classes",
     "rule_states",
     "assign_states",
     "split_blocks",
@@ -883,43 +881,6 @@ def _max_outcomes(p: int, q: int) -> int:
         for y in _bits(q):
             out |= 1 << max(x, y)
     return out
-
-
-@dataclass(frozen=True)
-class RequestClass:
-    """A set of requests (a cube of the domain) that every item of gets the same decision."""
-
-    cube: Cube
-    outcome: Outcome
-    domain: Domain = field(compare=False, repr=False)
-
-    def contains(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> bool:
-        point = self.domain.point(item, facts)
-        return point is not None and self.domain.contains(self.cube, point)
-
-    def describe(self) -> str:
-        from .describe import describe
-
-        return describe(self.domain, self.cube)
-
-
-def request_classes(scenario: Scenario, regime: str, facts: Mapping[str, bool] | None = None) -> list[RequestClass]:
-    """The classes of requests under the law and ``regime`` (a regime id), each with its final outcome.
-
-    Fact states not fixed by ``facts`` are dimensions.  Every request falls in exactly one class.
-    """
-    reg = scenario.regimes[regime]
-    domain = Domain(scenario, scenario.law.rules + reg.rules, facts)
-    layers = (LayerSpec("law", scenario.law.rules, scenario.law.default),
-              LayerSpec(reg.id, reg.rules, reg.default))
-
-    def label(views: Sequence[LayerView]) -> Label | None:
-        both = _max_outcomes(views[0].possible, views[1].possible)
-        return both.bit_length() - 1 if _single(both) else None
-
-    diagram = Partitioner(domain, layers, label).run()
-    return [RequestClass(c, OUTCOMES[lab], domain) for lab, cubes in diagram.pieces().items()
-            if isinstance(lab, int) for c in cubes]
 
 
 def max_outcomes(p: int, q: int) -> int:

@@ -49,6 +49,7 @@ from ..errors import UsageError
 from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
 from ..language.values import SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from .dialects import generate
 
 __all__ = [
     "RuleState",
@@ -550,14 +551,10 @@ class Plan:
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
         """The output query, written for ``dialect``."""
-        from .dialects import generate
-
         return generate(self.select, dialect, pretty=pretty)
 
     def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
         """The summary query, written for ``dialect``."""
-        from .dialects import generate
-
         return generate(self.summary, dialect, pretty=pretty)
 
 
