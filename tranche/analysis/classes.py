@@ -40,7 +40,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from ..engine.timeline import FactState
 from ..language.operators import Split
-from ..language.scenario import OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
+from ..language.scenario import FACTS, OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
 from ..semantics import rule_outcome
 
 __all__ = [
@@ -251,7 +251,7 @@ class Domain:
             ivs = _intervals((Decimal(str(p.values[0])) for p in amount_preds), cents=True)
             self.by_attr["amount"] = add("decimal", "amount", None, tuple(ivs))
         self.fact_dims: dict[str, Dim] = {}
-        required = {f for r in rules for f in r.require if f not in self.facts}
+        required = {f for r in rules for f in r.facts if f not in self.facts}
         for f in [f for f in scenario.facts if f in required] + sorted(required - set(scenario.facts)):
             self.fact_dims[f] = add("fact", f, None, (False, True))
         self.dims: tuple[Dim, ...] = tuple(dims)
@@ -294,10 +294,37 @@ class Domain:
             self.__dict__["_spans_cache"] = cache
         return cache
 
+    def _facts_cnf(self, facts: Sequence[str], every: bool, holds: bool) -> CNF | None:
+        """``every``/some of ``facts`` hold (``holds``) or miss: clauses over fact dimensions, fixed facts decided."""
+        clauses: list[Clause] = []
+        some: list[Atom] = []
+        for f in facts:
+            if f in self.facts:
+                true = self.facts[f] == holds
+                if every and not true:
+                    return None
+                if not every and true:
+                    return ()
+                continue
+            atom = (self.fact_dims[f].index, HOLDS if holds else MISSES)
+            if every:
+                clauses.append((atom,))
+            else:
+                some.append(atom)
+        if not every:
+            if not some:
+                return None
+            clauses.append(tuple(some))
+        return _simplify(tuple(clauses), self.full)
+
     def predicate_cnf(self, p: Predicate) -> CNF | None:
         """One predicate as clauses of atoms; None when it can never hold."""
         attr = p.attribute
         schema = self.scenario.attributes.get(attr)
+        if attr == FACTS:
+            op = p.operator
+            return self._facts_cnf([str(v) for v in p.values], (op.quantifier == "every") != op.negated,
+                                   not op.negated)
         if attr == "flags" or (schema is not None and schema.type == "set"):
             dims = [self.by_member[(attr, str(v))] for v in p.values]
             op = p.operator
@@ -342,6 +369,9 @@ class Domain:
                 break
             when = when + c
         unless: list[CNF] = []
+        exceptions: list[CNF | None] = []
+        if rule.lifted_by:  # a hold does not apply once every fact that lifts it holds
+            exceptions.append(self._facts_cnf(rule.lifted_by, True, True))
         for cond in rule.unless:
             u: CNF | None = ()
             for p in cond.predicates:
@@ -350,6 +380,8 @@ class Domain:
                     u = None
                     break
                 u = u + c
+            exceptions.append(u)
+        for u in exceptions:
             if u is None:
                 continue  # this exception never applies
             if not u:
@@ -474,7 +506,7 @@ def _interval_of(dim: Dim, v: Decimal) -> int | None:
     return None
 
 
-_BUILTIN_DIMS = frozenset({"channel", "category", "program", "recipient", "program_status", "flags", "amount"})
+_BUILTIN_DIMS = frozenset({"channel", "category", "program", "recipient", "program_status", "flags", "amount", FACTS})
 
 
 def _preorder(scenario: Scenario) -> tuple[str, ...]:

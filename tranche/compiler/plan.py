@@ -289,7 +289,7 @@ class Compiler:
         self.not_null = frozenset(not_null)
         self.columns = tuple(columns)
         self._present = frozenset(self.columns)
-        self.rule_columns: dict[Rule, str] = {}
+        self.rule_columns: dict[tuple[Condition, tuple[Condition, ...]], str] = {}
         self.match_names: dict[str, str] = {}
         self.matches: dict[str, exp.Expr] = {}
         self.derived: dict[str, exp.Expr] = {}
@@ -374,35 +374,39 @@ class Compiler:
         """
         return _and([self.predicate_sql(p) for p in c.predicates])
 
-    def rule_sql(self, rule: Rule) -> exp.Expr:
-        """The rule matches: its ``when`` holds and none of its ``unless`` does; never NULL."""
-        terms = [] if not rule.when.predicates else [self.condition_sql(rule.when)]
-        terms += [_not(_strict(self.condition_sql(u))) for u in rule.unless]
+    def rule_sql(self, state: RuleState) -> exp.Expr:
+        """The rule state matches: its ``when`` holds and none of its ``unless`` does; never NULL.
+
+        The conditions are the state's, with the fact tests already decided (:mod:`tranche.semantics`).
+        """
+        terms = [] if not state.when.predicates else [self.condition_sql(state.when)]
+        terms += [_not(_strict(self.condition_sql(u))) for u in state.unless]
         return _strict(_and(terms))
 
-    def match(self, rule: Rule) -> exp.Expr:
-        """The column holding ``rule_sql(rule)``, computed once per item in ``matched``.
+    def match(self, state: RuleState) -> exp.Expr:
+        """The column holding ``rule_sql(state)``, computed once per item in ``matched``.
 
         Rules with the same conditions (a regime restating the law, say) share one column.
         """
-        name = self.rule_columns.get(rule)
+        key_conditions = (state.when, state.unless)
+        name = self.rule_columns.get(key_conditions)
         if name is None:
-            expression = self.rule_sql(rule)
+            expression = self.rule_sql(state)
             key = expression.sql()
             name = self.match_names.get(key)
             if name is None:
                 name = self.match_names[key] = f"{_P}m{len(self.matches)}"
                 self.matches[name] = expression
-            self.rule_columns[rule] = name
+            self.rule_columns[key_conditions] = name
         return _mark(col(name))
 
     def layer_sql(self, layer: Layer) -> exp.Expr:
         """Some rule of the layer matches (the layer's default does not apply)."""
-        return _or([self.match(s.rule) for s in layer.rules])
+        return _or([self.match(s) for s in layer.rules])
 
     def _gives(self, layer: Layer, outcome: Outcome) -> list[exp.Expr]:
         """Where ``layer`` gives ``outcome``: a matching rule state giving it, or no match and that default."""
-        terms = [self.match(s.rule) for s in layer.giving(outcome)]
+        terms = [self.match(s) for s in layer.giving(outcome)]
         if layer.default is outcome:
             terms.append(_not(self.layer_sql(layer)) if layer.rules else exp.true())
         return terms
@@ -430,7 +434,7 @@ class Compiler:
             fallback: str | exp.Expr = SEPARATOR.join(n for _, (n,) in defaults)
             if len(defaults) > 1 and outcome is not OUTCOMES[0]:
                 fallback = self._listing(defaults, "")
-            value = self._listing([(self.match(s.rule), (s.rule.id,)) for s in states], fallback)
+            value = self._listing([(self.match(s), (s.rule.id,)) for s in states], fallback)
             branches.append((outcome.rank, value))
         return self._by_rank(rank, branches)
 
@@ -439,7 +443,7 @@ class Compiler:
         states = [s for layer in (law, regime) for s in layer.giving(Outcome.BLOCKED)]
         if not states:
             return lit("")
-        value = self._listing([(self.match(s.rule), s.missing) for s in states], "", sort=True)
+        value = self._listing([(self.match(s), s.missing) for s in states], "", sort=True)
         return self._by_rank(rank, [(Outcome.BLOCKED.rank, value)], lit(""))
 
     def _by_rank(self, rank: exp.Expr, branches: Sequence[tuple[int, exp.Expr]],

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..errors import NotFound, did_you_mean
-from ..language.scenario import LineItem, Outcome, Regime, Scenario
+from ..language.scenario import FACTS, LineItem, Outcome, Regime, Scenario
 from ..language.values import parse_date
 from ..semantics import LayerResult, Verdict, combine, resolve_layer
 from .explain import decision_dict
@@ -55,6 +55,7 @@ class Decision:
     regime: LayerResult
     facts: FactState
     review_case: ReviewCase | None = None
+    lifted_by: tuple[str, ...] = ()  # a prohibited decision held only by holds: the facts that would lift them
 
     @property
     def regime_id(self) -> str:
@@ -65,15 +66,21 @@ class Decision:
         return self.in_force.regime.version
 
     def facts_checked(self) -> list[tuple[str, bool, bool]]:
-        """(fact, holds, assumed) for every fact a matched rule or the timeline consulted."""
+        """(fact, holds, assumed) for every fact the timeline or a rule that applies to the item consulted.
+
+        A rule applies to the item when its conditions on the item hold, whatever its
+        conditions on facts say: a law that is not (yet) triggered names its trigger here.
+        """
         names: dict[str, None] = {}
         entry = self.in_force.entry
         if entry is not None and entry.start_fact:
             names[entry.start_fact] = None
         for layer in (self.law, self.regime):
             for m in layer.matches:
-                for f in m.rule.require:
-                    names[f] = None
+                names.update(dict.fromkeys(m.rule.facts))
+            for rule in layer.inert:
+                if all(p.attribute == FACTS or p.holds(self.item.get(p.attribute)) for p in rule.when.predicates):
+                    names.update(dict.fromkeys(rule.facts))
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
 
     def to_dict(self) -> dict[str, object]:
@@ -121,6 +128,7 @@ class Evaluator:
         if combined is None:
             combined = self._combined[key] = combine(law, reg)
         outcome, rules, missing, criterion = combined.outcome, combined.rules, combined.missing, combined.criterion
+        lifted = combined.lifted_by
         case = None
         if outcome is Outcome.REVIEW and self.reviews:
             case = self.reviews.get(item.id)
@@ -131,7 +139,8 @@ class Evaluator:
                     outcome = Outcome.PROHIBITED
             else:
                 case = None
-        return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case)
+        return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case,
+                        lifted)
 
     def decide_id(self, item_id: str) -> Decision:
         if not self.scenario.has_item(item_id):

@@ -87,12 +87,12 @@ class LayerIndex:
     def _build(self, channel: str, category: str) -> _Cell:
         candidates: list[_Candidate] = []
         for i, state in enumerate(self.layer.rules):
-            ok, residual = _cell_split(state.rule.when, channel, category)
+            ok, residual = _cell_split(state.when, channel, category)
             if not ok:
                 continue
             unless: list[tuple[Callable[[LineItem], bool], ...]] = []
             excluded = False
-            for exc in state.rule.unless:
+            for exc in state.unless:
                 possible, exc_residual = _cell_split(exc, channel, category)
                 if not possible:
                     continue  # this exception can never apply in this cell

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import Span
 from .operators import OPERATORS, Operator
@@ -43,6 +43,8 @@ __all__ = [
     "PolicyTest",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
+    "FACTS",
+    "FACT_ROLES",
     "canonical_json",
 ]
 
@@ -119,6 +121,9 @@ class AttributeSchema:
     description: str = ""
 
 
+FACT_ROLES: tuple[str, ...] = ("trigger", "precondition", "waiver", "certification")
+"""A fact's role: a trigger may only tighten a decision; the others may only relax it (PRODUCT.md, contract 6)."""
+
 # attributes every scenario has; `values` are filled from the scenario's declarations
 BUILTIN_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("recipient", "enum", "the receiving country (alpha-3)"),
@@ -167,14 +172,41 @@ class Predicate:
         return f"{self.attribute} {self.op} [{vals}]"
 
 
+FACTS = "facts"
+"""The pseudo-attribute of conditions on facts: ``facts: {all|any|none: [FACT, ...]}`` tests the facts that hold."""
+
+
 @dataclass(frozen=True)
 class Condition:
-    """A conjunction of predicates; the empty condition matches everything."""
+    """A conjunction of predicates; the empty condition matches everything.
+
+    Predicates on :data:`FACTS` test the facts that hold, not the item: once
+    the facts are fixed they are decided (:meth:`fix_facts`) before any item
+    is seen.
+    """
 
     predicates: tuple[Predicate, ...] = ()
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.predicates]
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The facts this condition tests."""
+        return tuple(dict.fromkeys(str(v) for p in self.predicates if p.attribute == FACTS for v in p.values))
+
+    def fix_facts(self, holding: "Callable[[str], bool]") -> "Condition | None":
+        """This condition once the facts are known: its item predicates, or None where a fact test fails."""
+        if not any(p.attribute == FACTS for p in self.predicates):
+            return self
+        members = frozenset(f for f in self.facts if holding(f))
+        rest = []
+        for p in self.predicates:
+            if p.attribute != FACTS:
+                rest.append(p)
+            elif not p.holds(members):
+                return None
+        return Condition(tuple(rest))
 
 
 @dataclass(frozen=True)
@@ -192,9 +224,10 @@ class Rule:
     description: str = ""
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "layer": self.layer,
             "effect": self.effect.value,
@@ -205,6 +238,15 @@ class Rule:
             "sources": list(self.sources),
             "description": self.description,
         }
+        if self.lifted_by:
+            out["lifted_by"] = list(self.lifted_by)
+        return out
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """Every fact the rule consults: in its conditions, its `require` and what lifts it."""
+        found = [f for c in (self.when, *self.unless) for f in c.facts]
+        return tuple(dict.fromkeys([*found, *self.require, *self.lifted_by]))
 
 
 @dataclass(frozen=True)
@@ -308,6 +350,13 @@ class Fact:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
+    after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
+
+    @property
+    def tightens(self) -> bool:
+        """A trigger: its holding may only make decisions more restrictive."""
+        return self.role == "trigger"
 
     def holds_on(self, day: dt.date) -> bool:
         return self.date is not None and self.date <= day and (self.until is None or day < self.until)

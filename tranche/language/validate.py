@@ -25,6 +25,7 @@ from ..errors import Diagnostic, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
     BUILTIN_ATTRIBUTES,
+    FACTS,
     AttributeSchema,
     Condition,
     Effect,
@@ -308,6 +309,7 @@ class _Checker:
         facts_f = files["facts.yaml"]
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
         self.fact_ids = list(facts)
+        self.fact_map = facts
         programs = self.build_programs(files["programs.yaml"]) if files["programs.yaml"] else None
         attributes = self.build_attributes(manifest, taxonomy, programs or {})
         self.attributes = attributes
@@ -376,8 +378,27 @@ class _Checker:
             self.check_sources(x.sources, "facts.yaml", ("facts", i), ctx)
             if x.recipient and x.recipient not in self.recipients:
                 self.unknown("recipient", x.recipient, self.recipients, self.span("facts.yaml", ("facts", i, "recipient")), ctx)
+            after = (x.after.fact, x.after.days) if x.after is not None else None
+            if x.after is not None and x.date is not None:
+                self.err("derived-fact-date", f"{ctx}: a derived fact (`after`) takes its date from `{x.after.fact}`",
+                         self.span("facts.yaml", ("facts", i, "date")), help="drop `date`, or drop `after`")
             out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
-                                      tuple(x.notes), self.span("facts.yaml", ("facts", i))))
+                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after))
+        ids = list(out)
+        for i, x in enumerate(f.facts):
+            if x.after is None:
+                continue
+            where = self.span("facts.yaml", ("facts", i, "after", "fact"))
+            if x.after.fact not in out:
+                self.unknown("fact", x.after.fact, ids, where, f"fact `{x.id}`")
+                continue
+            seen, cur = {x.id}, x.after.fact  # no derived fact may run from itself
+            while cur in out and out[cur].after is not None:
+                if cur in seen:
+                    self.err("derived-fact-cycle", f"fact `{x.id}`: `after` runs in a circle through `{cur}`", where)
+                    break
+                seen.add(cur)
+                cur = out[cur].after[0]  # type: ignore[index]
         return out
 
     def build_programs(self, f: BaseModel) -> dict[str, Program]:
@@ -442,18 +463,69 @@ class _Checker:
         when = parse_condition(r.when, self.attributes, taxonomy, self.fact_ids, file, path + ("when",), self, ctx)
         unless = tuple(parse_condition(u, self.attributes, taxonomy, self.fact_ids, file, path + ("unless", i), self, ctx)
                        for i, u in enumerate(r.unless))
-        for i, fact in enumerate(r.require):
-            if fact not in self.fact_ids:
-                self.unknown("fact", fact, self.fact_ids, self.span(file, path + ("require", i)), ctx)
+        for key in ("require", "lifted_by"):
+            for i, fact in enumerate(getattr(r, key)):
+                if fact not in self.fact_ids:
+                    self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
         self.check_sources(r.sources, file, path, ctx)
         return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
-                    r.description, tuple(r.notes), self.span(file, path))
+                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by))
+
+    def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
+        """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
+
+        A fact *enables* a rule where its holding can make the rule match (tested in ``when``,
+        or under ``none`` in ``unless``) and *disables* it where its holding can stop it
+        matching (under ``none`` in ``when``, tested in ``unless``, ``lifted_by``).  Enabling
+        facts must be triggers, disabling ones must not; and either kind may act only on a
+        rule at least as restrictive as its layer's default, or the change would go the
+        other way where the default decides.
+        """
+        facts = getattr(self, "fact_map", {})
+        ctx = f"{context}, rule `{rule.id}`"
+        uses: list[tuple[str, bool, YamlPath]] = []  # (fact, enables, where)
+        for k, cond in enumerate((rule.when, *rule.unless)):
+            where = path + (("when",) if k == 0 else ("unless", k - 1))
+            for pred in cond.predicates:
+                if pred.attribute == FACTS:
+                    enables = (not pred.operator.negated) if k == 0 else pred.operator.negated
+                    uses += [(str(v), enables, where + (FACTS,)) for v in pred.values]
+        uses += [(f, False, path + ("lifted_by", i)) for i, f in enumerate(rule.lifted_by)]
+        for i, f in enumerate(rule.require):
+            fact = facts.get(f)
+            if fact is not None and fact.tightens:
+                self.err("fact-role", f"{ctx}: `require` names the trigger `{f}`, whose holding would relax the rule",
+                         self.span(file, path + ("require", i)),
+                         help="a required fact relaxes (blocked until it holds): give it `role: precondition`, or test "
+                              f"the trigger in `when: {{facts: [{f}]}}`")
+        for f, enables, where in uses:
+            fact = facts.get(f)
+            if fact is None:
+                continue
+            if enables and not fact.tightens:
+                self.err("fact-role", f"{ctx}: the {fact.role} `{f}` would bring the rule into force: only a "
+                         "trigger may tighten a decision", self.span(file, where),
+                         help=f"give `{f}` `role: trigger` in facts.yaml, or test it where its holding lifts the "
+                              "rule (`unless`, `lifted_by`)")
+            elif not enables and fact.tightens:
+                self.err("fact-role", f"{ctx}: the trigger `{f}` would lift the rule: a trigger may only tighten",
+                         self.span(file, where),
+                         help=f"test `{f}` in `when` (the rule applies once it holds), or give it another role")
+            elif rule.effect.outcome.rank < default.rank:
+                verb = "bring into force" if enables else "lift"
+                self.err("fact-role", f"{ctx}: `{f}` would {verb} a `{rule.effect}` rule under a `{default}` "
+                         f"default, which {'relaxes' if enables else 'tightens'} the decision where no other rule "
+                         "matches", self.span(file, where),
+                         help="facts may bring into force or lift only rules at least as restrictive as the layer's "
+                              "default; write the opposite rule, or change the default")
 
     def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
         assert isinstance(f, m.LawFile)
         self.check_sources(f.sources, "law.yaml", (), "law")
         rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
                       for i, r in enumerate(f.rules))
+        for i, rule in enumerate(rules):
+            self.check_fact_roles(rule, Outcome.PERMITTED, "law.yaml", ("rules", i), "law")
         self._rule_ids = [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
         return Law(f.title, rules, tuple(f.sources))
 
@@ -475,6 +547,8 @@ class _Checker:
                 self.check_sources(rv.sources, file, here + ("reviews", j), ctx)
             rules = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
                           for j, rule in enumerate(r.rules))
+            for j, rule in enumerate(rules):
+                self.check_fact_roles(rule, Outcome(r.default), file, here + ("rules", j), ctx)
             rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(rules)]
             regimes.setdefault(r.id, Regime(
                 r.id, r.title or r.id, Outcome(r.default), rules, tuple(r.recipients), r.criterion, r.description,
@@ -728,14 +802,9 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
     for key, value in raw.items():
         kspan = ck.span(file, path + (key, "@key"))
         vspan = ck.span(file, path + (key,))
-        if key == "facts":
-            ck.err("bad-condition", f"{context}: conditions cannot test facts", kspan,
-                   help="use `require: [FACT, ...]` on the rule: while a required fact is missing the outcome is "
-                        "blocked; facts only ever relax a decision, never tighten it")
-            continue
-        attr = attributes.get(key)
+        attr = attributes.get(key) if key != FACTS else AttributeSchema(FACTS, "set", tuple(fact_ids), True)
         if attr is None:
-            known = list(attributes)
+            known = list(attributes) + [FACTS]
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
                    help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
             continue
@@ -784,7 +853,7 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
                 for j, v in enumerate(vlist):
                     if v not in attr.values:
                         what = "category" if attr.type == "category" else "flag" if key == "flags" else (
-                            key if attr.builtin else f"{key} value")
+                            "fact" if key == FACTS else key if attr.builtin else f"{key} value")
                         where = path + (key,) + ((as_written,) if as_written is not None else ())
                         sp = ck.span(file, where + (j,) if isinstance(vals, list) else where)
                         ck.unknown(what, v, attr.values, sp, context)
