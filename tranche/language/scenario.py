@@ -93,6 +93,7 @@ class AttributeSchema:
     values: tuple[str, ...] = ()
     builtin: bool = False
     description: str = ""
+    required: bool = False  # every item must have it (a column of the pipeline and of a bulk items file)
 
 
 # attributes every scenario has; `values` are filled from the scenario's declarations
@@ -288,7 +289,7 @@ class Program:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineItem:
     """One entry of the pipeline.  ``attrs`` holds every declared extra column."""
 
