@@ -157,7 +157,7 @@ def test_concurrent_inits_agree_and_the_file_is_private(url: str) -> None:
         except BaseException as exc:  # collected and failed below
             errors.append(exc)
 
-    threads = [threading.Thread(target=init) for _ in range(3)]
+    threads = [threading.Thread(target=init) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:

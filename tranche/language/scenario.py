@@ -289,7 +289,7 @@ class Program:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineItem:
     """One entry of the pipeline.  ``attrs`` holds every declared extra column."""
 

@@ -20,6 +20,8 @@ True
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -108,7 +110,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA busy_timeout=30000")  # first: concurrent openers of a new file wait, not fail
-    cur.execute("PRAGMA journal_mode=WAL")
+    for attempt in range(300):  # switching a new file to WAL can be BUSY without the busy handler: retry
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 299:
+                raise
+            time.sleep(0.1)
     cur.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
