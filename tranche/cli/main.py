@@ -9,6 +9,7 @@ Exit codes (fixed, documented in the README):
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -76,6 +77,7 @@ def _report(exc: TrancheError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its code."""
+    render.console.on_broken_pipe = _on_broken_pipe  # type: ignore[method-assign]  # Rich would exit 1
     try:
         code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except TrancheError as exc:
@@ -92,6 +94,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         if ctx is not None:
             sys.stderr.write(f"  = help: run `{ctx.command_path} --help`\n")
         code = EXIT_INVALID
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`tranche audit verify | head -1`): not an error
         code = EXIT_OK
+        _silence_stdout()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except ValueError:  # stdout already closed
+        pass
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _on_broken_pipe() -> None:
+    _silence_stdout()
+    raise BrokenPipeError
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it again at exit, and a broken pipe then would print an
+    error and change the exit code to 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -84,6 +84,9 @@ class BulkResult:
     sql: str = field(repr=False, default="")
 
 
+MAX_DATES = 10_000
+
+
 def dates_between(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
     """``start``, ``start + every``, ... up to ``end`` (``every`` like ``7d``, ``2w``, ``1d``).
 
@@ -95,17 +98,18 @@ def dates_between(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
     number = text[:-1] if text[-1:] in ("d", "w") else text
     if not number.isdigit() or int(number) <= 0:
         raise UsageError(f"--every: `{every}` is not a period", help="write a number of days or weeks, e.g. 7d or 2w")
-    step = dt.timedelta(days=int(number) * (7 if unit == "w" else 1))
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
-    out = []
-    day = start
-    while day <= end:
-        out.append(day)
-        day += step
-    if len(out) > 10_000:
-        raise UsageError(f"{len(out)} dates is too many", help="use a longer period or a shorter range")
-    return out
+    days = int(number) * (7 if unit == "w" else 1)
+    if days > (dt.date.max - dt.date.min).days:
+        raise UsageError(f"--every: `{every}` is longer than the calendar", help="write a period of days or weeks "
+                                                                               "within the range, e.g. 7d or 2w")
+    count = (end - start).days // days + 1  # counted first: a million dates are never built
+    if count > MAX_DATES:
+        raise UsageError(f"--every {every} from {start} to {end} is {count:,} dates, more than {MAX_DATES:,}",
+                         help="use a longer period or a shorter range")
+    step = dt.timedelta(days=days)
+    return [start + step * i for i in range(count)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -223,8 +227,12 @@ def _not_null(con: Any, columns: Sequence[str], view: str = ITEMS_VIEW) -> froze
 
 
 def _temp_beside(out: Path, suffix: str) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
+    except OSError as exc:
+        raise UsageError(f"--out `{out}`: cannot write there: {exc.strerror or exc}",
+                         help="choose a file in a folder you can write to") from None
     os.close(fd)
     os.unlink(name)
     return Path(name)
@@ -286,6 +294,8 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
     src, dst = Path(items), Path(out)
     if dst.suffix.lower() not in (".parquet", ".pq"):
         raise UsageError(f"--out `{dst}`: the output is Parquet", help="name the output file `….parquet`")
+    if dst.is_dir():
+        raise UsageError(f"--out `{dst}` is a folder", help="name a file, e.g. decisions.parquet")
     con = duckdb.connect()
     tmp: Path | None = None
     try:
@@ -296,7 +306,7 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         columns = _open_items(con, src)
-        _check_columns(columns, src)
+        _check_columns(columns, src, scenario)
         p = duckdb_plan(con, scenario, columns, dates, options, assume, where=src)
         ctxs = list(p.contexts)
         sql = p.sql("duckdb")
@@ -316,13 +326,23 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         con.close()
 
 
-def _check_columns(columns: Sequence[str], where: object) -> None:
+def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         names = ", ".join(f"`{c}`" for c in missing)
         raise UsageError(f"`{where}` lacks the column{'s' if len(missing) > 1 else ''} {names}",
                          help="the items need the columns " + ", ".join(REQUIRED_COLUMNS)
                          + " (and optionally flags); found: " + ", ".join(columns))
+    if scenario is None:
+        return
+    # an attribute the scenario declares `required: true` must be there: without it every rule on it
+    # would silently not match, and the decisions would differ from `compare` on the same items
+    absent = [name for name, a in scenario.attributes.items()
+              if a.required and not a.builtin and name not in columns]
+    if absent:
+        names = ", ".join(f"`{c}`" for c in absent)
+        raise UsageError(f"`{where}` lacks the column{'s' if len(absent) > 1 else ''} {names}, which scenario "
+                         f"`{scenario.id}` declares required", help="add the column to the items file")
 
 
 def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None) -> Any:
@@ -400,7 +420,7 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
     try:
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
-        _check_columns(columns, src)
+        _check_columns(columns, src, scenario)
         check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)

@@ -119,6 +119,7 @@ class AttributeSchema:
     values: tuple[str, ...] = ()
     builtin: bool = False
     description: str = ""
+    required: bool = False  # every item must have it (a column of the pipeline and of a bulk items file)
 
 
 FACT_ROLES: tuple[str, ...] = ("trigger", "precondition", "waiver", "certification")

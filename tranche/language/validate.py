@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Sequence, get_args, get_origin
+from typing import Any, Iterable, Mapping, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Diagnostic, PolicyError, Span, did_you_mean
+from ..errors import Diagnostic, NameIndex, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
     BUILTIN_ATTRIBUTES,
@@ -47,7 +48,7 @@ from .scenario import (
     TimelineEntry,
 )
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
-from .syntax import Positions, YamlPath, read_csv, read_yaml
+from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
                      parse_set)
 
@@ -234,7 +235,7 @@ class _Checker:
         return p.span(path) if p else Span(self.display(file))
 
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
-        known = list(known)
+        known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
@@ -243,11 +244,15 @@ class _Checker:
 
     def read_model(self, name: str, model_cls: type[BaseModel], required: bool) -> BaseModel | None:
         path = self.root / name
-        if not path.exists():
+        refused = check_file(self.root, name, self.display(name))
+        if refused is not None and refused.code == "missing-file":
             if required:
                 self.err("missing-file", f"missing file `{name}`", Span(self.display(name)),
                          help=f"a scenario folder holds {', '.join(REQUIRED_FILES)} and {PIPELINE_FILE}; "
                               "see `tranche schema` and docs/format.md")
+            return None
+        if refused is not None:
+            self.diags.append(refused)
             return None
         data, pos, diags = read_yaml(path, self.display(name))
         self.pos[name] = pos
@@ -341,7 +346,11 @@ class _Checker:
         self.duplicate_ids("sources.yaml", "sources", [s.id for s in f.sources], "source")
         out: dict[str, Source] = {}
         for i, s in enumerate(f.sources):
-            if s.file and not (self.root / s.file).exists():
+            if s.file and not _inside(self.root, s.file):
+                self.warn("source-file-outside", f"source `{s.id}`: file `{s.file}` is not inside the scenario "
+                          "folder; it was not looked at", self.span("sources.yaml", ("sources", i, "file")),
+                          help="copy the document into the scenario folder and give its relative path")
+            elif s.file and not (self.root / s.file).exists():
                 self.warn("missing-source-file", f"source `{s.id}`: file `{s.file}` does not exist",
                           self.span("sources.yaml", ("sources", i, "file")),
                           help="paths are relative to the scenario folder")
@@ -453,7 +462,7 @@ class _Checker:
                     if not is_member(v):
                         self.err("bad-value", f"attribute `{name}`: set member `{v}` is not allowed",
                                  self.span("scenario.yaml", ("attributes", name, "values", i)), help=member_help)
-            out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description)
+            out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description, bool(a.required))
         return out
 
     # -- rules --------------------------------------------------------------------------------
@@ -682,12 +691,20 @@ class _Checker:
     # -- pipeline -----------------------------------------------------------------------------
     def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> tuple[LineItem, ...]:
         path = self.root / PIPELINE_FILE
-        if not path.exists():
+        refused = check_file(self.root, PIPELINE_FILE, self.display(PIPELINE_FILE))
+        if refused is not None and refused.code == "missing-file":
             self.err("missing-file", f"missing file `{PIPELINE_FILE}`", Span(self.display(PIPELINE_FILE)),
                      help="the pipeline: a CSV with columns " + ", ".join(ITEM_COLUMNS + ITEM_OPTIONAL_COLUMNS))
             return ()
-        header, rows, diags = read_csv(path, self.display(PIPELINE_FILE))
-        self.diags.extend(diags)
+        if refused is not None:
+            self.diags.append(refused)
+            return ()
+        csv_file = CsvFile(path, self.display(PIPELINE_FILE))
+        header, rows = csv_file.header, iter(csv_file)
+        self.diags.extend(csv_file.diagnostics)
+        csv_file.diagnostics = self.diags  # the rows' problems join the others, in line order
+        if not header:
+            return ()
         missing = [c for c in ITEM_COLUMNS if c not in header]
         required_attrs = [a for a, d in self.manifest.attributes.items() if d.required and a not in header]
         for c in missing + required_attrs:
@@ -740,6 +757,7 @@ class _Checker:
                     timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
         file = "tests.yaml"
         by_id = {i.id: i for i in items}
+        item_names: NameIndex | None = None
         out = []
         names = Counter(t.name for t in f.tests)
         for i, t in enumerate(f.tests):
@@ -751,7 +769,9 @@ class _Checker:
             if t.item is not None:
                 item = by_id.get(t.item)
                 if item is None and t.item not in getattr(self, "bad_item_ids", ()):
-                    self.unknown("item", t.item, by_id, self.span(file, here + ("item",)), ctx)
+                    if item_names is None:  # sorted once, searched near each unknown name
+                        item_names = NameIndex(by_id)
+                    self.unknown("item", t.item, item_names, self.span(file, here + ("item",)), ctx)
             elif t.request is not None:
                 req = {k: ("" if v is None else ",".join(v) if isinstance(v, list) else str(v)) for k, v in t.request.items()}
                 req.setdefault("id", f"test-{i + 1}")
@@ -861,7 +881,21 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
     return Condition(tuple(sorted(preds, key=lambda p: (p.attribute, p.op, p.values))))
 
 
-def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
+
+
+def _inside(root: Path, relative: str) -> bool:
+    """True when ``relative`` names a path inside ``root`` (decided on the names alone: nothing outside is
+    looked at, so a warning cannot tell whether some path on the machine exists)."""
+    p = Path(relative)
+    if p.is_absolute() or ".." in p.parts:
+        return False
+    try:
+        return (root / p).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
                    attributes: dict[str, AttributeSchema], taxonomy: Taxonomy, programs: dict[str, Program],
                    ck: Any) -> LineItem | None:
     """One pipeline row (CSV or inline request) -> a :class:`LineItem`, or None with errors reported."""
@@ -939,11 +973,12 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
             except ValueProblem as problem:
                 bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
-        attrs[name] = v or None
+        attrs[name] = sys.intern(v) if v else None
     for name in values:
         if name not in attributes and name not in ("id", "description"):
             attrs[name] = values[name]
     if not ok:
         return None
-    return LineItem(ident, recipient, program, channel, category, amount, flags, values.get("description", ""),
-                    prog.status if prog else "approved", attrs, line)
+    intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
+    return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
+                    values.get("description", ""), prog.status if prog else "approved", attrs, line)

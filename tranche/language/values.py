@@ -24,7 +24,9 @@ caller adds the location.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -57,6 +59,7 @@ ATTRIBUTE_MAX_DIGITS = 38  # DECIMAL(38, 10)
 ZERO = Decimal("0.00")
 
 _MEMBER = re.compile(MEMBER_PATTERN)
+_WORDS = {0: "zero", 1: "one", 2: "two", 3: "three"}
 
 
 class ValueProblem(ValueError):
@@ -77,6 +80,7 @@ def is_member(text: str) -> bool:
     return bool(_MEMBER.match(text))
 
 
+@functools.lru_cache(maxsize=65536)  # a pipeline repeats a few flag sets on many rows
 def parse_set(text: str | None) -> frozenset[str]:
     """A set written ``a,b`` (spaces around members ignored; empty or missing: the empty set).
 
@@ -94,6 +98,7 @@ def parse_set(text: str | None) -> frozenset[str]:
         member = raw.strip()
         if not member:
             continue
+        member = sys.intern(member)
         if not is_member(member):
             raise ValueProblem(f"`{member}` is not a member: members are identifiers separated by `{SET_SEPARATOR}`",
                                help=f"write the members separated by `{SET_SEPARATOR}`, e.g. "
@@ -129,7 +134,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     try:
         num = Decimal(text)
     except InvalidOperation:
-        raise ValueProblem(f"`{value}` is not a {what}",
+        raise ValueProblem(f"`{value}` is not a decimal number",
                            help="write a decimal number without currency sign or thousands separators, "
                                 "e.g. `1250000.00`") from None
     if not num.is_finite() or (isinstance(value, float) and value != value):
@@ -140,7 +145,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     assert isinstance(exponent, int)
     if exponent < -places and num != num.quantize(Decimal(1).scaleb(-places)):
         unit = "cents" if places == CURRENCY_PLACES else f"{places} decimal places"
-        raise ValueProblem(f"`{value}` has more than {places} decimal places",
+        raise ValueProblem(f"`{value}` has more than {_WORDS.get(places, str(places))} decimal places",
                            help=f"write it with at most {unit}, e.g. `1250000.00`")
     if exponent < -places:
         num = num.quantize(Decimal(1).scaleb(-places))
