@@ -23,7 +23,8 @@ in order (:data:`PASSES`):
     ``timeline-late-start``: a timeline whose first entry starts after a dated fact about
     its recipient (decisions before it fail: no regime is in force), or on a fact without a date.
     ``timeline-gap``: an entry with ``until`` followed by an entry triggered by a fact without a
-    date (no regime is in force in between unless the fact is assumed).
+    date (in between, the entry before the expired one applies again, or no regime is in force
+    when there is none, unless the fact is assumed).
     ``trigger-unasserted``: an entry of a timeline of *record* triggered by a fact without a
     date: nothing in the record asserts it, so the record never reaches that regime.
     ``trigger-expires``: an entry triggered by a fact with ``until``: the regime is in force
@@ -285,9 +286,10 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnosti
                     f"{fact.until} for what follows", "warning"))
             if j and t.entries[j - 1].until is not None and fact.date is None:
                 prev = t.entries[j - 1]
+                again = f"`{t.entries[j - 2].regime}` applies again" if j >= 2 else "no regime is in force"
                 out.append(Diagnostic(
                     "timeline-gap", f"{ectx}: the entry before it ends on {prev.until}, but this one starts on "
-                    f"`{fact.id}`, which has no date: no regime is in force from {prev.until} unless it is "
+                    f"`{fact.id}`, which has no date: from {prev.until} {again} unless it is "
                     "assumed", prev.span, "drop the `until`, or start this entry on a date", "warning"))
     with_record = {t.recipient for t in scenario.timelines.values() if t.record}
     for code in scenario.recipients:
