@@ -34,7 +34,7 @@ def test_diff_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert set(data) == {"a", "b", "statements"} and (data["a"], data["b"]) == ("limited", "recommended")
     first = data["statements"][0]
-    assert set(first) == {"text", "from", "to", "match", "impact"}
+    assert set(first) == {"text", "change", "from", "to", "match", "impact"} and first["change"] == "outcome"
     assert first["text"] == "sale of any category except maintenance, spares: review → permitted"
     assert (first["from"], first["to"]) == ("review", "permitted")
     assert first["match"] == {"channel": ["sale"], "category": {"any": True, "except": ["maintenance", "spares"]}}
@@ -60,7 +60,8 @@ def test_diff_csv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "csv", *LAW_FACTS)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0] == "from,to,requests,FY1962,FY1963,PURCHASES,total" and len(lines) == 4
+    assert lines[0] == "from,to,from_criterion,to_criterion,requests,FY1962,FY1963,PURCHASES,total"
+    assert len(lines) == 4
 
 
 def test_diff_of_a_regime_with_itself_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,3 +160,47 @@ def test_bare_diff_states_the_memo_steps_and_nothing_else(capsys: pytest.Capture
     assert [(s["text"].split(" ", 1)[0], s["from"], s["to"]) for s in statements] == [
         ("sale", "review", "permitted"), ("grant", "prohibited", "permitted"), ("grant", "prohibited", "review")]
     assert statements[0]["impact"] == {"PURCHASES": "900000.00"}
+
+
+STRICT = """  - id: strict
+    default: prohibited
+    rules:
+      - id: strict.spares
+        when:
+          channel: grant
+          category: spares
+        effect: permit
+        sources: [s1]
+      - id: strict.trucks
+        when:
+          category: end_items
+          account: FMF
+        unless:
+          flags: [secret]
+        effect: review
+        criterion: vital national interest
+        sources: [s1]
+timelines:"""
+
+
+def test_diff_reports_a_change_of_review_criterion(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`closed` and `strict` differ only in the criterion of their review rule (was: "no change")."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    regimes = root / "regimes.yaml"
+    regimes.write_text(regimes.read_text().replace("timelines:", STRICT))
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict")
+    assert code == 0 and "no change" not in out
+    words = " ".join(out.split())
+    assert "review (urgent necessity) →" in words and "review (vital" in words and "150.00" in words
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict", "-f", "json")
+    (st,) = json.loads(out)["statements"]
+    # I2 (trucks, FMF, 150.00; pipeline.csv) is the one item reviewed under both
+    assert (st["change"], st["from"], st["to"], st["criterion"], st["impact"]) == (
+        "criterion", "review", "review", {"from": "urgent necessity", "to": "vital national interest"},
+        {"P1": "150.00"})
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict", "-f", "csv")
+    assert out.splitlines()[1].startswith("review,review,urgent necessity,vital national interest,")
+    code, out, _ = run(capsys, "diff", str(root), "strict", "closed", "--with-law", "-f", "json")
+    assert [s["criterion"] for s in json.loads(out)["statements"]] == [
+        {"from": "vital national interest", "to": "urgent necessity"}]

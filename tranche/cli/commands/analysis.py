@@ -44,8 +44,8 @@ def diff(
     if format is render.Format.json:
         render.emit_json(result.to_dict())
     elif format is render.Format.csv:
-        render.emit_csv(["from", "to", "requests", *programs, "total"],
-                        [[st.from_.value, st.to.value, st.requests,
+        render.emit_csv(["from", "to", "from_criterion", "to_criterion", "requests", *programs, "total"],
+                        [[st.from_.value, st.to.value, st.from_criterion or "", st.to_criterion or "", st.requests,
                           *(f"{st.impact[p]:.2f}" if p in st.impact else "0.00" for p in programs),
                           f"{st.amount:.2f}"] for st in result.statements])
     else:
@@ -95,6 +95,9 @@ def print_diff(result: Diff, programs: list[str]) -> None:
     width = max((len(p) for p in [*programs, "total"]), default=5)
     for i, st in enumerate(result.statements, 1):
         change = render.styled_outcome(st.from_.value) + Text(" → ") + render.styled_outcome(st.to.value)
+        if st.change == "criterion":  # both review: say on which criterion, before and after
+            change = (render.styled_outcome(st.from_.value) + Text(f" ({st.from_criterion or 'no criterion'}) → ")
+                      + render.styled_outcome(st.to.value) + Text(f" ({st.to_criterion or 'no criterion'})"))
         lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
         if len(lines) > 1:
             lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
