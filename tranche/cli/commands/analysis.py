@@ -109,6 +109,8 @@ def lint(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     regime: Optional[List[str]] = typer.Option(None, "--regime", "-r",
                                                help="lint only these regimes (the law, facts and timelines always)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="facts holding on this date count as holding "
+                                        "(conflicts with the law), YYYY-MM-DD (default: today)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
@@ -122,7 +124,8 @@ def lint(
             render.err_console.print(f"[bold red]{len(result.errors())} error(s)[/]: `{scenario}` was not linted")
         return 1
     s = load(scenario) if result.scenario is None else result.scenario
-    findings = result.warnings() + lint_scenario(s, split_list(regime) or None)
+    findings = result.warnings() + lint_scenario(s, split_list(regime) or None,
+                                                 as_of=parse_date(as_of) if as_of else None)
     if format is render.Format.json:
         render.emit_json({"ok": True, "scenario": scenario, "errors": [],
                           "warnings": [d.to_dict() for d in findings]})
