@@ -686,7 +686,8 @@ class _Checker:
                              help="make `until` equal the next start, or drop it (an entry lasts until the next)")
         if entries and entries[-1].until is not None:
             self.warn("timeline-gap", f"timeline `{tid}`: the last entry ends on {entries[-1].until} and nothing "
-                      "follows; no regime is in force after it", self.span(file, here + ("entries", len(entries) - 1, "until")))
+                      "follows; after it the last entry before it whose start holds is in force again, if any",
+                      self.span(file, here + ("entries", len(entries) - 1, "until")))
 
     # -- pipeline -----------------------------------------------------------------------------
     def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> tuple[LineItem, ...]:
