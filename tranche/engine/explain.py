@@ -77,7 +77,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
-        "facts": [{"fact": f, "holds": h, "assumed": a} for f, h, a in d.facts_checked()],
+        "facts": [{"fact": f, "holds": h, "assumed": a, "from": _since(d, f)} for f, h, a in d.facts_checked()],
         "assumed": sorted(d.facts.assumed),
         "review_case": None if d.review_case is None else {
             "case": d.review_case.case_id, "status": d.review_case.status,
@@ -110,6 +110,20 @@ def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str
     return out
 
 
+def _since(d: Decision, fact: str) -> str | None:
+    """The date a fact holds from, or will hold from (a scheduled or derived fact), if known."""
+    day = d.facts.holding.get(fact) or d.facts.scheduled.get(fact)
+    return day.isoformat() if day else None
+
+
+def _derivation(scenario: Scenario, fact: str) -> str:
+    found = scenario.facts.get(fact)
+    if found is None or found.after is None:
+        return ""
+    base, days = found.after
+    return f": {days} days after `{base}`"
+
+
 def _cite(scenario: Scenario, source: str) -> str:
     src = scenario.sources.get(source)
     return f"{source}: {src.cite()}" if src else source
@@ -136,6 +150,8 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
         lines.append("facts checked:")
         for f, holds, assumed in checked:
             state = "assumed" if assumed else ("holds since " + str(d.facts.holding[f]) if holds else "does not hold")
+            if not holds and f in d.facts.scheduled:
+                state += f" (holds from {d.facts.scheduled[f]}{_derivation(scenario, f)})"
             lines.append(f"  {'✓' if holds else '✗'} `{f}`: {state}")
     if d.review_case is not None:
         lines.append(f"review case `{d.review_case.case_id}`: {d.review_case.status} — {d.review_case.justification}")

@@ -90,7 +90,37 @@ def _state(scenario: Scenario, day: dt.date, assumed: Mapping[str, dt.date]) -> 
             start = fact.date  # the record's period runs into the assumed one: one period
         holding[name] = start
     later = {n: d for n, d in assumed.items() if d > day}
+    _derive(scenario, day, holding, later, now)
     return FactState(day, holding, frozenset(now), later)
+
+
+def _derive(scenario: Scenario, day: dt.date, holding: dict[str, dt.date], later: dict[str, dt.date],
+            assumed: set[str]) -> None:
+    """Derived facts (``after: {fact, days}``): each holds from ``days`` after the date its fact holds from.
+
+    A derived fact whose period has not run out yet is ``later`` (scheduled on its computed date).
+    An assumed derived fact keeps its assumed date.
+    """
+    derived = [f for f in scenario.facts.values() if f.after is not None and f.id not in assumed]
+    for _ in range(len(derived)):  # chains of waiting periods resolve in at most this many rounds
+        changed = False
+        for fact in derived:
+            assert fact.after is not None
+            base, days = fact.after
+            start = holding.get(base) or later.get(base)
+            if start is None:
+                continue
+            when = start + dt.timedelta(days=days)
+            if when <= day and base in holding:
+                if holding.get(fact.id) != when:
+                    holding[fact.id] = when
+                    later.pop(fact.id, None)
+                    changed = True
+            elif later.get(fact.id) != when:
+                later[fact.id] = when
+                changed = True
+        if not changed:
+            break
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""Fact-triggered law, holds and waiting periods: every evaluator path agrees, and contract 6 is enforced.
+
+The fixture `tests/fixtures/triggered` holds an illustrative coup restriction in
+the law (from a trigger fact), an exemption, a hold lifted by a fact with a
+partial lift, and a rule waiting 15 days after a notification.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tranche
+from tranche.compiler import bulk
+from tranche.language.values import format_set
+
+from ..helpers import run
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "triggered"
+DATES = [dt.date(2000, 6, 1), dt.date(2001, 6, 1), dt.date(2001, 6, 4)]
+WHAT_IFS: list[list[str]] = [[], ["progress.AAA"], ["helicopters.cleared"], ["notice.congress.AAA@2001-05-20"]]
+
+
+def test_the_fixture_policy_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test", str(FIXTURE))
+    assert code == 0 and "0 failed" in out
+
+
+@pytest.mark.parametrize("assume", WHAT_IFS, ids=lambda a: ",".join(a) or "record")
+def test_bulk_agrees_with_decide(tmp_path: Path, assume: list[str]) -> None:
+    s = tranche.load_scenario(FIXTURE)
+    items = tmp_path / "items.csv"
+    items.write_text("id,recipient,program,channel,category,amount,flags\n" + "".join(
+        f'{i.id},{i.recipient},{i.program},{i.channel},{i.category},{i.amount},"{format_set(i.flags)}"\n'
+        for i in s.items))
+    out = tmp_path / "out.parquet"
+    bulk(s, items, out, DATES, [None], assume)
+    got = {(r[0], r[1]): (r[2], tuple(r[3].split(",")) if r[3] else ())
+           for r in duckdb.sql(f"SELECT id, as_of, outcome, rules FROM read_parquet('{out}')").fetchall()}
+    for day in DATES:
+        ev = tranche.evaluator(s, day, assume)
+        for item in s.items:
+            d = ev.decide(item)
+            assert got[(item.id, day)] == (d.outcome.value, d.rules), (item.id, day, assume)
+
+
+def test_a_hold_names_what_would_lift_it() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    d = tranche.decide(s, "I3", "2001-06-01")
+    assert d.outcome.value == "prohibited" and d.lifted_by == ("progress.AAA",)
+    assert tranche.decide(s, "I3", "2001-06-01", assume=["progress.AAA"]).outcome.value == "permitted"
+
+
+def test_a_waiting_period_is_computed_from_the_notification() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    d = tranche.decide(s, "I5", "2001-06-01", assume=["notice.congress.AAA@2001-05-20"])
+    assert d.outcome.value == "blocked" and d.missing_facts == ("notice.period.AAA",)
+    assert d.to_dict()["facts"] == [{"fact": "notice.period.AAA", "holds": False, "assumed": False,
+                                     "from": "2001-06-04"}]  # 2001-05-20 + 15 days
+
+
+def test_law_not_yet_triggered_names_its_trigger() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    d = tranche.decide(s, "I1", "2000-06-01")
+    assert d.outcome.value == "permitted"
+    assert ("coup.AAA", False, False) in d.facts_checked()
+
+
+def _broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    dst = tmp_path / "s"
+    shutil.copytree(FIXTURE, dst)
+    text = (dst / file).read_text()
+    assert old in text
+    (dst / file).write_text(text.replace(old, new, 1))
+    return dst
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("facts.yaml", "    role: trigger\n", "", "the precondition `coup.AAA` would bring the rule into force"),
+    ("law.yaml", "    unless:\n      flags: [humanitarian]\n", "    unless:\n      facts: [coup.AAA]\n",
+     "the trigger `coup.AAA` would lift the rule"),
+    ("regimes.yaml", "        effect: forbid\n        lifted_by", "        effect: permit\n        lifted_by",
+     "only a `forbid` rule can be a hold"),
+    ("regimes.yaml", "  - id: open\n    default: permitted", "  - id: open\n    default: prohibited\n    rules:\n"
+     "      - id: open.x\n        when: {facts: [coup.AAA]}\n        effect: permit\n        sources: [s1]\n  - id: open2\n"
+     "    default: permitted", "would bring into force a `permit` rule under a `prohibited` default"),
+])
+def test_contract_six_is_enforced_by_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, old: str,
+                                           new: str, message: str) -> None:
+    folder = _broken(tmp_path, file, old, new)
+    code, _, err = run(capsys, "check", str(folder))
+    assert code == 1
+    assert " ".join(message.split()) in " ".join(err.split()), err
