@@ -10,6 +10,7 @@ thresholds, facts that stop holding (``until``) before, on and after the dates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -122,8 +123,12 @@ def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
 
 @st.composite
 def rule_lists(draw: st.DrawFn, layer: str, max_size: int = 5) -> tuple[Rule, ...]:
+    """Rules; a regime's list may end with conditional defaults (`otherwise`)."""
     n = draw(st.integers(0, max_size))
-    return tuple(draw(rules(layer, i)) for i in range(n))
+    out = [draw(rules(layer, i)) for i in range(n)]
+    if layer != "law":
+        out += [dataclasses.replace(draw(rules(layer, n + k)), otherwise=True) for k in range(draw(st.integers(0, 2)))]
+    return tuple(out)
 
 
 @st.composite

@@ -81,7 +81,19 @@ def rule(draw: st.DrawFn, layer: str, index: int) -> Rule:
         require = tuple(draw(REQUIRES))
     unless = tuple(draw(UNLESS))
     criterion = draw(CRITERIA) if effect is Effect.REVIEW else None
-    return Rule(f"{layer}.r{index}", layer, effect, draw(conditions()), unless, criterion, require, ("src",))
+    when = draw(conditions())
+    lifted_by: tuple[str, ...] = ()
+    kind = draw(st.sampled_from(("plain", "plain", "fact-when", "fact-unless", "hold")))
+    fact_test = Predicate("facts", draw(st.sampled_from(("all", "any", "none"))),
+                          tuple(sorted(draw(st.lists(st.sampled_from(FACTS), min_size=1, max_size=2, unique=True)))))
+    if kind == "fact-when":  # conditions on facts (a trigger, or "while a fact does not hold")
+        when = Condition(tuple(sorted(when.predicates + (fact_test,), key=lambda p: (p.attribute, p.op, p.values))))
+    elif kind == "fact-unless":  # an exception once a fact holds (a waiver), for some items
+        extra = draw(conditions(2))
+        unless += (Condition(tuple(sorted(extra.predicates + (fact_test,), key=lambda p: (p.attribute, p.op, p.values)))),)
+    elif kind == "hold" and effect is Effect.FORBID:
+        lifted_by = tuple(draw(st.lists(st.sampled_from(FACTS), min_size=1, max_size=2, unique=True)))
+    return Rule(f"{layer}.r{index}", layer, effect, when, unless, criterion, require, ("src",), lifted_by=lifted_by)
 
 
 @st.composite
@@ -95,7 +107,11 @@ def rule_list(draw: st.DrawFn, layer: str, max_size: int = 5) -> tuple[Rule, ...
         effect = draw(EFFECTS)
         rules.append(dataclasses.replace(base, id=f"{layer}.d{k}", effect=effect, when=Condition(preds),
                                          require=() if effect is Effect.FORBID else base.require,
-                                         criterion=base.criterion if effect is Effect.REVIEW else None))
+                                         criterion=base.criterion if effect is Effect.REVIEW else None,
+                                         lifted_by=base.lifted_by if effect is Effect.FORBID else ()))
+    if layer not in ("law",) and not layer.endswith(".new"):  # conditional defaults end a regime's rules
+        rules += [dataclasses.replace(draw(rule(layer, 100 + k)), id=f"{layer}.o{k}", otherwise=True)
+                  for k in range(draw(st.integers(0, 2)))]
     return tuple(rules)
 
 

@@ -123,7 +123,7 @@ def test_conflicts_over_every_fact_state(s: Scenario, data: st.DataObject) -> No
 
     undated = dataclasses.replace(s, facts={k: dataclasses.replace(f, date=None) for k, f in s.facts.items()})
     found = conflicts(undated, "a")
-    evs = [Evaluator(undated, AS_OF, combo, "a") for n in range(4) for combo in itertools.combinations(FACTS[:3], n)]
+    evs = [Evaluator(undated, AS_OF, combo, "a") for n in range(len(FACTS) + 1) for combo in itertools.combinations(FACTS, n)]
     _check_every_state(found, evs, list(s.items) + [data.draw(item(100 + i)) for i in range(4)])
 
 
@@ -148,6 +148,6 @@ def test_conflicts_count_the_facts_holding_on_the_lint_date(s: Scenario, data: s
     from tranche.engine import facts_at
 
     found = conflicts(s, "a", holding_on=AS_OF)
-    others = [f for f in FACTS[:3] if f not in facts_at(s, AS_OF).holding]
+    others = [f for f in FACTS if f not in facts_at(s, AS_OF).holding]
     evs = [Evaluator(s, AS_OF, combo, "a") for n in range(len(others) + 1) for combo in itertools.combinations(others, n)]
     _check_every_state(found, evs, list(s.items) + [data.draw(item(100 + i)) for i in range(4)])

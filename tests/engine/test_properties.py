@@ -59,9 +59,13 @@ def _rule_outcome(r: Rule, holding: set[str]) -> tuple[str, list[str]]:
 
 
 def oracle_layer(rules: tuple[Rule, ...], default: str, item: LineItem, holding: set[str]) -> tuple[str, list]:
-    matched = [(r, *_rule_outcome(r, holding)) for r in rules
-               if _cond(r.when, item, holding) and not any(_cond(u, item, holding) for u in r.unless)
-               and not (r.lifted_by and set(r.lifted_by) <= holding)]  # a hold is lifted once its facts hold
+    def applies(r: Rule) -> bool:
+        return (_cond(r.when, item, holding) and not any(_cond(u, item, holding) for u in r.unless)
+                and not (r.lifted_by and set(r.lifted_by) <= holding))  # a hold is lifted once its facts hold
+
+    matched = [(r, *_rule_outcome(r, holding)) for r in rules if not r.otherwise and applies(r)]
+    if not matched:  # conditional defaults: the first that applies, else the default
+        matched = [(r, *_rule_outcome(r, holding)) for r in rules if r.otherwise and applies(r)][:1]
     if not matched:
         return default, []
     top = max(matched, key=lambda m: RANK[m[1]])[1]

@@ -794,6 +794,7 @@ class Partitioner:
         self.specs = tuple(layers)
         self.compiled = [[domain.compile(r) for r in spec.rules] for spec in self.specs]
         self.ranks = [[cr.rank for cr in crs] for crs in self.compiled]
+        self.fallback = [[r.otherwise for r in spec.rules] for spec in self.specs]  # conditional defaults
         self.label = label
         self.start = start if start is not None else domain.full
         self.collect_facts = collect_facts
@@ -816,33 +817,48 @@ class Partitioner:
         if settled is not None:
             return LayerView(1 << settled[0], settled[1]), layer
         ranks = self.ranks[li]
+        fallback = self.fallback[li]
+        normal = tuple(s for s in states if not fallback[s[0]])
+        chain = tuple(s for s in states if fallback[s[0]])  # conditional defaults, in order
         floor = -1
-        for s in states:
+        for s in normal:
             if not s[1] and not s[2]:
                 lo = _low(_possible(s, ranks[s[0]]))
                 if lo > floor:
                     floor = lo
-        if floor >= 0:
-            states = tuple(s for s in states if _possible(s, ranks[s[0]]).bit_length() - 1 >= floor)
+        if floor >= 0:  # a rule matches for certain: conditional defaults and the default cannot decide
+            states = tuple(s for s in normal if _possible(s, ranks[s[0]]).bit_length() - 1 >= floor)
             possible = 0
             keep = ~((1 << floor) - 1)
         else:
-            possible = 1 << default
+            possible = 0
+            for s in chain:  # where no rule matches: the first conditional default that matches, else the default
+                possible |= _possible(s, ranks[s[0]])
+                if not s[1] and not s[2]:
+                    break
+            else:
+                possible |= 1 << default
             keep = -1
-        for s in states:
+        for s in (states if floor >= 0 else normal):
             possible |= _possible(s, ranks[s[0]]) & keep
         deciding: frozenset[int] | None = None
         if _single(possible):
             o = 1 << (possible.bit_length() - 1)
-            ids: list[int] = []
-            for s in states:
-                p = _possible(s, ranks[s[0]])
-                if p & o:
-                    if s[1] or s[2] or p != o:
-                        break
-                    ids.append(s[0])
-            else:
-                deciding = frozenset(ids)
+            if floor >= 0:
+                ids: list[int] = []
+                for s in states:
+                    p = _possible(s, ranks[s[0]])
+                    if p & o:
+                        if s[1] or s[2] or p != o:
+                            break
+                        ids.append(s[0])
+                else:
+                    deciding = frozenset(ids)
+            elif not normal:
+                if not chain:
+                    deciding = frozenset()
+                elif not chain[0][1] and not chain[0][2] and _possible(chain[0], ranks[chain[0][0]]) == o:
+                    deciding = frozenset((chain[0][0],))
         view = LayerView(possible, deciding)
         need = self.specs[li].need
         if view.outcome is not None and (need == "outcome" or deciding is not None):

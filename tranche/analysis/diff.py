@@ -321,6 +321,8 @@ def _criterion(regime: LayerView, regime_criteria: tuple[tuple[str | None, ...],
     """The criterion of a review decision: the criteria of the layers that review, regime first."""
     found: list[object] = []
     for view, criteria in ((regime, regime_criteria), (law, law_criteria)):
+        if view.outcome is None and view.possible & (1 << Outcome.REVIEW.rank):
+            return _UNKNOWN  # whether this layer reviews (and so adds its criterion) is not known yet
         if view.outcome == Outcome.REVIEW.rank:
             c = _layer_criterion(view, criteria)
             if c is _UNKNOWN:

@@ -95,7 +95,27 @@ def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome,
 
     A review's criterion is the engine's: the deciding review rules' criteria joined, else
     ``default_criterion`` (the regime's) when the default decides.
+
+    Conditional defaults (`otherwise`) are not analysed: they count as deciding.  Where a layer
+    has any, no rule is called redundant (deleting one may hand its requests to a conditional
+    default rather than the default); shadowed and empty rules are found as without them.
     """
+    normal = [i for i, r in enumerate(rules) if not r.otherwise]
+    if len(normal) < len(rules):
+        inner = _analyse([rules[i] for i in normal], default, default_criterion, scenario)
+        out = RuleFindings()
+        back = dict(enumerate(normal))
+        out.decides = {back[i] for i in inner.decides} | (set(range(len(rules))) - set(normal))
+        out.alone = set(out.decides)
+        out.criterion = {back[i] for i in inner.criterion}
+        out.empty = {back[i] for i in inner.empty}
+        out.shadowers = {back[i]: {back[j] for j in js} for i, js in inner.shadowers.items()}
+        return out
+    return _analyse(rules, default, default_criterion, scenario)
+
+
+def _analyse(rules: Sequence[Rule], default: Outcome, default_criterion: str | None,
+             scenario: Scenario) -> RuleFindings:
     domain = Domain(scenario, rules)
     crules = [domain.compile(r) for r in rules]
     ranks = [c.rank for c in crules]

@@ -401,14 +401,34 @@ class Compiler:
         return _mark(col(name))
 
     def layer_sql(self, layer: Layer) -> exp.Expr:
-        """Some rule of the layer matches (the layer's default does not apply)."""
-        return _or([self.match(s) for s in layer.rules])
+        """Some rule of the layer matches (no conditional default and no default applies)."""
+        return _or([self.match(s) for s in layer.normal])
+
+    def _no_rule(self, layer: Layer) -> exp.Expr:
+        return _not(self.layer_sql(layer)) if layer.normal else exp.true()
+
+    def _fallback_sql(self, layer: Layer, i: int) -> exp.Expr:
+        """The layer's ``i``-th conditional default decides: no rule matches, it does, no earlier one does."""
+        fallbacks = layer.fallbacks
+        return _and([self._no_rule(layer), self.match(fallbacks[i]), *(_not(self.match(f)) for f in fallbacks[:i])])
+
+    def _default_sql(self, layer: Layer) -> exp.Expr:
+        """The layer's default decides: no rule and no conditional default matches."""
+        if not layer.rules:
+            return exp.true()
+        return _not(_or([self.match(s) for s in layer.rules]))
+
+    def _deciders(self, layer: Layer, outcome: Outcome) -> list[tuple[exp.Expr, RuleState]]:
+        """(where it decides, state) for each rule state or conditional default of ``layer`` giving ``outcome``."""
+        out = [(self.match(s), s) for s in layer.giving(outcome)]
+        out += [(self._fallback_sql(layer, i), f) for i, f in enumerate(layer.fallbacks) if f.outcome is outcome]
+        return out
 
     def _gives(self, layer: Layer, outcome: Outcome) -> list[exp.Expr]:
-        """Where ``layer`` gives ``outcome``: a matching rule state giving it, or no match and that default."""
-        terms = [self.match(s) for s in layer.giving(outcome)]
+        """Where ``layer`` gives ``outcome``: a matching rule state (or conditional default) giving it, or its default."""
+        terms = [cond for cond, _ in self._deciders(layer, outcome)]
         if layer.default is outcome:
-            terms.append(_not(self.layer_sql(layer)) if layer.rules else exp.true())
+            terms.append(self._default_sql(layer))
         return terms
 
     def rank_sql(self, law: Layer, regime: Layer) -> exp.Expr:
@@ -426,24 +446,24 @@ class Compiler:
         where none matches, the defaults that gave it, regime first (:func:`tranche.semantics.combine`)."""
         branches = []
         for outcome in reversed(OUTCOMES):
-            states = [s for layer in (law, regime) for s in layer.giving(outcome)]
-            defaults = [(_not(self.layer_sql(layer)) if layer.rules else exp.true(), (default_marker(layer.name),))
+            parts = [(cond, (s.rule.id,)) for layer in (law, regime) for cond, s in self._deciders(layer, outcome)]
+            defaults = [(self._default_sql(layer), (default_marker(layer.name),))
                         for layer in (regime, law) if layer.default is outcome]
             # where no state gives the outcome, a default did; with one such default, or at the least
             # restrictive outcome (which every matching rule would reach), every such default applies
             fallback: str | exp.Expr = SEPARATOR.join(n for _, (n,) in defaults)
             if len(defaults) > 1 and outcome is not OUTCOMES[0]:
                 fallback = self._listing(defaults, "")
-            value = self._listing([(self.match(s), (s.rule.id,)) for s in states], fallback)
+            value = self._listing(parts, fallback)
             branches.append((outcome.rank, value))
         return self._by_rank(rank, branches)
 
     def missing_sql(self, law: Layer, regime: Layer, rank: exp.Expr) -> exp.Expr:
         """The missing facts of the deciding (blocked) rules, sorted; empty unless blocked."""
-        states = [s for layer in (law, regime) for s in layer.giving(Outcome.BLOCKED)]
-        if not states:
+        parts = [(cond, s.missing) for layer in (law, regime) for cond, s in self._deciders(layer, Outcome.BLOCKED)]
+        if not parts:
             return lit("")
-        value = self._listing([(self.match(s), s.missing) for s in states], "", sort=True)
+        value = self._listing(parts, "", sort=True)
         return self._by_rank(rank, [(Outcome.BLOCKED.rank, value)], lit(""))
 
     def _by_rank(self, rank: exp.Expr, branches: Sequence[tuple[int, exp.Expr]],

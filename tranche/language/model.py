@@ -209,9 +209,17 @@ class RegimeFile(_Model):
     title: str = ""
     description: str = ""
     recipients: list[str] = Field(default_factory=list, description="recipients it applies to; empty = any")
-    default: Default_ = Field(description="the outcome where no rule of the regime matches")
+    extends: str | None = Field(default=None, description="another regime this one starts from: its rules (in order), "
+                                "default and criterion, then `remove`, then `rules` (a rule with an inherited id "
+                                "replaces it in place; a new id is added at the end)")
+    remove: list[str] = Field(default_factory=list, description="with `extends`: inherited rule ids to drop")
+    default: Default_ | None = Field(default=None, description="the outcome where no rule of the regime matches "
+                                                               "(required unless inherited with `extends`)")
     criterion: str | None = Field(default=None, description="criterion when the default is `review`")
     rules: list[RuleFile] = Field(default_factory=list)
+    otherwise: list[RuleFile] = Field(default_factory=list, description="conditional defaults: where no rule matches, "
+                                      "the first of these whose conditions hold decides (e.g. 'other grant aid case by "
+                                      "case'); where none does, `default`")
     reviews: list[ReviewDateFile] = Field(default_factory=list, description="scheduled reviews")
     resumption_criteria: list[str] = Field(default_factory=list)
     effective: "StartFile | None" = Field(

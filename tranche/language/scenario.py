@@ -226,9 +226,10 @@ class Rule:
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
     lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
+    otherwise: bool = False  # a conditional default: applies only where no other rule of its layer matches
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "id": self.id,
             "layer": self.layer,
             "effect": self.effect.value,
@@ -241,6 +242,8 @@ class Rule:
         }
         if self.lifted_by:
             out["lifted_by"] = list(self.lifted_by)
+        if self.otherwise:
+            out["otherwise"] = True
         return out
 
     @property

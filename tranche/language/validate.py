@@ -11,6 +11,7 @@ is not built at all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sys
@@ -528,6 +529,59 @@ class _Checker:
                          help="facts may bring into force or lift only rules at least as restrictive as the layer's "
                               "default; write the opposite rule, or change the default")
 
+    @staticmethod
+    def floor_of(rule: Rule, rules: Sequence[Rule], default: Outcome) -> Outcome:
+        """What a fact acting on ``rule`` must not go below: the default, and for a conditional default
+        (`otherwise`) also the others it can take the place of."""
+        if not rule.otherwise:
+            return default
+        return Outcome.most_restrictive((x.effect.outcome for x in rules if x.otherwise and x is not rule), default)
+
+    def inheritance_order(self, f: m.RegimesFile, file: str) -> list[tuple[int, m.RegimeFile]]:
+        """The regimes, each after the regime it extends; unknown bases and circles are errors."""
+        by_id = {r.id: (i, r) for i, r in enumerate(f.regimes)}
+        order: list[tuple[int, m.RegimeFile]] = []
+        state: dict[str, str] = {}
+
+        def visit(rid: str, chain: list[str]) -> None:
+            if state.get(rid) == "done":
+                return
+            i, r = by_id[rid]
+            if state.get(rid) == "visiting":
+                self.err("extends-cycle", f"regime `{rid}`: `extends` runs in a circle: " + " → ".join(chain + [rid]),
+                         self.span(file, ("regimes", i, "extends")), help="one of these regimes must not extend another")
+                return
+            state[rid] = "visiting"
+            if r.extends is not None:
+                if r.extends not in by_id:
+                    self.unknown("regime", r.extends, list(by_id), self.span(file, ("regimes", i, "extends")),
+                                 f"regime `{rid}`")
+                else:
+                    visit(r.extends, chain + [rid])
+            if state.get(rid) == "visiting":
+                state[rid] = "done"
+                order.append((i, r))
+
+        for r in f.regimes:
+            visit(r.id, [])
+        return order
+
+    def inherit(self, base: Regime, own: tuple[Rule, ...], r: m.RegimeFile, file: str, here: YamlPath,
+                ctx: str) -> tuple[Rule, ...]:
+        """The base's rules, minus `remove`, with own rules replacing inherited ones of the same id, then added."""
+        known = [x.id for x in base.rules]
+        for j, rid in enumerate(r.remove):
+            if rid not in known:
+                self.unknown("inherited rule", rid, known, self.span(file, here + ("remove", j)), ctx)
+        mine = {x.id: x for x in own}
+        for j, rule in enumerate(own):
+            if rule.id in r.remove:
+                self.err("remove-and-replace", f"{ctx}: rule `{rule.id}` is both removed and given",
+                         self.span(file, here + ("rules", j, "id")), help="drop it from `remove` to replace it")
+        out = [mine.get(x.id, x) for x in base.rules if x.id not in r.remove]
+        out += [x for x in own if x.id not in known]
+        return tuple(out)
+
     def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
         assert isinstance(f, m.LawFile)
         self.check_sources(f.sources, "law.yaml", (), "law")
@@ -545,7 +599,7 @@ class _Checker:
         self.duplicate_ids(file, "timelines", [t.id for t in f.timelines], "timeline")
         rule_ids = list(getattr(self, "_rule_ids", []))
         regimes: dict[str, Regime] = {}
-        for i, r in enumerate(f.regimes):
+        for i, r in self.inheritance_order(f, file):
             ctx = f"regime `{r.id}`"
             here = ("regimes", i)
             for j, rec in enumerate(r.recipients):
@@ -554,15 +608,35 @@ class _Checker:
             self.check_sources(r.sources, file, here, ctx)
             for j, rv in enumerate(r.reviews):
                 self.check_sources(rv.sources, file, here + ("reviews", j), ctx)
-            rules = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
-                          for j, rule in enumerate(r.rules))
-            for j, rule in enumerate(rules):
-                self.check_fact_roles(rule, Outcome(r.default), file, here + ("rules", j), ctx)
-            rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(rules)]
+            own = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
+                        for j, rule in enumerate(r.rules))
+            own += tuple(dataclasses.replace(self.build_rule(rule, r.id, file, here + ("otherwise", j), taxonomy, ctx),
+                                             otherwise=True) for j, rule in enumerate(r.otherwise))
+            base = regimes.get(r.extends) if r.extends else None
+            default = Outcome(r.default) if r.default else (base.default if base else Outcome.PROHIBITED)
+            criterion = r.criterion if r.criterion is not None or base is None else base.criterion
+            if r.default is None and r.extends is None:
+                self.err("missing-field", f"{ctx}: `default` is required", self.span(file, here + ("id",)),
+                         help="give `default: permitted|review|prohibited`, or `extends: REGIME` to inherit it")
+            n_rules = len(r.rules)
+            for j, own_rule in enumerate(own):
+                where = here + (("rules", j) if j < n_rules else ("otherwise", j - n_rules))
+                self.check_fact_roles(own_rule, self.floor_of(own_rule, own, default), file, where, ctx)
+            inherited_ids = {x.id for x in base.rules} if base else set()
+            rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(own)
+                         if rule.id not in inherited_ids]
+            rules = self.inherit(base, own, r, file, here, ctx) if base is not None else own
+            rules = tuple(x for x in rules if not x.otherwise) + tuple(x for x in rules if x.otherwise)
+            if base is not None:
+                for kept in rules:  # an inherited rule must also keep contract 6 under this regime's default
+                    if kept.layer != r.id:
+                        self.check_fact_roles(kept, self.floor_of(kept, rules, default), file, here + ("extends",), ctx)
+                rules = tuple(dataclasses.replace(x, layer=r.id) for x in rules)
             regimes.setdefault(r.id, Regime(
-                r.id, r.title or r.id, Outcome(r.default), rules, tuple(r.recipients), r.criterion, r.description,
+                r.id, r.title or r.id, default, rules, tuple(r.recipients), criterion, r.description,
                 tuple(ReviewDate(x.date, x.note, tuple(x.sources)) for x in r.reviews),
                 tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here)))
+        regimes = {r.id: regimes[r.id] for r in f.regimes if r.id in regimes}  # file order
         first: dict[str, tuple[str, YamlPath]] = {}
         for fname, p, rid in rule_ids:
             if rid in first:

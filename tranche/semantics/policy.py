@@ -126,12 +126,30 @@ class Layer:
     inert: tuple[Rule, ...] = field(default=(), compare=False)  # rules the facts keep from applying
 
     def giving(self, outcome: Outcome) -> tuple[RuleState, ...]:
-        """The rule states that give ``outcome`` where they match, in file order."""
-        return tuple(s for s in self.rules if s.outcome is outcome)
+        """The rule states (not conditional defaults) that give ``outcome`` where they match, in file order."""
+        return tuple(s for s in self.rules if s.outcome is outcome and not s.rule.otherwise)
+
+    @property
+    def normal(self) -> tuple[RuleState, ...]:
+        """The rule states that are not conditional defaults."""
+        return tuple(s for s in self.rules if not s.rule.otherwise)
+
+    @property
+    def fallbacks(self) -> tuple[RuleState, ...]:
+        """The conditional defaults (`otherwise`), in order: where no rule matches, the first that matches decides."""
+        return tuple(s for s in self.rules if s.rule.otherwise)
 
     def result(self, matched: Iterable[RuleState]) -> LayerResult:
-        """The layer's result when exactly ``matched`` (states of this layer) match the request."""
-        ordered = tuple(sorted(matched, key=lambda s: (-s.outcome.rank, s.index)))
+        """The layer's result when exactly ``matched`` (states of this layer) match the request.
+
+        Conditional defaults count only where no other rule matches, and then only the first.
+        """
+        everything = tuple(matched)
+        ordered = tuple(sorted((s for s in everything if not s.rule.otherwise), key=lambda s: (-s.outcome.rank, s.index)))
+        if not ordered:
+            fallback = min((s for s in everything if s.rule.otherwise), key=lambda s: s.index, default=None)
+            if fallback is not None:
+                ordered = (fallback,)
         if not ordered:
             return LayerResult(self.name, self.version, self.default, (), self.default,
                                self.criterion if self.default is Outcome.REVIEW else None, self.inert)
