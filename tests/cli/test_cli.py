@@ -48,7 +48,7 @@ def test_error_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     data = json.loads(err)
     assert data["ok"] is False
     assert data["errors"][0]["code"] == "unknown-category"
-    assert data["errors"][0]["line"] == 10 and data["errors"][0]["col"] == 21
+    assert data["errors"][0]["line"] == 10 and data["errors"][0]["column"] == 21
 
 
 def test_policy_tests_pass_and_fail(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_decide_table_explains(capsys: pytest.CaptureFixture[str]) -> None:
     (["compare", MINI, "--as-of", "2001-01-01"], "--options"),
     (["schema", "regime.yaml"], "did you mean `regimes.yaml`"),
     (["check", "/no/such/folder"], "does not exist"),
-    (["decide", MINI], "Missing argument"),
+    (["decide", MINI], "missing argument `item`"),
 ])
 def test_user_errors_exit_1_without_traceback(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
     code, out, err = run(capsys, *argv)

@@ -136,7 +136,7 @@ def _as_date(value: dt.date | str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
 
 
 class ItemIndex:

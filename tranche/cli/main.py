@@ -9,12 +9,14 @@ Exit codes (fixed, documented in the README):
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from typing import Optional, Sequence
 
 import typer
 
-from ..errors import TrancheError
+from ..errors import TrancheError, UsageError
 from . import render
 from .commands import evaluate, policy
 from .commands import analysis
@@ -56,41 +58,48 @@ bulk_command.register(app)
 store_command.register(app)
 
 
-def _report(exc: TrancheError) -> None:
-    fmt = render.state.error_format
-    if fmt is render.ErrorFormat.json:
-        render.emit_json_err(exc.to_dict())
-        return
-    if exc.diagnostics:
-        render.print_diagnostics(exc.diagnostics, fmt)
-        n = sum(1 for d in exc.diagnostics if d.severity == "error")
-        sys.stderr.write(f"{exc.message}\n" if n else "")
-        return
-    if fmt is render.ErrorFormat.plain:
-        sys.stderr.write(f"error: {exc.message}" + (f" (help: {exc.help})" if exc.help else "") + "\n")
-        return
-    render.err_console.print(f"[bold red]error:[/] {render.escape(exc.message)}")
-    if exc.help:
-        render.err_console.print(f"  = help: {render.escape(exc.help)}")
+def _error_format(argv: Sequence[str]) -> render.ErrorFormat:
+    """The error format asked for, read before parsing so that usage errors honour it too."""
+    value = os.environ.get("TRANCHE_ERROR_FORMAT", "")
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--error-format" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--error-format="):
+            value = arg.split("=", 1)[1]
+    try:
+        return render.ErrorFormat(value)
+    except ValueError:
+        return render.ErrorFormat.human
+
+
+def _usage_error(exc: typer.TyperException) -> UsageError:
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    message = re.sub(r"'([^'\s]*)'", r"`\1`", message)  # user input in backticks
+    help_ = f"run `{ctx.command_path} --help`" if ctx is not None else "run `tranche --help`"
+    return UsageError(message.rstrip("."), help=help_)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its code."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    render.state.error_format = _error_format(args)
     try:
-        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        code = app(args=args, standalone_mode=False, prog_name="tranche")
     except TrancheError as exc:
-        _report(exc)
+        render.report_error(exc, render.state.error_format, EXIT_INVALID)
         code = EXIT_INVALID
     except typer.Abort:
-        sys.stderr.write("aborted\n")
+        render.report_error(UsageError("aborted"), render.state.error_format, EXIT_INVALID)
         code = 130
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
         ctx = getattr(exc, "ctx", None)
-        if ctx is not None:
+        if ctx is not None and render.state.error_format is not render.ErrorFormat.json:
             sys.stderr.write(ctx.get_usage() + "\n")
-        sys.stderr.write(f"error: {exc.format_message()}\n")
-        if ctx is not None:
-            sys.stderr.write(f"  = help: run `{ctx.command_path} --help`\n")
+        render.report_error(_usage_error(exc), render.state.error_format, EXIT_INVALID)
         code = EXIT_INVALID
     except BrokenPipeError:
         code = EXIT_OK

@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, TrancheError, error_document
 
 __all__ = ["state", "Format", "ErrorFormat", "console", "err_console", "emit_json", "emit_json_err", "emit_csv", "table", "escape",
-           "print_diagnostics", "OUTCOME_STYLE", "styled_outcome"]
+           "print_diagnostics", "report_error", "OUTCOME_STYLE", "styled_outcome"]
 
 
 class Format(str, Enum):
@@ -82,9 +82,14 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int = 50) -> None:
-    """Diagnostics to stderr: human (with source excerpt), plain (one line each) or json."""
+    """Diagnostics to stderr: human (with source excerpt), plain (one line each) or json.
+
+    In json, this is for warnings of a command that succeeds: one document with ``ok`` true (the same keys as
+    an error, see :func:`tranche.errors.error_document`).  Failures go through :func:`report_error`.
+    """
     if fmt is ErrorFormat.json:
-        sys.stderr.write(json.dumps({"ok": False, "errors": [d.to_dict() for d in diags]}, indent=2) + "\n")
+        if diags:
+            emit_json_err(error_document(list(diags), status=0))
         return
     shown = list(diags)[:limit]
     for d in shown:
@@ -100,6 +105,27 @@ def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int 
             err_console.print()
     if len(diags) > limit:
         sys.stderr.write(f"... and {len(diags) - limit} more\n")
+
+
+def report_error(exc: TrancheError, fmt: ErrorFormat, status: int) -> None:
+    """A failure on stderr: its diagnostics and its message (human, plain), or one JSON document (json)."""
+    if fmt is ErrorFormat.json:
+        emit_json_err(error_document(exc, status))
+        return
+    if exc.diagnostics:
+        print_diagnostics(exc.diagnostics, fmt)
+    if fmt is ErrorFormat.plain:
+        if not exc.diagnostics:
+            sys.stderr.write(f"error: {exc.message}" + (f" (help: {exc.help})" if exc.help else "") + "\n")
+        else:
+            sys.stderr.write(f"{exc.message}\n")
+        return
+    if exc.diagnostics:
+        err_console.print(Text(exc.message, style="bold red"))
+        return
+    err_console.print(Text("error: ", style="bold red") + Text(exc.message))
+    if exc.help:
+        err_console.print(Text(f"  = help: {exc.help}"))
 
 
 def emit_json_err(data: Any) -> None:

@@ -740,5 +740,5 @@ def _parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
 

@@ -27,6 +27,7 @@ from .scenario import (
     BUILTIN_ATTRIBUTES,
     AttributeSchema,
     Condition,
+    Demo,
     Effect,
     Fact,
     Law,
@@ -321,6 +322,8 @@ class _Checker:
         tests_f = files["tests.yaml"]
         if isinstance(tests_f, m.TestsFile) and taxonomy is not None and programs is not None:
             tests = self.build_tests(tests_f, items, taxonomy, programs, regimes, timelines)
+        demo = self.build_demo(manifest.demo, regimes, timelines, facts, isinstance(regimes_f, m.RegimesFile),
+                               isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists())
         if any(d.severity == "error" for d in self.diags) or taxonomy is None or programs is None or law is None:
             return CheckResult(None, tuple(self.diags))
         scenario = Scenario(
@@ -329,7 +332,7 @@ class _Checker:
             channels=dict(manifest.channels), flags=dict(manifest.flags), attributes=attributes,
             taxonomy=taxonomy, programs=programs, items=items, facts=facts, law=law, regimes=regimes,
             timelines=timelines, sources=sources, tests=tests, notes=tuple(manifest.notes),
-            scenario_sources=tuple(manifest.sources))
+            scenario_sources=tuple(manifest.sources), demo=demo)
         return CheckResult(scenario, tuple(self.diags))
 
     def build_sources(self, f: m.SourcesFile) -> dict[str, Source]:
@@ -699,6 +702,32 @@ class _Checker:
                 elif rid not in rule_ids:
                     self.unknown("rule", rid, rule_ids, self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
         return tuple(out)
+
+    # -- the demo block of scenario.yaml ---------------------------------------------------------------
+    def build_demo(self, f: m.DemoFile | None, regimes: dict[str, Regime], timelines: dict[str, Timeline],
+                   facts: dict[str, Fact], regimes_ok: bool, facts_ok: bool) -> Demo | None:
+        """`demo:` as a value; its options, facts and recipient must exist (checked only where their files
+        are valid, so that one broken file does not cascade)."""
+        if f is None:
+            return None
+        file, ctx = "scenario.yaml", "demo"
+        if regimes_ok:
+            for i, name in enumerate(f.options):
+                if name not in regimes and name not in timelines:
+                    self.unknown("option", name, [*regimes, *timelines], self.span(file, ("demo", "options", i)), ctx)
+        for i, text in enumerate(f.assume):
+            name, _, when = text.partition("@")
+            if facts_ok and name not in facts:
+                self.unknown("fact", name, facts, self.span(file, ("demo", "assume", i)), ctx)
+            if when:
+                try:
+                    dt.date.fromisoformat(when)
+                except ValueError:
+                    self.err("bad-date", f"{ctx}: `{when}` is not a date", self.span(file, ("demo", "assume", i)),
+                             help="write FACT@YYYY-MM-DD, or FACT alone for the demo's date")
+        if f.recipient is not None and f.recipient not in self.recipients:
+            self.unknown("recipient", f.recipient, self.recipients, self.span(file, ("demo", "recipient")), ctx)
+        return Demo(f.as_of, tuple(f.options), tuple(f.assume), f.recipient, f.note)
 
 
 def _as_list(value: Any) -> list[Any]:

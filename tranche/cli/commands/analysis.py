@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...analysis import Diff, diff as diff_options, lint as lint_scenario
-from ...errors import Diagnostic
+from ...errors import Diagnostic, PolicyError, error_document
 from ...language import check as check_scenario
 from .. import render
 from .common import load, parse_date, split_list
@@ -111,20 +111,17 @@ def lint(
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
     result = check_scenario(Path(scenario))
     if not result.passed or result.scenario is None:
-        if format is render.Format.json:
-            render.emit_json({"ok": False, "scenario": scenario, "errors": [d.to_dict() for d in result.errors()],
-                              "warnings": [d.to_dict() for d in result.warnings()]})
-        else:
-            render.print_diagnostics(result.diagnostics, render.state.error_format)
-            render.err_console.print(f"[bold red]{len(result.errors())} error(s)[/]: `{scenario}` was not linted")
-        return 1
-    s = load(scenario) if result.scenario is None else result.scenario
+        message = f"{len(result.errors())} error(s): `{scenario}` was not linted"
+        if format is render.Format.json:  # the report itself, on stdout
+            render.emit_json({**error_document(list(result.diagnostics), 1, message), "scenario": scenario})
+            return 1
+        raise PolicyError(result.diagnostics, message)
+    s = result.scenario
     findings = result.warnings() + lint_scenario(s, split_list(regime) or None)
     if format is render.Format.json:
-        render.emit_json({"ok": True, "scenario": scenario, "errors": [],
-                          "warnings": [d.to_dict() for d in findings]})
+        render.emit_json({**error_document(findings, 0), "scenario": scenario})
     elif format is render.Format.csv:
-        render.emit_csv(["severity", "code", "file", "line", "col", "message", "help"],
+        render.emit_csv(["severity", "code", "file", "line", "column", "message", "help"],
                         [[d.severity, d.code, d.span.file if d.span else "", d.span.line if d.span else "",
                           d.span.col if d.span else "", d.message, d.help or ""] for d in findings])
     else:

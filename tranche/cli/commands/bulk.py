@@ -69,7 +69,7 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
     if every is not None or end is not None or start is not None:
         if every is None or end is None or (start is None and as_of is None):
             raise UsageError("--every needs --from (or --as-of) and --to",
-                             help="e.g. --every 7d --from 1962-10-03 --to 1963-09-25")
+                             help="e.g. --every 7d --from 2001-01-01 --to 2001-12-31")
         first = parse_date(start, "--from") if start else parse_date(as_of or "", "--as-of")
         out.update(dates_between(first, parse_date(end, "--to"), every))
     if not out:

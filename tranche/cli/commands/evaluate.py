@@ -9,12 +9,12 @@ from typing import Any, List, Optional
 import typer
 from rich.text import Text
 
-from ...engine import Comparison, Evaluator, compare as compare_options, decision_dict, explain_lines, facts_at, periods
-from ...errors import UsageError, did_you_mean
+from ... import service
+from ...engine import Comparison, compare as compare_options, decision_dict, explain_lines
 from ...language import Scenario
 from ...language.scenario import OUTCOMES
 from .. import render
-from .common import default_scenario, load, parse_date, split_list, stored_reviews
+from .common import load, parse_date, split_list, stored_reviews, workspace
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
@@ -37,9 +37,7 @@ def decide(
 ) -> int:
     """Decide one line item at a date, with the full explanation."""
     s = load(scenario)
-    ev = Evaluator(s, parse_date(as_of), split_list(assume), regime)
-    ev.reviews = stored_reviews(s, ev)
-    d = ev.decide_id(item)
+    d = workspace().evaluator(s, parse_date(as_of), split_list(assume), regime).decide_id(item)
     if format is render.Format.json:
         render.emit_json(decision_dict(d))
     elif format is render.Format.csv:
@@ -56,30 +54,6 @@ def decide(
     return 0
 
 
-def _timeline_data(s: Scenario, recipient: str, as_of: dt.date, assume: list[str]) -> dict[str, Any]:
-    facts = facts_at(s, as_of, assume)
-    tls = sorted((t for t in s.timelines.values() if t.recipient == recipient), key=lambda t: (not t.record, t.id))
-    out_t = []
-    for t in tls:
-        out_t.append({
-            "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources),
-            "periods": [{"regime": p.regime, "title": p.title, "start": p.start.isoformat() if p.start else None,
-                         "end": p.end.isoformat() if p.end else None, "trigger": p.trigger,
-                         "pending": p.pending, "default": p.default, "sources": list(p.sources)}
-                        for p in periods(s, t, facts)],
-        })
-    fact_rows = []
-    for f in sorted(s.facts.values(), key=lambda f: (f.date is None, f.date or dt.date.max, f.id)):
-        if f.recipient not in (None, recipient):
-            continue
-        fact_rows.append({"fact": f.id, "title": f.title, "kind": f.kind,
-                          "date": f.date.isoformat() if f.date else None,
-                          "until": f.until.isoformat() if f.until else None,
-                          "assumed": f.id in facts.assumed, "sources": list(f.sources)})
-    return {"recipient": recipient, "as_of": as_of.isoformat(), "assumed": sorted(facts.assumed),
-            "timelines": out_t, "facts": fact_rows}
-
-
 def timeline(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     recipient: Optional[str] = typer.Option(None, "--recipient", help="alpha-3 code; default: the scenario's first"),
@@ -89,11 +63,8 @@ def timeline(
 ) -> int:
     """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
     s = load(scenario)
-    rec = recipient or next(iter(s.recipients))
-    if rec not in s.recipients:
-        raise UsageError(f"unknown recipient `{rec}`", help=did_you_mean(rec, s.recipients))
     day = parse_date(as_of) if as_of else dt.date.today()
-    data = _timeline_data(s, rec, day, split_list(assume))
+    data = service.timeline(s, recipient, day, split_list(assume))
     if format is render.Format.json:
         render.emit_json(data)
         return 0
@@ -199,29 +170,29 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
 
 
 def demo(
-    scenario: Optional[str] = typer.Option(None, "--scenario", help="default: scenarios/peru-1962"),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="a scenario folder with a `demo:` block "
+                                           "(default: the first such folder under scenarios/)"),
 ) -> int:
-    """The Peru 1962 scenario in the embedded database: the timeline and the memo's options on 3 October 1962."""
-    from .store import demo_store
-
-    path = scenario or str(default_scenario())
-    as_of = dt.date(1962, 10, 3)
-    s, explore = demo_store(load(path), as_of)  # evaluated from the database from here on
-    rec = next(iter(s.recipients))
-    assume = ["congress.appropriation.FY1963"]
+    """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
+    run = service.demo(scenario, render.state.db)  # evaluated from the database from here on
+    s = run.scenario
     render.console.print(Text(f"{s.title}", style="bold underline"))
     if s.description:
         render.console.print(s.description.strip())
     render.console.print()
-    print_timeline(s, _timeline_data(s, rec, as_of, []))
+    print_timeline(s, run.timeline)
     render.console.print()
-    render.console.print(Text("The memo's options (FRUS 1961-63 XII doc. 427), the FY1963 figures "
-                              "\"if approved\": congressional action assumed", style="italic"))
-    result = compare_options(s, as_of, ["limited", "recommended", "full"], assume)
-    print_comparison(s, result)
+    if run.demo.note:
+        render.console.print(Text(run.demo.note, style="italic"))
+    print_comparison(s, run.comparison)
     for note in s.notes:
         render.console.print(Text(f"note: {note}", style="dim"))
     render.console.print()
-    for line in explore:
-        render.console.print(Text(line))
+    render.console.print(Text(f"Stored as `{s.id}` ({run.state}) in the database"))
+    render.console.print(Text(f"  {run.url}"))
+    render.console.print(Text(f"law version {s.law.version}, {len(s.regimes)} regimes, {run.open_cases} open review "
+                              "cases. Explore further, from the database:"))
+    for command, what in run.next_steps:
+        render.console.print(Text(f"  {command:<42} # {what}"))
+    render.console.print(Text("  docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations"))
     return 0
