@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its code."""
     args = list(argv) if argv is not None else sys.argv[1:]
     render.state.error_format = _error_format(args)
+    render.setup()
     try:
         code = app(args=args, standalone_mode=False, prog_name="tranche")
     except TrancheError as exc:

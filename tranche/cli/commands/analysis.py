@@ -86,19 +86,37 @@ def print_diff(result: Diff, programs: list[str]) -> None:
         render.console.print(Text(caption, style="dim"))
         return
     n = len(result.statements)
-    table = Table(title=render.escape(f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"),
-                  caption=render.escape(caption), title_justify="left", caption_justify="left")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("change")
-    table.add_column("requests", ratio=1, min_width=24, overflow="fold")
-    table.add_column("pipeline amounts", justify="right", no_wrap=True)
+    title = f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"
     width = max((len(p) for p in [*programs, "total"]), default=5)
+    rows = []
     for i, st in enumerate(result.statements, 1):
         change = render.styled_outcome(st.from_.value) + Text(" → ") + render.styled_outcome(st.to.value)
         lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
         if len(lines) > 1:
             lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
-        table.add_row(str(i), change, Text(st.requests), Text("\n".join(lines) or "no item"))
+        rows.append((str(i), change, st.requests, "\n".join(lines) or "no item"))
+    amounts = max(render.cell_width(r[3]) for r in rows)
+    number = max(len(r[0]) for r in rows)
+    change_w = max(render.cell_width(r[1]) for r in rows)
+    room = render.console.width - render.fits([number, 0, 0, amounts])  # for change + requests
+    if room - change_w < 30:
+        change_w = 12  # `prohibited →` on one line, the new outcome below
+    if room - change_w < 24:  # narrow: one block per statement
+        render.console.print(Text(title, style="bold"))
+        for num, changed, requests, figures in rows:
+            render.console.print(Text(f"{num}. ") + changed)
+            render.console.print(Padding(Text(requests), (0, 0, 0, 3)))
+            render.console.print(Padding(Text(figures), (0, 0, 0, 3)))
+        render.console.print(Text(caption, style="dim"))
+        return
+    table = Table(title=render.escape(title), caption=render.escape(caption), title_justify="left",
+                  caption_justify="left")
+    table.add_column("#", justify="right", no_wrap=True, width=number)
+    table.add_column("change", width=change_w)
+    table.add_column("requests", width=room - change_w, overflow="fold")
+    table.add_column("pipeline amounts", justify="right", no_wrap=True, width=amounts)
+    for num, changed, requests, figures in rows:
+        table.add_row(num, changed, Text(requests), Text(figures))
     render.console.print(table)
 
 
