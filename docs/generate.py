@@ -22,7 +22,18 @@ def _walk(cmd: Any, path: list[str]) -> list[tuple[str, Any]]:
 
 
 def reference() -> str:
+    saved = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"
+    try:
+        return _reference()
+    finally:  # leave the environment as it was (the test suite calls this in-process)
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def _reference() -> str:
     import typer.main
 
     from tranche.cli.main import app
