@@ -63,7 +63,7 @@ def test_the_demo_runs_from_the_store_and_the_block_survives_it(tmp_path: Path, 
     assert run.state == "loaded, revision 1"
     assert [o.name for o in run.comparison.options] == ["open", "closed"]
     assert list(run.comparison.assumed) == ["waiver.AAA"]
-    assert run.next_steps[0][0] == "tranche decide mini I1 --as-of 2001-06-01 --regime open"
+    assert run.next_steps[0][0] == f"tranche decide mini I1 --as-of 2001-06-01 --regime open --db {url}"
     with store.open_db(url) as db:
         stored = store.read_scenario(db, "mini")
     assert stored.demo == load_scenario(root).demo

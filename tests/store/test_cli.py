@@ -173,7 +173,9 @@ def test_demo_loads_into_the_embedded_database_and_reruns(capsys: pytest.Capture
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0
     with store.open_db(str(tmp_path / "tranche.db")) as db:
-        assert [u.role for u in store.list_users(db)] == ["admin"]
+        # the acting user became the admin; the demo added a reviewer for its printed next steps
+        assert sorted((u.name, u.role) for u in store.list_users(db)) == [("demo-reviewer", "reviewer"),
+                                                                          ("demo-user", "admin")]
 
 
 def test_stored_reviews_apply_to_evaluations_of_stored_scenarios(cli: Cli, loaded: Database) -> None:

@@ -6,7 +6,7 @@ note come from the scenario's own ``scenario.yaml``.
 
 from __future__ import annotations
 
-import datetime as dt
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,12 +17,14 @@ from .. import store
 from ..engine import Comparison, compare
 from ..errors import UsageError
 from ..language import Demo, Scenario
+from ..store.users import allows
 from .timeline import timeline
 from .workspace import Workspace
 
-__all__ = ["DemoRun", "demo", "find_demo"]
+__all__ = ["DemoRun", "demo", "find_demo", "next_steps"]
 
 SCENARIOS = "scenarios"
+DEMO_REVIEWER = "demo-reviewer"
 
 
 def _declares_demo(folder: Path) -> bool:
@@ -86,15 +88,41 @@ def demo(folder: str | Path | None, db: str | None = None) -> DemoRun:
         stored = store.read_scenario(conn, s.id)
         open_cases = store.list_cases(conn, s.id, "open")
         url = conn.display
+        reviewer = _reviewer(conn, who, open_cases[0].requested_by if open_cases else who)
     state = "already there, unchanged" if report.unchanged else f"loaded, revision {report.revision}"
     result = compare(stored, d.as_of, list(d.options), list(d.assume))
-    item = stored.items[0].id if stored.items else "ITEM"
-    steps = (
-        (f"tranche decide {stored.id} {item} --as-of {d.as_of} --regime {d.options[0]}", "explain a figure"),
-        ("tranche review list", "the case-by-case requests"),
-        ("tranche review approve CASE -j TEXT --actor NAME", "a reviewer's decision"),
-        ("tranche versions", "law and regime versions (edit a regime, load again)"),
-        ("tranche audit verify", "the tamper-evident audit log"),
-    )
     return DemoRun(stored, d, url, state, len(open_cases), timeline(stored, d.recipient, d.as_of, []),
-                   result, steps)
+                   result, next_steps(stored, d, open_cases, reviewer, db))
+
+
+def _reviewer(conn: store.Database, admin: str, requester: str) -> str | None:
+    """A user who may decide review cases and did not request them (separation of duties): an existing one,
+    else `demo-reviewer`, added when the acting user is an admin."""
+    users = store.list_users(conn)
+    for u in users:
+        if u.name != requester and allows(u.role, "review.decide"):
+            return u.name
+    if any(u.name == admin and u.role == "admin" for u in users):
+        return store.add_user(conn, DEMO_REVIEWER, "reviewer", admin).name
+    return None
+
+
+def next_steps(s: Scenario, d: Demo, open_cases: Sequence[store.Case], reviewer: str | None,
+               db: str | None) -> tuple[tuple[str, str], ...]:
+    """Commands that work as printed on the store the demo leaves (a test runs them in order)."""
+    where = f" --db {shlex.quote(db)}" if db else ""
+    item = s.items[0].id if s.items else None
+    steps: list[tuple[str, str]] = []
+    if item is not None:
+        steps.append((f"tranche decide {s.id} {item} --as-of {d.as_of} --regime {d.options[0]}{where}",
+                      "explain a figure"))
+    steps.append((f"tranche review list{where}", f"the case-by-case requests ({len(open_cases)} open)"))
+    if open_cases and reviewer is not None:
+        case = open_cases[0]
+        steps.append((f"tranche review approve {case.id} -j 'meets the criterion' --actor {reviewer}{where}",
+                       f"a reviewer's decision (`{reviewer}` is a reviewer)"))
+        steps.append((f"tranche decide {s.id} {case.item} --as-of {d.as_of} --regime {case.regime}{where}",
+                      "the approved item is now permitted"))
+    steps.append((f"tranche versions{where}", "law and regime versions (edit a regime, load again)"))
+    steps.append((f"tranche audit verify{where}", "the tamper-evident audit log"))
+    return tuple(steps)

@@ -114,18 +114,7 @@ def compare(
                           " ".join(r["rules"]), " ".join(r["missing_facts"]), r["criterion"]]
                          for opt in result.options for r in opt.item_rows()])
     elif format is render.Format.csv:
-        header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
-        rows = []
-        for opt in result.options:
-            for p in opt.programs:
-                d = p.to_dict()
-                rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-            for p in opt.channels:
-                d = p.to_dict()
-                rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-            d = opt.totals.to_dict()
-            rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-        render.emit_csv(header, rows)
+        _comparison_csv(result)
     else:
         print_comparison(s, result)
         if items:
@@ -137,6 +126,22 @@ def compare(
                                                   "Amount", "Outcome", "Deciding rules", "Missing / criterion"],
                                                   rows, right=["Amount"]))
     return 0
+
+
+def _comparison_csv(result: Comparison) -> None:
+    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
+    rows = []
+    for opt in result.options:
+        for p in opt.programs:
+            d = p.to_dict()
+            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+        for p in opt.channels:
+            d = p.to_dict()
+            rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"]])
+        d = opt.totals.to_dict()
+        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+    render.emit_csv(header, rows)
 
 
 def _pct(share: float) -> str:
@@ -172,10 +177,17 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
 def demo(
     scenario: Optional[str] = typer.Option(None, "--scenario", help="a scenario folder with a `demo:` block "
                                            "(default: the first such folder under scenarios/)"),
+    format: render.Format = FORMAT,
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
     run = service.demo(scenario, render.state.db)  # evaluated from the database from here on
     s = run.scenario
+    if format is render.Format.json:
+        render.emit_json(run.to_dict())
+        return 0
+    if format is render.Format.csv:
+        _comparison_csv(run.comparison)
+        return 0
     render.console.print(Text(f"{s.title}", style="bold underline"))
     if s.description:
         render.console.print(s.description.strip())
@@ -192,7 +204,8 @@ def demo(
     render.console.print(Text(f"  {run.url}"))
     render.console.print(Text(f"law version {s.law.version}, {len(s.regimes)} regimes, {run.open_cases} open review "
                               "cases. Explore further, from the database:"))
-    for command, what in run.next_steps:
-        render.console.print(Text(f"  {command:<42} # {what}"))
-    render.console.print(Text("  docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations"))
+    for command, what in run.next_steps:  # each works as printed (tests/cli/test_demo.py runs them)
+        render.console.print(Text(f"  # {what}", style="dim"))
+        render.console.print(Text(f"  {command}"), soft_wrap=True)
+    render.console.print(Text("docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations"))
     return 0
