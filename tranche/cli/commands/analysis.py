@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...analysis import Diff, diff as diff_options, lint as lint_scenario
-from ...errors import Diagnostic, PolicyError, error_document
+from ...errors import Diagnostic, PolicyError, UsageError, error_document
 from ...language import check as check_scenario
 from .. import render
 from .common import load, parse_date, split_list
@@ -27,8 +27,10 @@ def register(app: typer.Typer) -> None:
 
 def diff(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    a: str = typer.Argument(..., help="the option before: a regime, or a timeline (needs --as-of)"),
-    b: str = typer.Argument(..., help="the option after: a regime, or a timeline (needs --as-of)"),
+    a: Optional[str] = typer.Argument(None, help="the option before: a regime, or a timeline (needs --as-of)"),
+    b: Optional[str] = typer.Argument(None, help="the option after: a regime, or a timeline (needs --as-of)"),
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="the two options as A,B "
+                                                "(as in compare), instead of the arguments"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="fix every fact's state at this date, YYYY-MM-DD "
                                         "(default: facts in any state, unless assumed)"),
     assume: Optional[List[str]] = ASSUME,
@@ -37,8 +39,12 @@ def diff(
     format: render.Format = FORMAT,
 ) -> int:
     """Every class of requests whose outcome differs between two options, as few exact statements."""
+    names = [x for x in (a, b) if x] + split_list(options)
+    if len(names) != 2:
+        raise UsageError(f"diff compares two options; {len(names)} given",
+                         help="pass them as arguments `diff SCENARIO A B` or as `--options A,B`")
     s = load(scenario)
-    result = diff_options(s, a, b, as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
+    result = diff_options(s, names[0], names[1], as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
                           law=with_law)
     programs = [p for p in s.programs if any(p in st.impact for st in result.statements)]
     if format is render.Format.json:

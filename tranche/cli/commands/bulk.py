@@ -26,9 +26,9 @@ def bulk(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     items: str = typer.Option(..., "--items", "-i", help="line items: a .parquet or .csv file with the columns "
                               "id, recipient, program, channel, category, amount, flags (comma-separated), and any others"),
-    out: str = typer.Option(..., "--out", "-o", help="where to write the decisions (Parquet)"),
+    out: str = typer.Option(..., "--out", help="where to write the decisions (Parquet)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD"),
-    options: Optional[List[str]] = typer.Option(None, "--options", help="regimes or timelines, A,B,...; "
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="regimes or timelines, A,B,...; "
                                                 "default: each recipient's timeline of record"),
     dates: Optional[List[str]] = typer.Option(None, "--dates", help="more dates, D1,D2,..."),
     every: Optional[str] = typer.Option(None, "--every", help="a date every period (7d, 2w) from --from to --to"),

@@ -30,14 +30,15 @@ def register(app: typer.Typer) -> None:
 def decide(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     item: str = typer.Argument(..., help="line item id"),
-    as_of: str = typer.Option(..., "--as-of", help="date of the decision, YYYY-MM-DD"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decision, YYYY-MM-DD (default: today)"),
     regime: Optional[str] = typer.Option(None, "--regime", "-r", help="a regime or timeline; default: the recipient's record"),
     assume: Optional[List[str]] = ASSUME,
     format: render.Format = FORMAT,
 ) -> int:
     """Decide one line item at a date, with the full explanation."""
     s = load(scenario)
-    d = workspace().evaluator(s, parse_date(as_of), split_list(assume), regime).decide_id(item)
+    day = parse_date(as_of) if as_of else dt.date.today()
+    d = workspace().evaluator(s, day, split_list(assume), regime).decide_id(item)
     if format is render.Format.json:
         render.emit_json(decision_dict(d))
     elif format is render.Format.csv:
@@ -94,16 +95,17 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
 
 def compare(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    as_of: str = typer.Option(..., "--as-of", help="date, YYYY-MM-DD"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date, YYYY-MM-DD (default: today)"),
     options: List[str] = typer.Option(..., "--options", "-o", help="regimes or timelines to compare: A,B,C"),
     assume: Optional[List[str]] = ASSUME,
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
-    items: bool = typer.Option(False, "--items", help="also list every item's decision (what each figure is made of)"),
+    items: bool = typer.Option(False, "--by-item", "--items", help="also list every item's decision (what each figure "
+                               "is made of); --items is the old spelling"),
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
     s = load(scenario)
-    result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient,
+    result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
                              reviews=lambda ev: stored_reviews(s, ev))
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
@@ -175,12 +177,13 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
 
 
 def demo(
-    scenario: Optional[str] = typer.Option(None, "--scenario", help="a scenario folder with a `demo:` block "
+    folder: Optional[str] = typer.Argument(None, help="a scenario folder with a `demo:` block "
                                            "(default: the first such folder under scenarios/)"),
+    scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="the same as the argument (old spelling)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
-    run = service.demo(scenario, render.state.db)  # evaluated from the database from here on
+    run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
     s = run.scenario
     if format is render.Format.json:
         render.emit_json(run.to_dict())
