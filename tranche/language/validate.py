@@ -315,6 +315,11 @@ class _Checker:
         timelines: dict[str, Timeline] = {}
         if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
             regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
+        else:  # the regimes could not be built: still report their unknown facts, and no cascade in tests
+            self.policy_complete = False
+            if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
+                self.raw_fact_refs(facts)
+        self.policy_complete = getattr(self, "policy_complete", True) and law is not None
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
@@ -676,7 +681,7 @@ class _Checker:
                         self.err("missing-field", f"{ctx}: the request lacks `{col}`", self.span(file, here + ("request",)))
                 if all(c in req for c in ITEM_COLUMNS):
                     item = parse_item_row(req, spans, 0, self.attributes, taxonomy, programs, self)
-            if t.regime is not None and t.regime not in regimes and t.regime not in timelines:
+            if t.regime is not None and t.regime not in regimes and t.regime not in timelines and self.policy_complete:
                 self.unknown("regime", t.regime, list(regimes) + list(timelines), self.span(file, here + ("regime",)), ctx)
             for j, fact in enumerate(t.assume):
                 name = fact.split("@", 1)[0]
@@ -692,7 +697,7 @@ class _Checker:
                                       self.span(file, here)))
         rule_ids = {rid for *_, rid in getattr(self, "_rule_ids", [])} | {
             r.id for reg in regimes.values() for r in reg.rules}
-        for i, t in enumerate(f.tests):
+        for i, t in enumerate(f.tests if self.policy_complete else ()):  # else: reported where it broke
             for j, rid in enumerate(t.rules or ()):
                 if rid.startswith("default:"):
                     layers = ["law", *regimes]
@@ -702,6 +707,37 @@ class _Checker:
                 elif rid not in rule_ids:
                     self.unknown("rule", rid, rule_ids, self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
         return tuple(out)
+
+    # -- facts named by regimes.yaml when the file could not be read as a whole ------------------------
+    def raw_fact_refs(self, facts: dict[str, Fact]) -> None:
+        """Unknown facts in `effective:`, timeline `from:` and rules' `require` of a regimes.yaml that failed
+        its shape check, so that `check` reports them in the same run as the shape errors."""
+        raw = self.raw.get("regimes.yaml")
+        if not isinstance(raw, dict):
+            return
+        file = "regimes.yaml"
+
+        def ref(value: Any, path: YamlPath, ctx: str) -> None:
+            if isinstance(value, str) and value not in facts:
+                self.unknown("fact", value, facts, self.span(file, path), ctx)
+
+        for i, r in enumerate(raw.get("regimes") or []):
+            if not isinstance(r, dict):
+                continue
+            ctx = f"regime `{r.get('id')}`"
+            eff = r.get("effective")
+            if isinstance(eff, dict):
+                ref(eff.get("fact"), ("regimes", i, "effective", "fact"), ctx)
+            for j, rule in enumerate(r.get("rules") or []):
+                if isinstance(rule, dict) and isinstance(rule.get("require"), list):
+                    for k, fact in enumerate(rule["require"]):
+                        ref(fact, ("regimes", i, "rules", j, "require", k), f"{ctx}, rule `{rule.get('id')}`")
+        for i, t in enumerate(raw.get("timelines") or []):
+            if not isinstance(t, dict):
+                continue
+            for j, e in enumerate(t.get("entries") or []):
+                if isinstance(e, dict) and isinstance(e.get("from"), dict):
+                    ref(e["from"].get("fact"), ("timelines", i, "entries", j, "from", "fact"), f"timeline `{t.get('id')}`")
 
     # -- the demo block of scenario.yaml ---------------------------------------------------------------
     def build_demo(self, f: m.DemoFile | None, regimes: dict[str, Regime], timelines: dict[str, Timeline],
