@@ -10,9 +10,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ...analysis import Diff, diff as diff_options, lint as lint_scenario
+from typing import TYPE_CHECKING
+
 from ...errors import Diagnostic, PolicyError, UsageError, error_document
-from ...language import check as check_scenario
+
+if TYPE_CHECKING:
+    from ...analysis import Diff
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -39,6 +42,8 @@ def diff(
     format: render.Format = FORMAT,
 ) -> int:
     """Every class of requests whose outcome differs between two options, as few exact statements."""
+    from ...analysis import diff as diff_options
+    
     names = [x for x in (a, b) if x] + split_list(options)
     if len(names) != 2:
         raise UsageError(f"diff compares two options; {len(names)} given",
@@ -133,6 +138,9 @@ def lint(
     format: render.Format = FORMAT,
 ) -> int:
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
+    from ...analysis import lint as lint_scenario
+    from ...language import check as check_scenario
+    
     result = check_scenario(Path(scenario))
     if not result.passed or result.scenario is None:
         message = f"{len(result.errors())} error(s): `{scenario}` was not linted"

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
-from ...compiler.run import BulkResult, bulk as bulk_duckdb, bulk_spark, dates_between
 from ...errors import UsageError
-from ...language.scenario import OUTCOMES
+
+if TYPE_CHECKING:
+    from ...compiler.run import BulkResult
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -41,6 +42,10 @@ def bulk(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    
+    from ...compiler.run import bulk as bulk_duckdb, bulk_spark
+    
     if engine not in ENGINES:
         raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
     days = _dates(as_of, split_list(dates), every, start, end)
@@ -62,6 +67,8 @@ def bulk(
 
 
 def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
+    from ...compiler.run import dates_between
+    
     out: set[dt.date] = set()
     if as_of:
         out.add(parse_date(as_of))
@@ -78,6 +85,8 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
 
 
 def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
+    from ...language.scenario import OUTCOMES
+    
     rows = result.summary
     if format is render.Format.json:
         render.emit_json({"out": str(result.out), "rows": result.rows, "items": result.items,

@@ -5,17 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from ...engine import Evaluator, ReviewCase
+from typing import TYPE_CHECKING, Any
+
 from ...errors import UsageError
-from ...language import Scenario
-from ...service import Workspace
 from .. import render
 
-_WORKSPACE: list[Workspace] = []
+if TYPE_CHECKING:  # imported where used: `tranche --help` loads none of the heavy layers
+    from ...engine import Evaluator, ReviewCase
+    from ...language import Scenario
+    from ...service import Workspace
+
+_WORKSPACE: list["Workspace"] = []
+
+
+class LazyModule:
+    """A module imported on first attribute access (keeps `tranche --help` from importing SQLAlchemy)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        from importlib import import_module
+
+        return getattr(import_module(self._name), attr)
 
 
 def workspace() -> Workspace:
     """The workspace of this invocation: scenario folders, and the store of `--db` / `TRANCHE_DB`."""
+    from ...service import Workspace
+    
     if not _WORKSPACE or _WORKSPACE[0].db != render.state.db:
         _WORKSPACE[:] = [Workspace(render.state.db)]
     return _WORKSPACE[0]

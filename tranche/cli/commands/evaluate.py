@@ -9,11 +9,13 @@ from typing import Any, List, Optional
 import typer
 from rich.text import Text
 
-from ... import service
-from ...engine import Comparison, compare as compare_options, decision_dict, explain_lines
-from ...language import Scenario
-from ...language.scenario import OUTCOMES
+from typing import TYPE_CHECKING
+
 from .. import render
+
+if TYPE_CHECKING:
+    from ...engine import Comparison
+    from ...language import Scenario
 from .common import load, parse_date, split_list, stored_reviews, workspace
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
@@ -36,6 +38,8 @@ def decide(
     format: render.Format = FORMAT,
 ) -> int:
     """Decide one line item at a date, with the full explanation."""
+    from ...engine import decision_dict, explain_lines
+    
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     d = workspace().evaluator(s, day, split_list(assume), regime).decide_id(item)
@@ -63,6 +67,8 @@ def timeline(
     format: render.Format = FORMAT,
 ) -> int:
     """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
+    from ... import service
+    
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     data = service.timeline(s, recipient, day, split_list(assume))
@@ -104,6 +110,8 @@ def compare(
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
+    from ...engine import compare as compare_options
+    
     s = load(scenario)
     result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
                              reviews=lambda ev: stored_reviews(s, ev))
@@ -131,6 +139,8 @@ def compare(
 
 
 def _comparison_csv(result: Comparison) -> None:
+    from ...language.scenario import OUTCOMES
+    
     header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
     rows = []
     for opt in result.options:
@@ -151,6 +161,8 @@ def _pct(share: float) -> str:
 
 
 def print_comparison(s: Scenario, result: Comparison) -> None:
+    from ...language.scenario import OUTCOMES
+    
     assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
@@ -183,6 +195,8 @@ def demo(
     format: render.Format = FORMAT,
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
+    from ... import service
+    
     run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
     s = run.scenario
     if format is render.Format.json:

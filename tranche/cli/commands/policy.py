@@ -9,9 +9,6 @@ from typing import Optional
 import typer
 
 from ...errors import PolicyError, UsageError, did_you_mean, error_document
-from ...engine import run_tests
-from ...language import check as check_scenario
-from ...language.schema import file_names, schema
 from .. import render
 from .common import load
 
@@ -27,6 +24,8 @@ def check(
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
     """Validate every file of a scenario; exit 1 on any error."""
+    from ...language import check as check_scenario
+    
     result = check_scenario(Path(scenario))
     errors, warnings = len(result.errors()), len(result.warnings())
     failed = f"{_n(errors, 'error')}, {_n(warnings, 'warning')}: `{scenario}` was not loaded"
@@ -64,6 +63,8 @@ def test(
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
     """Run the scenario's policy tests; exit 2 if any fails."""
+    from ...engine import run_tests
+    
     s = load(scenario)
     results = run_tests(s)
     passed = sum(r.passed for r in results)
@@ -91,6 +92,8 @@ def schema_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="write one <file>.schema.json per file into this folder"),
 ) -> int:
     """Print the JSON Schema of the scenario files (for editors and validators)."""
+    from ...language.schema import file_names, schema
+    
     names = file_names()
     if file is not None and file not in names:
         raise UsageError(f"unknown scenario file `{file}`", help=did_you_mean(file, names) or "one of " + ", ".join(names))

@@ -14,12 +14,16 @@ from typing import Any, List, Optional
 import typer
 from rich.text import Text
 
-from ... import store
-from ...engine import explain_lines
+from typing import TYPE_CHECKING
+
 from ...errors import UsageError
-from ...service import Workspace
 from .. import render
-from .common import parse_date, split_list, workspace
+from .common import LazyModule, parse_date, split_list, workspace
+
+if TYPE_CHECKING:
+    from ... import store
+else:
+    store = LazyModule("tranche.store")
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ACTOR = typer.Option(None, "--actor", envvar="TRANCHE_ACTOR", show_envvar=True,
@@ -97,6 +101,8 @@ def load(
     format: render.Format = FORMAT,
 ) -> int:
     """Check a scenario and write it to the database in one transaction; changed regimes get new versions."""
+    from ...service import Workspace
+    
     day = parse_date(as_of) if as_of else None
     who = _actor(actor)
     scenario = Workspace.folder(folder)
@@ -270,6 +276,8 @@ def review_show(
     format: render.Format = FORMAT,
 ) -> int:
     """A case, its history, and the item's decision under the case's regime with the case applied."""
+    from ...engine import explain_lines
+    
     day = parse_date(as_of) if as_of else dt.date.today()
     view = workspace().case(case, day, split_list(assume))
     c, history, s, decision = view.case, view.history, view.scenario, view.decision
