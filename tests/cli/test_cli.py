@@ -129,8 +129,9 @@ def test_compare_json_matches_an_independent_sum(capsys: pytest.CaptureFixture[s
 def test_compare_csv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "compare", MINI, "--as-of", "2001-06-01", "--options", "closed", "--format", "csv")
     lines = out.strip().splitlines()
-    assert lines[0] == "option,program,total,permitted,review,blocked,prohibited,permitted_share"
-    assert lines[1] == "closed,P1,300.00,100.00,150.00,0.00,50.00,0.3333"
+    assert lines[0] == ("option,program,total,permitted,review,blocked,prohibited,permitted_share,"
+                        "conflict_amount,conflicts")
+    assert lines[1] == "closed,P1,300.00,100.00,150.00,0.00,50.00,0.3333,0.00,"
 
 
 def test_timeline_json(capsys: pytest.CaptureFixture[str]) -> None:

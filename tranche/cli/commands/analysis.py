@@ -43,7 +43,7 @@ def diff(
 ) -> int:
     """Every class of requests whose outcome differs between two options, as few exact statements."""
     from ...analysis import diff as diff_options
-    
+
     names = [x for x in (a, b) if x] + split_list(options)
     if len(names) != 2:
         raise UsageError(f"diff compares two options; {len(names)} given",
@@ -140,7 +140,7 @@ def lint(
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
     from ...analysis import lint as lint_scenario
     from ...language import check as check_scenario
-    
+
     result = check_scenario(Path(scenario))
     if not result.passed or result.scenario is None:
         message = f"{len(result.errors())} error(s): `{scenario}` was not linted"

@@ -43,9 +43,9 @@ def bulk(
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-    
+
     from ...compiler.run import bulk as bulk_duckdb, bulk_spark
-    
+
     if engine not in ENGINES:
         raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
     days = _dates(as_of, split_list(dates), every, start, end)
@@ -68,7 +68,7 @@ def bulk(
 
 def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
     from ...compiler.run import dates_between
-    
+
     out: set[dt.date] = set()
     if as_of:
         out.add(parse_date(as_of))
@@ -86,7 +86,7 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
 
 def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
     from ...language.scenario import OUTCOMES
-    
+
     rows = result.summary
     if format is render.Format.json:
         render.emit_json({"out": str(result.out), "rows": result.rows, "items": result.items,

@@ -33,7 +33,7 @@ class LazyModule:
 def workspace() -> Workspace:
     """The workspace of this invocation: scenario folders, and the store of `--db` / `TRANCHE_DB`."""
     from ...service import Workspace
-    
+
     if not _WORKSPACE or _WORKSPACE[0].db != render.state.db:
         _WORKSPACE[:] = [Workspace(render.state.db)]
     return _WORKSPACE[0]

@@ -39,7 +39,7 @@ def decide(
 ) -> int:
     """Decide one line item at a date, with the full explanation."""
     from ...engine import decision_dict, explain_lines
-    
+
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     d = workspace().evaluator(s, day, split_list(assume), regime).decide_id(item)
@@ -68,17 +68,20 @@ def timeline(
 ) -> int:
     """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
     from ... import service
-    
+
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     data = service.timeline(s, recipient, day, split_list(assume))
     if format is render.Format.json:
         render.emit_json(data)
         return 0
-    if format is render.Format.csv:
-        rows = [[t["id"], p["regime"], p["start"], p["end"], p["trigger"], p["default"], " ".join(p["sources"])]
-                for t in data["timelines"] for p in t["periods"]]
-        render.emit_csv(["timeline", "regime", "start", "end", "trigger", "default", "sources"], rows)
+    if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
+        rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
+                 "", " ".join(p["sources"])] for t in data["timelines"] for p in t["periods"]]
+        rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
+                  " ".join(f["sources"])] for f in data["facts"]]
+        render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
+                         "assumed", "sources"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -111,7 +114,7 @@ def compare(
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
     from ...engine import compare as compare_options
-    
+
     s = load(scenario)
     result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
                              reviews=lambda ev: stored_reviews(s, ev))
@@ -140,19 +143,29 @@ def compare(
 
 def _comparison_csv(result: Comparison) -> None:
     from ...language.scenario import OUTCOMES
-    
-    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
+
+    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share", "conflict_amount",
+              "conflicts"]
     rows = []
     for opt in result.options:
+        def conflicts(program: str | None) -> list[Any]:
+            """The option's conflicts with the law touching ``program`` (None: all): amount and descriptions."""
+            hits = [c for c in opt.conflicts if program is None or program in c.by_program]
+            amount = sum((c.amount if program is None else c.by_program[program] for c in hits), Decimal(0))
+            text = "; ".join(f"{c.describe()} (law rule(s) {', '.join(c.law_rules)})" for c in hits)
+            return [f"{amount:.2f}", text]
+
         for p in opt.programs:
             d = p.to_dict()
-            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
+                         *conflicts(p.program)])
         for p in opt.channels:
             d = p.to_dict()
             rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
-                         d["permitted_share"]])
+                         d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
-        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
+        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
+                     *conflicts(None)])
     render.emit_csv(header, rows)
 
 
@@ -162,7 +175,7 @@ def _pct(share: float) -> str:
 
 def print_comparison(s: Scenario, result: Comparison) -> None:
     from ...language.scenario import OUTCOMES
-    
+
     assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
@@ -196,7 +209,7 @@ def demo(
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
     from ... import service
-    
+
     run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
     s = run.scenario
     if format is render.Format.json:

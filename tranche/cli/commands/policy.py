@@ -25,7 +25,7 @@ def check(
 ) -> int:
     """Validate every file of a scenario; exit 1 on any error."""
     from ...language import check as check_scenario
-    
+
     result = check_scenario(Path(scenario))
     errors, warnings = len(result.errors()), len(result.warnings())
     failed = f"{_n(errors, 'error')}, {_n(warnings, 'warning')}: `{scenario}` was not loaded"
@@ -64,7 +64,7 @@ def test(
 ) -> int:
     """Run the scenario's policy tests; exit 2 if any fails."""
     from ...engine import run_tests
-    
+
     s = load(scenario)
     results = run_tests(s)
     passed = sum(r.passed for r in results)
@@ -93,7 +93,7 @@ def schema_cmd(
 ) -> int:
     """Print the JSON Schema of the scenario files (for editors and validators)."""
     from ...language.schema import file_names, schema
-    
+
     names = file_names()
     if file is not None and file not in names:
         raise UsageError(f"unknown scenario file `{file}`", help=did_you_mean(file, names) or "one of " + ", ".join(names))

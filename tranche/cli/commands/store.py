@@ -102,7 +102,7 @@ def load(
 ) -> int:
     """Check a scenario and write it to the database in one transaction; changed regimes get new versions."""
     from ...service import Workspace
-    
+
     day = parse_date(as_of) if as_of else None
     who = _actor(actor)
     scenario = Workspace.folder(folder)
@@ -277,7 +277,7 @@ def review_show(
 ) -> int:
     """A case, its history, and the item's decision under the case's regime with the case applied."""
     from ...engine import explain_lines
-    
+
     day = parse_date(as_of) if as_of else dt.date.today()
     view = workspace().case(case, day, split_list(assume))
     c, history, s, decision = view.case, view.history, view.scenario, view.decision
