@@ -32,8 +32,8 @@ same long one (tests/cli/test_flags.py holds this).
 | `--error-format human\\|plain\\|json` | how errors are printed on stderr (env `TRANCHE_ERROR_FORMAT`); before or after the command | all |
 | `-f`, `--format table\\|json\\|csv` | what the command prints; before or after the command | every command that prints data |
 | `--as-of DATE` | the date, YYYY-MM-DD; default: today (in `diff`: facts in any state; `bulk` needs a date) | decide, compare, timeline, diff, bulk, load, fact assert, review show/open |
-| `-a`, `--assume FACT[@DATE]` | assume a fact holds (from the as-of date, or DATE); repeatable | decide, compare, timeline, diff, bulk, review show/open |
-| `-o`, `--options A,B` | regimes or timelines to compare | compare, diff (or two arguments), bulk |
+| `-a`, `--assume FACT[@DATE]` | assume a fact holds (from the as-of date, or DATE); repeatable | decide, compare, timeline, diff, bulk, sql, review show/open |
+| `-o`, `--options A,B` | regimes or timelines to compare | compare, diff (or two arguments), bulk, sql |
 | `-r`, `--regime NAME` | one regime or timeline (repeatable in lint) | decide, lint, review list/open |
 | `--recipient CODE` | one recipient (alpha-3) | timeline, compare |
 | `-s`, `--scenario ID` | a stored scenario's id (the only one by default); for `demo`, a folder | fact, review, demo |
@@ -44,6 +44,8 @@ same long one (tests/cli/test_flags.py holds this).
 | `-j`, `--justification TEXT` | why a case was decided | review approve/deny |
 | `-n`, `--limit N` | only the last N entries | audit show |
 | `-q`, `--quiet` | no progress bar | bulk |
+| `--dialect NAME` | the SQL dialect: duckdb, sqlite, postgres, spark | sql |
+| `--summary` | the summary query instead of one row per item | sql |
 | `-h`, `--help` | the help | all |
 
 Renamed (the old spelling still works where noted): `bulk -o` was `--out` and is now `--options`

@@ -21,6 +21,32 @@ ENGINES = ("duckdb", "spark")
 
 def register(app: typer.Typer) -> None:
     app.command("bulk")(bulk)
+    app.command("sql")(sql)
+
+
+def sql(
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD (default: today)"),
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="regimes or timelines, A,B,...; "
+                                                "default: each recipient's timeline of record"),
+    assume: Optional[List[str]] = typer.Option(None, "--assume", "-a",
+                                               help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable"),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, sqlite, postgres or spark"),
+    summary: bool = typer.Option(False, "--summary", help="the summary query (option, as_of, program, outcome, "
+                                 "amount, items) instead of one row per item"),
+) -> int:
+    """Print the SQL that `bulk` runs: every item of a table `items` decided under each option (what dbt compile
+    shows for a model)."""
+    from ...compiler import contexts, plan
+    from ...compiler.plan import REQUIRED_COLUMNS
+
+    s = load(scenario)
+    day = parse_date(as_of) if as_of else dt.date.today()
+    names: list[str | None] = list(split_list(options)) or [None]
+    compiled = plan(s, contexts(s, [day], names, split_list(assume)), REQUIRED_COLUMNS + ("flags",), "items")
+    text = compiled.summary_sql(dialect, pretty=True) if summary else compiled.sql(dialect, pretty=True)
+    render.console.print(text, markup=False, highlight=False, soft_wrap=True)
+    return 0
 
 
 def bulk(
