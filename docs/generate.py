@@ -44,6 +44,7 @@ same long one (tests/cli/test_flags.py holds this).
 | `-j`, `--justification TEXT` | why a case was decided | review approve/deny |
 | `-n`, `--limit N` | only the last N entries | audit show |
 | `-q`, `--quiet` | no progress bar | bulk |
+| `--request JSON\\|-` | decide requests that are not in the pipeline (an object, an array, JSON lines; `-`: stdin) | decide |
 | `--dialect NAME` | the SQL dialect: duckdb, sqlite, postgres, spark | sql |
 | `--summary` | the summary query instead of one row per item | sql |
 | `-h`, `--help` | the help | all |

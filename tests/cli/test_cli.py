@@ -95,7 +95,8 @@ def test_decide_table_explains(capsys: pytest.CaptureFixture[str]) -> None:
     (["compare", MINI, "--as-of", "2001-01-01"], "--options"),
     (["schema", "regime.yaml"], "did you mean `regimes.yaml`"),
     (["check", "/no/such/folder"], "does not exist"),
-    (["decide", MINI], "missing argument `item`"),
+    (["decide"], "missing argument `scenario`"),
+    (["decide", MINI], "give a line item id or --request"),
 ])
 def test_user_errors_exit_1_without_traceback(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
     code, out, err = run(capsys, *argv)

@@ -929,3 +929,24 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
         return None
     return LineItem(ident, recipient, program, channel, category, amount, flags, values.get("description", ""),
                     prog.status if prog else "approved", attrs, line)
+
+
+def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,
+                                                                                                list[Diagnostic]]:
+    """An ad-hoc request (the pipeline's columns as a mapping, lists for flags) read as a pipeline row is:
+    the line item, or None and every problem found (unknown category, program, flag, ... with did-you-mean)."""
+    ck = _Checker(scenario.root)
+    row = {k: ("" if v is None else ",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in values.items()}
+    row.setdefault("id", where)
+    for col in ITEM_COLUMNS:
+        if col not in row:
+            ck.err("missing-field", f"{where}: the request lacks `{col}`", None,
+                   help="give " + ", ".join(f"`{c}`" for c in ITEM_COLUMNS[1:]) + " (and `flags`, attributes)")
+    known = set(ITEM_COLUMNS) | {"flags", "description"} | set(scenario.attributes)
+    for col in row:
+        if col not in known:
+            ck.unknown("column", col, sorted(known), None, where)  # type: ignore[arg-type]
+    if ck.diags:
+        return None, ck.diags
+    item = parse_item_row(row, {}, 0, dict(scenario.attributes), scenario.taxonomy, dict(scenario.programs), ck)
+    return (item if not ck.diags else None), ck.diags

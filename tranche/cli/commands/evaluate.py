@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from typing import Any, List, Optional
 
@@ -11,6 +12,7 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
+from ...errors import UsageError
 from .. import render
 
 if TYPE_CHECKING:
@@ -31,31 +33,48 @@ def register(app: typer.Typer) -> None:
 
 def decide(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    item: str = typer.Argument(..., help="line item id"),
+    item: Optional[str] = typer.Argument(None, help="line item id (or --request)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decision, YYYY-MM-DD (default: today)"),
     regime: Optional[str] = typer.Option(None, "--regime", "-r", help="a regime or timeline; default: the recipient's record"),
     assume: Optional[List[str]] = ASSUME,
+    request: Optional[str] = typer.Option(None, "--request", help="decide a request that is not in the pipeline: a "
+                                          "JSON object with its columns (recipient, program, channel, category, "
+                                          "amount, flags, ...), an array, JSON lines, or - to read them from stdin"),
     format: render.Format = FORMAT,
 ) -> int:
-    """Decide one line item at a date, with the full explanation."""
+    """Decide one line item (or ad-hoc requests) at a date, with the full explanation."""
     from ...engine import decision_dict, explain_lines
 
+    if (item is None) == (request is None):
+        raise UsageError("give a line item id or --request, not both" if item else "give a line item id or --request",
+                         help="e.g. `tranche decide SCENARIO ITEM` or `tranche decide SCENARIO --request '{...}'`")
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
-    d = workspace().evaluator(s, day, split_list(assume), regime).decide_id(item)
+    ev = workspace().evaluator(s, day, split_list(assume), regime)
+    if request is not None:
+        from ... import service
+
+        text = sys.stdin.read() if request == "-" else request
+        decisions = [ev.decide(i) for i in service.requests_from_json(s, text)]
+    else:
+        decisions = [ev.decide_id(item or "")]
     if format is render.Format.json:
-        render.emit_json(decision_dict(d))
+        docs = [decision_dict(d) for d in decisions]
+        render.emit_json(docs[0] if item is not None else docs if len(docs) > 1 else docs[0])
     elif format is render.Format.csv:
         render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
                         [[d.item.id, d.as_of, d.outcome.value, " ".join(d.rules), " ".join(d.missing_facts),
-                          d.criterion, d.regime_id, d.regime_version]])
+                          d.criterion, d.regime_id, d.regime_version] for d in decisions])
     else:
-        for line in explain_lines(d, s):
-            if line.startswith("outcome: "):
-                render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
-                                     + Text(line[len("outcome: ") + len(d.outcome.value):]))
-            else:
-                render.console.print(Text(line))
+        for n, d in enumerate(decisions):
+            if n:
+                render.console.print()
+            for line in explain_lines(d, s):
+                if line.startswith("outcome: "):
+                    render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
+                                         + Text(line[len("outcome: ") + len(d.outcome.value):]))
+                else:
+                    render.console.print(Text(line))
     return 0
 
 
