@@ -78,4 +78,13 @@ def test_a_shape_error_in_regimes_hides_no_fact_and_cascades_into_no_test(tmp_pa
     regimes.write_text(regimes.read_text().replace("    default: permitted\n",
                                                    "    default: permitted\n    effective: {fact: coup.AA}\n", 1))
     codes = sorted(d.code for d in check(root).errors())
-    assert codes == ["literal-error", "unknown-fact"]  # both at once; no `unknown-rule` from tests.yaml
+    assert codes == ["bad-value", "unknown-fact"]  # both at once; no `unknown-rule` from tests.yaml
+
+
+def test_no_diagnostic_without_help_and_no_library_code(tmp_path: Path) -> None:
+    """Every case of tests/fixtures/errors.yaml: a help line on every error, no pydantic error type as code."""
+    for n, case in enumerate(CASES):
+        root = broken(tmp_path / str(n), case)
+        for d in check(root).errors():
+            assert d.help, str(d)
+            assert not d.code.endswith(("-error", "-parsing", "-mismatch")), str(d)

@@ -192,16 +192,47 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
                 help_ = "use letters, digits, `_`, `.` and `-`, starting with a letter or digit"
         elif kind in ("literal_error", "enum"):
             expected = err.get("ctx", {}).get("expected", "")
-            hint = did_you_mean(str(err.get("input")), re.findall(r"'([^']+)'", expected))
-            msg = f"`{err.get('input')}` is not allowed; expected {expected}"
-            help_ = hint
+            choices = re.findall(r"'([^']+)'", expected)
+            given = str(err.get("input"))
+            synonym = _SYNONYMS.get(given.lower())
+            hint = (f"did you mean `{synonym}`?" if synonym in choices else None) or did_you_mean(given, choices)
+            msg = f"`{given}` is not allowed; expected {expected}"
+            help_ = hint or "one of " + ", ".join(f"`{c}`" for c in choices)
+        elif kind.startswith(("date_", "datetime_")):
+            msg = f"`{err.get('input')}` is not a date"
+            help_ = "write dates as YYYY-MM-DD, e.g. 2001-12-31"
         msg = msg[:1].lower() + msg[1:]
         msg = msg.rstrip(".")
         field_name = next((k for k in reversed(loc) if isinstance(k, str)), None)
         if field_name and kind not in ("literal_error",) and not msg.startswith("`"):
             msg = f"`{field_name}`: {msg}"
-        out.append(Diagnostic(kind.replace("_", "-"), f"{prefix}{msg}", pos.span(loc), help_))
+        if help_ is None:  # every diagnostic has a help line: the field's own description, else the schema
+            owner = _model_at(model_cls, loc[:-1])
+            fld = owner.model_fields.get(str(loc[-1])) if owner is not None and loc else None
+            help_ = (fld.description if fld is not None and fld.description else None) or \
+                "see `tranche schema` for what this field takes"
+        out.append(Diagnostic(_code(kind), f"{prefix}{msg}", pos.span(loc), help_))
     return out
+
+
+_SYNONYMS = {"allow": "permit", "permitted": "permit", "accept": "permit", "deny": "forbid", "prohibit": "forbid",
+             "prohibited": "forbid", "block": "forbid", "reject": "forbid", "reviewed": "review"}
+
+
+def _code(kind: str) -> str:
+    """A tranche diagnostic code for a pydantic error type (no library codes reach users)."""
+    if kind in ("literal_error", "enum"):
+        return "bad-value"
+    if kind.startswith(("date_", "datetime_")):
+        return "bad-date"
+    if kind == "string_pattern_mismatch":
+        return "bad-id"
+    if kind.startswith(("int_", "float_", "decimal_")) or kind in ("finite_number", "greater_than_equal",
+                                                                     "greater_than", "less_than", "less_than_equal"):
+        return "bad-number"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "bad-type"
+    return kind.replace("_", "-")
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,6 +262,8 @@ class _Checker:
         return p.span(path) if p else Span(self.display(file))
 
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
+        if what == "fact" and not getattr(self, "facts_ok", True):
+            return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
         known = list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
@@ -305,6 +338,7 @@ class _Checker:
         taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
         facts_f = files["facts.yaml"]
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
+        self.facts_ok = isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists()
         self.fact_ids = list(facts)
         programs = self.build_programs(files["programs.yaml"]) if files["programs.yaml"] else None
         attributes = self.build_attributes(manifest, taxonomy, programs or {})
