@@ -103,7 +103,7 @@ def test_every_documented_example_gives_its_documented_output(doc: Path, capsys:
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     exs = examples(doc)
     if not exs:
-        pytest.skip(f"{doc.name} has no `$ tranche` example")
+        pytest.skip(f"{doc.name}: no example to run (none, or all marked as not run)")
     for name in ("scenarios", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
