@@ -39,7 +39,7 @@ same long one (tests/cli/test_flags.py holds this).
 | `-s`, `--scenario ID` | a stored scenario's id (the only one by default); for `demo`, a folder | fact, review, demo |
 | `--actor NAME` | who acts (env `TRANCHE_ACTOR`, default: the operating-system user) | store commands |
 | `-i`, `--items FILE` | a file of line items | bulk |
-| `--out PATH` | where to write | bulk, schema |
+| `--out PATH` | where to write | bulk, schema, audit anchor |
 | `--by-item` | also list every item's decision | compare |
 | `-j`, `--justification TEXT` | why a case was decided | review approve/deny |
 | `-n`, `--limit N` | only the last N entries | audit show |
@@ -49,8 +49,8 @@ same long one (tests/cli/test_flags.py holds this).
 | `--summary` | the summary query instead of one row per item | sql |
 | `-h`, `--help` | the help | all |
 
-Renamed (the old spelling still works where noted): `bulk -o` was `--out` and is now `--options`
-(write `--out FILE`); `compare --items` is now `--by-item` (`--items` still works); `diff` takes
+Renamed (the old spelling still works where noted): `bulk -o` and `audit anchor -o` were `--out`;
+`-o` is now `--options` (write `--out FILE`); `compare --items` is now `--by-item` (`--items` still works); `diff` takes
 `--options A,B` as well as two arguments; `demo` takes its folder as an argument (`--scenario` still
 works); `decide` and `compare` default `--as-of` to today like the other commands.
 """

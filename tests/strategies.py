@@ -2,7 +2,10 @@
 
 The generated scenarios use every condition operator, `unless`, `require`,
 amounts at thresholds, categories outside the rules' subtrees, empty regimes
-and facts dated on the as-of date.
+and facts dated on the as-of date.  Values cover the value domain's edges
+(:mod:`tranche.language.values`): flag sets written with spaces around the
+separator, amounts from 0 to the largest ``DECIMAL(18, 2)`` and fractional
+thresholds, facts that stop holding (``until``) before, on and after the dates.
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ from tranche.language.scenario import (
 CHANNELS = ("grant", "sale", "loan")
 FLAGS = ("f1", "f2", "f3")
 PROGRAMS = {"P1": "approved", "P2": "proposed"}
-FACTS = ("x1", "x2", "x3", "t1")
+FACTS = ("x1", "x2", "x3", "t1", "t2")  # x*: preconditions (relax); t1: a timeline's trigger; t2: a trigger in rules
+RELAXING = ("x1", "x2", "x3")
+TRIGGERS = ("t2",)
 AS_OF = dt.date(2000, 6, 1)
-THRESHOLDS = (Decimal("0"), Decimal("100.00"), Decimal("1000.00"), Decimal("5000.50"))
+THRESHOLDS = (Decimal("0"), Decimal("0.01"), Decimal("100.00"), Decimal("1000.00"), Decimal("5000.50"),
+              Decimal("9999999999999999.99"))
+MAX_AMOUNT = Decimal("9999999999999999.99")  # the largest DECIMAL(18, 2)
 TAXONOMY_PATHS = ("a", "a.b", "a.b.c", "a.d", "e", "e.f", "g")
 UNKNOWN_CATEGORIES = ("zz", "a.zz")  # not in the taxonomy: rules on `a` still cover `a.zz`
 
@@ -76,15 +83,41 @@ def conditions(max_size: int = 3) -> st.SearchStrategy[Condition]:
                      st.lists(predicates(), max_size=max_size))
 
 
+def _with(c: Condition, extra: tuple[Predicate, ...]) -> Condition:
+    return Condition(tuple(sorted(c.predicates + extra, key=lambda p: (p.attribute, p.op, p.values))))
+
+
 @st.composite
 def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
+    """A rule; its tests of facts keep contract 6 (triggers only tighten, the others only relax).
+
+    Facts act only on rules at least as restrictive as any default of their layer: any rule
+    of the law (default `permitted`), `forbid` rules of a regime.
+    """
     effect = draw(st.sampled_from(list(Effect)))
     require: tuple[str, ...] = ()
     if effect is not Effect.FORBID:
-        require = tuple(draw(st.lists(st.sampled_from(FACTS[:3]), max_size=2, unique=True)))
+        require = tuple(draw(st.lists(st.sampled_from(RELAXING), max_size=2, unique=True)))
     unless = tuple(draw(st.lists(conditions(2).filter(lambda c: bool(c.predicates)), max_size=1)))
     criterion = draw(st.sampled_from((None, "urgent necessity"))) if effect is Effect.REVIEW else None
-    return Rule(f"{layer}.r{index}", layer, effect, draw(conditions()), unless, criterion, require, ("src",))
+    when = draw(conditions())
+    lifted_by: tuple[str, ...] = ()
+    if layer == "law" or effect is Effect.FORBID:
+        kind = draw(st.sampled_from(("none", "trigger", "not-trigger", "waiver", "not-relaxing", "hold")))
+        if kind == "trigger":  # in force from a trigger
+            when = _with(when, (Predicate("facts", draw(st.sampled_from(("all", "any"))), TRIGGERS),))
+        elif kind == "not-trigger":  # an exception that stops applying once a trigger holds
+            exc = draw(conditions(1))
+            unless = unless + (_with(exc, (Predicate("facts", "none", TRIGGERS),)),)
+        elif kind == "waiver":  # lifted for some items once a waiver holds
+            exc = draw(conditions(1))
+            unless = unless + (_with(exc, (Predicate("facts", "all", (draw(st.sampled_from(RELAXING)),)),)),)
+        elif kind == "not-relaxing":  # applies only while a precondition does not hold
+            when = _with(when, (Predicate("facts", "none", (draw(st.sampled_from(RELAXING)),)),))
+        elif kind == "hold" and effect is Effect.FORBID:
+            lifted_by = tuple(draw(st.lists(st.sampled_from(RELAXING), min_size=1, max_size=2, unique=True)))
+    return Rule(f"{layer}.r{index}", layer, effect, when, unless, criterion, require, ("src",),
+                lifted_by=lifted_by)
 
 
 @st.composite
@@ -97,12 +130,18 @@ def rule_lists(draw: st.DrawFn, layer: str, max_size: int = 5) -> tuple[Rule, ..
 def items(draw: st.DrawFn, index: int = 0) -> LineItem:
     program = draw(st.sampled_from(tuple(PROGRAMS)))
     amount = draw(st.one_of(st.sampled_from(THRESHOLDS),
-                            st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False)))
-    return LineItem(
+                            st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False),
+                            st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2, allow_nan=False)))
+    flags = draw(st.lists(st.sampled_from(FLAGS), max_size=3, unique=True))
+    item = LineItem(
         id=f"i{index}", recipient="AAA", program=program, channel=draw(st.sampled_from(CHANNELS)),
         category=draw(st.sampled_from(TAXONOMY_PATHS + UNKNOWN_CATEGORIES)), amount=amount,
-        flags=frozenset(draw(st.lists(st.sampled_from(FLAGS), max_size=3, unique=True))),
-        program_status=PROGRAMS[program])
+        flags=frozenset(flags), program_status=PROGRAMS[program])
+    # how the flags are written in a file: the one separator, with or without spaces around members
+    pad = draw(st.sampled_from(("", " ", "  ")))
+    text = ",".join(f"{pad}{f}{pad if draw(st.booleans()) else ''}" for f in flags)
+    object.__setattr__(item, "_flags_text", text)
+    return item
 
 
 @st.composite
@@ -110,7 +149,12 @@ def fact_sets(draw: st.DrawFn) -> dict[str, Fact]:
     out = {}
     for f in FACTS:
         date = draw(st.sampled_from((None, AS_OF, AS_OF - dt.timedelta(days=30), AS_OF + dt.timedelta(days=1))))
-        out[f] = Fact(f, date=date)
+        until = None
+        if date is not None:
+            until = draw(st.sampled_from((None, None, date + dt.timedelta(days=1), AS_OF, AS_OF + dt.timedelta(days=2))))
+            if until is not None and until <= date:
+                until = None
+        out[f] = Fact(f, date=date, until=until, role="trigger" if f in TRIGGERS or f == "t1" else "precondition")
     return out
 
 

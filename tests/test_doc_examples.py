@@ -2,7 +2,8 @@
 folder per document, and its output is compared with the documented one (issue 13).
 
 Normalised before comparing: whitespace (so wrapping at another terminal width or path length does not matter),
-hashes, times, durations and the working folder.  A line `...` in the documented output stands for any output.
+hashes, UUIDs, times, durations and the working folder (absolute folders the docs write to, /safe/place, are
+made inside it).  A line `...` in the documented output stands for any output (`... text`: any output, then `text`).
 A block preceded by `<!-- docs-test: skip (why) -->`, or holding commands of other programs (benchmarks) than
 tranche and sqlite3, is not run.  The width is 100 columns, or the `COLUMNS=N`
 the text just above the block names.
@@ -23,7 +24,8 @@ from tranche.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 DOCS = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "cli.md")]
-DOCUMENTED_DIRS = ("/tmp/session", "/tmp/sess")
+DOCUMENTED_DIRS = ("/tmp/session", "/tmp/sess")  # where the documented sessions ran: the working folder
+PLACES = ("/safe/place",)  # absolute folders the docs write to: made inside the working folder
 
 
 @dataclass
@@ -70,6 +72,9 @@ def normalise(text: str, here: str) -> str:
     text = text.replace(here, "<dir>")
     for d in DOCUMENTED_DIRS:
         text = text.replace(d, "<dir>")
+    for place in PLACES:
+        text = text.replace(f"<dir>{place}", place)
+    text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<uuid>", text)
     text = re.sub(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", "<time>", text)
     text = re.sub(r"\b[0-9a-f]{12,64}\b", "<hash>", text)
     text = re.sub(r"\bin \d+(\.\d+)?s\b", "in <n>s", text)
@@ -81,10 +86,16 @@ def run_example(ex: Example, capsys: pytest.CaptureFixture[str], here: Path) -> 
     m = re.fullmatch(r"(.*?);\s*echo\s+(\"exit \$\?\"|\$\?)\s*", command)
     if m:
         command, echo = m.group(1), m.group(2)
-    argv = shlex.split(command)
-    if argv[0] == "sqlite3":  # the docs' tampering step
-        with sqlite3.connect(here / argv[1]) as con:
-            con.execute(argv[2])
+    argv = shlex.split(command, comments=True)
+    for place in PLACES:
+        (here / place.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        argv = [a.replace(place, str(here / place.lstrip("/"))) for a in argv]
+    if argv[0] == "sqlite3":  # the docs' tampering steps (a refusal prints the error, as sqlite3 does)
+        try:
+            with sqlite3.connect(here / argv[1]) as con:
+                con.execute(argv[2])
+        except sqlite3.Error as exc:
+            return f"Runtime error near line 1: {exc}\n"
         return ""
     assert argv[0] == "tranche", f"line {ex.line}: only tranche and sqlite3 commands are run: {ex.command}"
     with pytest.raises(SystemExit) as exc:
@@ -113,7 +124,7 @@ def test_every_documented_example_gives_its_documented_output(doc: Path, capsys:
     for ex in exs:
         monkeypatch.setenv("COLUMNS", str(ex.columns))
         actual = normalise(run_example(ex, capsys, tmp_path), str(tmp_path))
-        pieces = [normalise(p, str(tmp_path)) for p in re.split(r"^\s*\.\.\.\s*$", "\n".join(ex.expected), flags=re.M)]
+        pieces = [normalise(p, str(tmp_path)) for p in re.split(r"^\s*\.\.\.(?:\s|$)", "\n".join(ex.expected), flags=re.M)]
         at = 0
         for n, piece in enumerate(pieces):
             if not piece:

@@ -1,5 +1,5 @@
 """Each layer imports only the layers to its left (STYLE.md):
-errors <- language <- engine <- {compiler, analysis} <- store <- service <- cli."""
+errors <- language <- semantics <- engine <- {compiler, analysis} <- store <- service <- cli."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "tranche"
-ORDER = ["errors", "language", "engine", "compiler", "analysis", "store", "service", "cli"]
-RANK = {"errors": 0, "language": 1, "engine": 2, "compiler": 3, "analysis": 3, "store": 4, "service": 5, "cli": 6}
+ORDER = ["errors", "language", "semantics", "engine", "compiler", "analysis", "store", "service", "cli"]
+RANK = {"errors": 0, "language": 1, "semantics": 2, "engine": 3, "compiler": 4, "analysis": 4, "store": 5, "service": 6,
+        "cli": 7}
 
 
 def layer_of(path: Path) -> str | None:

@@ -5,7 +5,7 @@ import tranche
 
 def test_all_matches_exports() -> None:
     public = {name for name in dir(tranche) if not name.startswith("_")}
-    modules = {"engine", "errors", "language", "cli", "store", "compiler", "analysis", "service"}
+    modules = {"engine", "errors", "language", "cli", "store", "compiler", "analysis", "semantics", "service"}
     assert set(tranche.__all__) == public - modules
 
 

@@ -25,10 +25,11 @@ under ``--error-format json`` and for the API: always the keys of
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Iterator, Literal, Sequence
 
 __all__ = [
     "Span",
@@ -195,13 +196,46 @@ class PermissionDenied(TrancheError):
     code = "permission"
 
 
+class NameIndex:
+    """Known names sorted once, so that "did you mean" over a million ids looks at a few hundred.
+
+    The candidates for a name are its neighbours in sorted order (a typo after the first characters
+    keeps a name near its intended one); :func:`did_you_mean` uses an index for any long list.
+
+    >>> did_you_mean("G000124x", NameIndex(f"G{i:06d}" for i in range(100_000)))
+    'did you mean `G000124` or `G000324` or `G000314`?'
+    """
+
+    WINDOW = 200
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(set(names))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def candidates(self, name: str) -> list[str]:
+        i = bisect.bisect_left(self.names, name)
+        return self.names[max(0, i - self.WINDOW):i + self.WINDOW]
+
+
+_SMALL = 2_000  # lists longer than this are searched through a NameIndex
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     """A help text suggesting the closest known names, or None.
 
     >>> did_you_mean("end_item", ["end_items", "training"])
     'did you mean `end_items`?'
     """
-    candidates = sorted(set(known))
+    if not isinstance(known, NameIndex):
+        known = list(known)
+        if len(known) > _SMALL:
+            known = NameIndex(known)
+    candidates = known.candidates(name) if isinstance(known, NameIndex) else sorted(set(known))
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
     if not close:
         # suffix/prefix matches help with dotted names (`civic_action` -> `end_items.civic_action`)

@@ -65,7 +65,8 @@ CONDITIONS = {n: _conditions(n) for n in (2, 3)}
 UNLESS = st.lists(CONDITIONS[2].filter(lambda c: bool(c.predicates)), max_size=1)
 EFFECTS = st.sampled_from(list(Effect))
 REQUIRES = st.lists(st.sampled_from(FACTS[:3]), max_size=2, unique=True)
-CRITERIA = st.sampled_from((None, "urgent necessity"))
+CRITERIA = st.sampled_from((None, "urgent necessity", "vital interest"))
+DEFAULT_CRITERIA = st.sampled_from((None, "default review", "another review"))
 
 
 def conditions(max_size: int = 3) -> st.SearchStrategy[Condition]:
@@ -148,14 +149,19 @@ def scenario_pairs(draw: st.DrawFn, n_items: int = 12) -> Scenario:
         b = dataclasses.replace(a, id="b", rules=tuple(dataclasses.replace(r, id=r.id.replace("a.", "b.", 1), layer="b")
                                                        for r in a_rules))
     elif kind == "fresh":
-        b = Regime("b", "b", draw(st.sampled_from(OUTCOME_DEFAULTS)), draw(rule_list("b", 5)))
+        b = Regime("b", "b", draw(st.sampled_from(OUTCOME_DEFAULTS)), draw(rule_list("b", 5)),
+                   criterion=draw(DEFAULT_CRITERIA))
     else:
         rules = [dataclasses.replace(r, id=r.id.replace("a.", "b.", 1), layer="b") for r in a_rules]
         if rules and draw(st.booleans()):
             rules.pop(draw(st.integers(0, len(rules) - 1)))
         rules += list(draw(rule_list("b.new", 2)))
+        if rules and draw(st.booleans()):  # the same rule on another criterion
+            k = draw(st.integers(0, len(rules) - 1))
+            if rules[k].effect is Effect.REVIEW:
+                rules[k] = dataclasses.replace(rules[k], criterion=draw(CRITERIA))
         b = Regime("b", "b", draw(st.sampled_from(OUTCOME_DEFAULTS)) if draw(st.booleans()) else a.default,
-                   tuple(rules))
+                   tuple(rules), criterion=draw(DEFAULT_CRITERIA))
     pipeline = tuple(draw(item(i)) for i in range(draw(st.integers(1, n_items))))
     return with_attributes(make_scenario(law, {"a": a, "b": b}, draw(facts()), pipeline))
 

@@ -34,7 +34,7 @@ def test_diff_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert set(data) == {"a", "b", "statements"} and (data["a"], data["b"]) == ("limited", "recommended")
     first = data["statements"][0]
-    assert set(first) == {"text", "from", "to", "match", "impact"}
+    assert set(first) == {"text", "change", "from", "to", "match", "impact"} and first["change"] == "outcome"
     assert first["text"] == "sale of any category except maintenance, spares: review → permitted"
     assert (first["from"], first["to"]) == ("review", "permitted")
     assert first["match"] == {"channel": ["sale"], "category": {"any": True, "except": ["maintenance", "spares"]}}
@@ -60,7 +60,8 @@ def test_diff_csv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "csv", *LAW_FACTS)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0] == "from,to,requests,FY1962,FY1963,PURCHASES,total" and len(lines) == 4
+    assert lines[0] == "from,to,from_criterion,to_criterion,requests,FY1962,FY1963,PURCHASES,total"
+    assert len(lines) == 4
 
 
 def test_diff_of_a_regime_with_itself_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,3 +160,167 @@ def test_bare_diff_states_the_memo_steps_and_nothing_else(capsys: pytest.Capture
     assert [(s["text"].split(" ", 1)[0], s["from"], s["to"]) for s in statements] == [
         ("sale", "review", "permitted"), ("grant", "prohibited", "permitted"), ("grant", "prohibited", "review")]
     assert statements[0]["impact"] == {"PURCHASES": "900000.00"}
+
+
+STRICT = """  - id: strict
+    default: prohibited
+    rules:
+      - id: strict.spares
+        when:
+          channel: grant
+          category: spares
+        effect: permit
+        sources: [s1]
+      - id: strict.trucks
+        when:
+          category: end_items
+          account: FMF
+        unless:
+          flags: [secret]
+        effect: review
+        criterion: vital national interest
+        sources: [s1]
+timelines:"""
+
+
+def test_diff_reports_a_change_of_review_criterion(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`closed` and `strict` differ only in the criterion of their review rule (was: "no change")."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    regimes = root / "regimes.yaml"
+    regimes.write_text(regimes.read_text().replace("timelines:", STRICT))
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict")
+    assert code == 0 and "no change" not in out
+    words = " ".join(out.split())
+    assert "review (urgent necessity) →" in words and "review (vital" in words and "150.00" in words
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict", "-f", "json")
+    (st,) = json.loads(out)["statements"]
+    # I2 (trucks, FMF, 150.00; pipeline.csv) is the one item reviewed under both
+    assert (st["change"], st["from"], st["to"], st["criterion"], st["impact"]) == (
+        "criterion", "review", "review", {"from": "urgent necessity", "to": "vital national interest"},
+        {"P1": "150.00"})
+    code, out, _ = run(capsys, "diff", str(root), "closed", "strict", "-f", "csv")
+    assert out.splitlines()[1].startswith("review,review,urgent necessity,vital national interest,")
+    code, out, _ = run(capsys, "diff", str(root), "strict", "closed", "--with-law", "-f", "json")
+    assert [s["criterion"] for s in json.loads(out)["statements"]] == [
+        {"from": "vital national interest", "to": "urgent necessity"}]
+
+
+def _mini(tmp_path: Path, regimes: str | None = None, facts: str | None = None) -> str:
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    (root / "tests.yaml").unlink()  # its tests name the fixture's rules
+    if regimes is not None:
+        (root / "regimes.yaml").write_text(regimes)
+    if facts is not None:
+        (root / "facts.yaml").write_text(facts)
+    return str(root)
+
+
+def _lint(capsys: pytest.CaptureFixture[str], root: str, *args: str) -> list[dict]:
+    code, out, _ = run(capsys, "lint", root, "-f", "json", *args)
+    assert code == 0
+    return [w for w in json.loads(out)["warnings"] if w["code"] in ("law-conflict", "rule-redundant")]
+
+
+OPEN_WITH_A_RULE = """regimes:
+  - id: open
+    default: permitted
+    sources: [s1]
+    rules:
+      - id: open.spares
+        when:
+          channel: grant
+          category: spares
+        effect: permit
+        sources: [s1]
+timelines:
+  - id: record
+    recipient: AAA
+    record: true
+    entries:
+      - regime: open
+        from: {date: 2000-01-01}
+"""
+
+
+def test_law_conflict_blames_the_rule_that_decides(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Was: "regime `open` permits any request with secret (1 item, 50.00) ..." located at `open.spares`
+    (line 6), which cannot match I3 (a sale of jets: pipeline.csv); the default permits it."""
+    found = [w for w in _lint(capsys, _mini(tmp_path, OPEN_WITH_A_RULE)) if w["code"] == "law-conflict"]
+    by_line = {w["line"]: w for w in found}
+    assert set(by_line) == {2, 6}  # the regime (its default) and the rule
+    assert "(1 item, 50.00)" in by_line[2]["message"] and "default decides them" in by_line[2]["help"]
+    assert "grant of spares with secret (no item in the pipeline)" in by_line[6]["message"]
+    assert by_line[6]["help"].endswith("to its rule `open.spares`")
+
+
+OPEN_ONLY_OUTSIDE = OPEN_WITH_A_RULE.replace("""        when:
+          channel: grant
+          category: spares
+        effect: permit""", """        when:
+          category: [spares, end_items]
+        effect: forbid""")
+
+
+def test_law_conflict_only_for_requests_a_scenario_can_hold(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    """Was: "regime `open` permits any channel of a category outside the taxonomy with secret": `check`
+    refuses any item whose category is under no taxonomy node."""
+    assert _lint(capsys, _mini(tmp_path, OPEN_ONLY_OUTSIDE)) == []
+
+
+DATED_WAIVER = """facts:
+  - id: coup.AAA
+    date: 2001-01-01
+    sources: [s1]
+  - id: waiver.AAA
+    kind: determination
+    date: 2001-03-01
+    sources: [s1]
+"""
+
+
+def test_law_conflict_counts_facts_that_hold(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Was: "the law blocks them without `waiver.AAA`" although the waiver holds from 2001-03-01."""
+    root = _mini(tmp_path, facts=DATED_WAIVER)
+    assert [w for w in _lint(capsys, root) if "waiver.AAA" in w["message"]] == []  # today: it holds
+    assert [w for w in _lint(capsys, root, "--as-of", "2001-06-01") if "waiver.AAA" in w["message"]] == []
+    before = [w for w in _lint(capsys, root, "--as-of", "2001-02-01") if "waiver.AAA" in w["message"]]
+    assert before and all(w["code"] == "law-conflict" for w in before)
+
+
+REVIEW_ON_TWO_CRITERIA = """regimes:
+  - id: closed
+    default: review
+    criterion: interagency review
+    sources: [s1]
+    rules:
+      - id: closed.end_items
+        when:
+          category: end_items
+        effect: review
+        criterion: urgent necessity
+        sources: [s1]
+      - id: closed.trucks
+        when:
+          category: end_items.trucks
+        effect: review
+        criterion: urgent necessity
+        sources: [s1]
+timelines:
+  - id: record
+    recipient: AAA
+    record: true
+    entries:
+      - regime: closed
+        from: {date: 2000-01-01}
+"""
+
+
+def test_a_rule_that_sets_the_criterion_is_not_redundant(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Was: `closed.end_items` "never changes an outcome ... deleting it changes no outcome"; deleting it
+    changes the criterion of I2 and I3 from "urgent necessity" to "interagency review"."""
+    found = [w for w in _lint(capsys, _mini(tmp_path, REVIEW_ON_TWO_CRITERIA)) if w["code"] == "rule-redundant"]
+    assert [w["message"].split("rule `")[1].split("`")[0] for w in found] == ["closed.trucks"]
+    assert "no review criterion" in found[0]["help"] and "version" in found[0]["help"]

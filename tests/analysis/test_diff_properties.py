@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tranche.analysis import diff, request_classes
 from tranche.engine import Evaluator
-from tranche.language.scenario import Scenario
+from tranche.language.scenario import Outcome, Scenario
 
 from ..strategies import AS_OF, FACTS
 from .strategies import fact_states, holding, item, scenario_pairs
@@ -23,10 +23,14 @@ def _check_exact(s: Scenario, d: object, assume: tuple[str, ...], items: list) -
     for it in items:
         da, db = ev_a.decide(it), ev_b.decide(it)
         oa, ob = (da.outcome, db.outcome) if final else (da.regime.outcome, db.regime.outcome)
+        ca, cb = (da.criterion, db.criterion) if final else (da.regime.criterion, db.regime.criterion)
         found = d.statements_for(it, held)  # type: ignore[attr-defined]
-        assert bool(found) == (oa != ob), (it, oa, ob, [x.text for x in found])
+        changed = oa != ob or (oa is Outcome.REVIEW and ca != cb)  # a new criterion is a change too
+        assert bool(found) == changed, (it, oa, ob, ca, cb, [x.text for x in found])
         for st_ in found:
             assert (st_.from_, st_.to) == (oa, ob), st_.text
+            if oa is ob:
+                assert (st_.from_criterion, st_.to_criterion) == (ca, cb), st_.text
 
 
 @settings(max_examples=150, deadline=None)
@@ -55,14 +59,14 @@ def test_diff_at_a_date_is_exact(s: Scenario, assume: tuple[str, ...]) -> None:
 def test_diff_is_symmetric_up_to_direction(s: Scenario, states: list, data: st.DataObject) -> None:
     ab, ba = diff(s, "a", "b", law=True), diff(s, "b", "a", law=True)
     # the same statements, reversed
-    assert {(x.cube, x.unless, x.from_, x.to) for x in ab.statements} == \
-        {(x.cube, x.unless, x.to, x.from_) for x in ba.statements}
+    assert {(x.cube, x.unless, x.from_, x.to, x.from_criterion, x.to_criterion) for x in ab.statements} == \
+        {(x.cube, x.unless, x.to, x.from_, x.to_criterion, x.from_criterion) for x in ba.statements}
     # and so the same classes, item by item
     for assume in states:
         held = holding(s, assume)
         for it in list(s.items) + [data.draw(item(200))]:
-            fwd = {(x.from_, x.to) for x in ab.statements_for(it, held)}
-            back = {(x.to, x.from_) for x in ba.statements_for(it, held)}
+            fwd = {(x.from_, x.to, x.from_criterion, x.to_criterion) for x in ab.statements_for(it, held)}
+            back = {(x.to, x.from_, x.to_criterion, x.from_criterion) for x in ba.statements_for(it, held)}
             assert fwd == back
 
 
@@ -95,7 +99,8 @@ def test_every_item_is_in_exactly_one_class_with_the_engines_outcome(s: Scenario
 def test_impact_adds_up_the_items_of_each_statement(s: Scenario) -> None:
     d = diff(s, "a", "b", as_of=AS_OF, law=True)
     ev_a, ev_b = Evaluator(s, AS_OF, (), "a"), Evaluator(s, AS_OF, (), "b")
-    changed = {i.id for i in s.items if ev_a.decide(i).outcome != ev_b.decide(i).outcome}
+    changed = {i.id for i in s.items
+               if (ev_a.decide(i).outcome, ev_a.decide(i).criterion) != (ev_b.decide(i).outcome, ev_b.decide(i).criterion)}
     covered = {i for st_ in d.statements for i in st_.items}
     assert covered == changed
     for st_ in d.statements:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tranche.engine import Evaluator
 from tranche.language.scenario import Condition, Effect, Fact, LineItem, Outcome, Regime, Rule, Scenario
 
-from ..strategies import AS_OF, items, make_scenario, rule_lists, scenarios
+from ..strategies import AS_OF, RELAXING, TRIGGERS, items, make_scenario, rule_lists, scenarios
 
 RANK = {"permitted": 0, "review": 1, "blocked": 2, "prohibited": 3}
 
@@ -26,9 +26,9 @@ def _under(node: str, anc: str) -> bool:
     return node == anc or node.startswith(anc + ".")
 
 
-def _holds(attr: str, op: str, values: tuple, item: LineItem) -> bool:
+def _holds(attr: str, op: str, values: tuple, item: LineItem, holding: set[str]) -> bool:
     v = {"channel": item.channel, "category": item.category, "flags": item.flags, "amount": item.amount,
-         "program": item.program, "program_status": item.program_status}[attr]
+         "program": item.program, "program_status": item.program_status, "facts": holding}[attr]
     if op == "in":
         return v in values
     if op == "not_in":
@@ -47,8 +47,8 @@ def _holds(attr: str, op: str, values: tuple, item: LineItem) -> bool:
             "eq": v == values[0]}[op]
 
 
-def _cond(c: Condition, item: LineItem) -> bool:
-    return all(_holds(p.attribute, p.op, p.values, item) for p in c.predicates)
+def _cond(c: Condition, item: LineItem, holding: set[str]) -> bool:
+    return all(_holds(p.attribute, p.op, p.values, item, holding) for p in c.predicates)
 
 
 def _rule_outcome(r: Rule, holding: set[str]) -> tuple[str, list[str]]:
@@ -60,7 +60,8 @@ def _rule_outcome(r: Rule, holding: set[str]) -> tuple[str, list[str]]:
 
 def oracle_layer(rules: tuple[Rule, ...], default: str, item: LineItem, holding: set[str]) -> tuple[str, list]:
     matched = [(r, *_rule_outcome(r, holding)) for r in rules
-               if _cond(r.when, item) and not any(_cond(u, item) for u in r.unless)]
+               if _cond(r.when, item, holding) and not any(_cond(u, item, holding) for u in r.unless)
+               and not (r.lifted_by and set(r.lifted_by) <= holding)]  # a hold is lifted once its facts hold
     if not matched:
         return default, []
     top = max(matched, key=lambda m: RANK[m[1]])[1]
@@ -68,7 +69,9 @@ def oracle_layer(rules: tuple[Rule, ...], default: str, item: LineItem, holding:
 
 
 def holding_facts(s: Scenario, assume: tuple[str, ...] = ()) -> set[str]:
-    return {f.id for f in s.facts.values() if f.date is not None and f.date <= AS_OF} | set(assume)
+    # a fact holds from its date until (not including) its `until`
+    return {f.id for f in s.facts.values()
+            if f.date is not None and f.date <= AS_OF and (f.until is None or AS_OF < f.until)} | set(assume)
 
 
 def oracle(s: Scenario, item: LineItem, regime: Regime, assume: tuple[str, ...] = ()) -> tuple[str, set[str], set[str]]:
@@ -126,7 +129,17 @@ def test_adding_a_forbid_rule_never_relaxes_a_decision(s: Scenario, data: st.Dat
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenarios(), st.sampled_from(("x1", "x2", "x3")))
+@given(scenarios(), st.sampled_from(TRIGGERS))
+def test_assuming_a_trigger_never_relaxes_a_decision(s: Scenario, fact: str) -> None:
+    """Contract 6: a trigger (a coup determination) can only tighten."""
+    before = Evaluator(s, AS_OF)
+    after = Evaluator(s, AS_OF, [fact])
+    for item in s.items:
+        assert after.decide(item).outcome.rank >= before.decide(item).outcome.rank
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(), st.sampled_from(RELAXING))
 def test_assuming_a_non_trigger_fact_never_turns_permitted_into_anything_else(s: Scenario, fact: str) -> None:
     before = Evaluator(s, AS_OF)
     after = Evaluator(s, AS_OF, [fact])

@@ -47,8 +47,9 @@ def pg_server() -> Iterator[Engine]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file, or a new PostgreSQL schema."""
+def url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a new PostgreSQL schema; its audit key in tmp_path."""
+    monkeypatch.setenv("TRANCHE_AUDIT_KEY", str(tmp_path / "audit.key"))
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return

@@ -141,3 +141,31 @@ def test_an_unreachable_server_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="cannot use database") as exc:
         store.open_db("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
     assert "running" in (exc.value.help or "")
+
+
+def test_concurrent_inits_agree_and_the_file_is_private(url: str) -> None:
+    import os
+    import threading
+
+    os.umask(0o022)
+    reports: list[store.InitReport] = []
+    errors: list[BaseException] = []
+
+    def init() -> None:
+        try:
+            reports.append(store.init_db(url, actor="ada"))
+        except BaseException as exc:  # collected and failed below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=init) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sum(r.created for r in reports) == 1
+    with store.open_db(url) as db:
+        assert [e.action for e in store.entries(db)] == ["schema-migrated"]
+        assert store.verify(db).ok
+        if db.path is not None:
+            assert db.path.stat().st_mode & 0o777 == 0o600

@@ -5,7 +5,8 @@ vocabulary allows (channels, taxonomy, programs, the flags, values and threshold
 test, and the facts they require), never from sampling items.
 """
 
-from .classes import Domain, RequestClass, request_classes
+from .classes import Domain
+from .requests import RequestClass, request_classes
 from .conflicts import LawConflict, conflicts
 from .diff import Diff, Statement, diff
 from .lint import lint

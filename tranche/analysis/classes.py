@@ -26,9 +26,9 @@ result is a *reduced ordered decision diagram*: children with the same answer ar
 and equal sub-diagrams shared, so the diagram -- and the cubes read off its paths -- is
 canonical for the question, whatever the rules look like.
 
-Predicates are evaluated with :func:`tranche.engine.predicate_holds` on one
+Predicates are evaluated by the operator table (:mod:`tranche.language.operators`) on one
 representative value of each value class, so this module cannot disagree with the engine
-on what a predicate means.
+on what a predicate means; rule states and layer semantics come from :mod:`tranche.semantics`.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from ..engine.index import predicate_holds
 from ..engine.timeline import FactState
-from ..language.scenario import OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
+from ..language.operators import Split
+from ..language.scenario import FACTS, OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
+from ..semantics import rule_outcome
 
 __all__ = [
     "OUTSIDE",
@@ -53,8 +54,6 @@ __all__ = [
     "LayerView",
     "Diagram",
     "Partitioner",
-    "RequestClass",
-    "request_classes",
     "rule_states",
     "assign_states",
     "split_blocks",
@@ -71,7 +70,7 @@ Atom = tuple[int, int]  # (dimension, mask): true when the request's value is in
 Clause = tuple[Atom, ...]  # a disjunction of atoms
 CNF = tuple[Clause, ...]  # a conjunction of clauses
 
-PERMITTED, REVIEW, BLOCKED, PROHIBITED = 0, 1, 2, 3
+BLOCKED = Outcome.BLOCKED.rank  # the outcome of a rule whose required fact does not hold
 HOLDS = 0b10  # fact dimensions: value 0 = does not hold, value 1 = holds
 MISSES = 0b01
 
@@ -252,7 +251,7 @@ class Domain:
             ivs = _intervals((Decimal(str(p.values[0])) for p in amount_preds), cents=True)
             self.by_attr["amount"] = add("decimal", "amount", None, tuple(ivs))
         self.fact_dims: dict[str, Dim] = {}
-        required = {f for r in rules for f in r.require if f not in self.facts}
+        required = {f for r in rules for f in r.facts if f not in self.facts}
         for f in [f for f in scenario.facts if f in required] + sorted(required - set(scenario.facts)):
             self.fact_dims[f] = add("fact", f, None, (False, True))
         self.dims: tuple[Dim, ...] = tuple(dims)
@@ -266,20 +265,20 @@ class Domain:
     def _mask(self, dim: Dim, p: Predicate, value_of: Callable[[Any], Any]) -> int:
         m = 0
         for i, v in enumerate(dim.values):
-            if predicate_holds(p, value_of(v)):
+            if p.holds(value_of(v)):
                 m |= 1 << i
         return m
 
     def _category_mask(self, p: Predicate) -> int:
         """``under``/``not_under`` as a mask: the union of the named subtrees (contiguous in preorder)."""
-        if p.op not in ("under", "not_under") or any(str(v) not in self._node_index for v in p.values):
+        if p.operator.split is not Split.SUBTREES or any(str(v) not in self._node_index for v in p.values):
             return self._mask(self.category, p, lambda v: v)
         spans = self._subtree_spans
         m = 0
         for v in p.values:
             start, end = spans[self._node_index[str(v)]]
             m |= ((1 << (end - start)) - 1) << start
-        return m if p.op == "under" else self.category.full & ~m
+        return self.category.full & ~m if p.operator.negated else m
 
     @property
     def _subtree_spans(self) -> list[tuple[int, int]]:
@@ -295,20 +294,48 @@ class Domain:
             self.__dict__["_spans_cache"] = cache
         return cache
 
+    def _facts_cnf(self, facts: Sequence[str], every: bool, holds: bool) -> CNF | None:
+        """``every``/some of ``facts`` hold (``holds``) or miss: clauses over fact dimensions, fixed facts decided."""
+        clauses: list[Clause] = []
+        some: list[Atom] = []
+        for f in facts:
+            if f in self.facts:
+                true = self.facts[f] == holds
+                if every and not true:
+                    return None
+                if not every and true:
+                    return ()
+                continue
+            atom = (self.fact_dims[f].index, HOLDS if holds else MISSES)
+            if every:
+                clauses.append((atom,))
+            else:
+                some.append(atom)
+        if not every:
+            if not some:
+                return None
+            clauses.append(tuple(some))
+        return _simplify(tuple(clauses), self.full)
+
     def predicate_cnf(self, p: Predicate) -> CNF | None:
         """One predicate as clauses of atoms; None when it can never hold."""
         attr = p.attribute
         schema = self.scenario.attributes.get(attr)
+        if attr == FACTS:
+            op = p.operator
+            return self._facts_cnf([str(v) for v in p.values], (op.quantifier == "every") != op.negated,
+                                   not op.negated)
         if attr == "flags" or (schema is not None and schema.type == "set"):
             dims = [self.by_member[(attr, str(v))] for v in p.values]
-            if p.op == "all":
-                clauses: list[Clause] = [((d.index, HOLDS),) for d in dims]
-            elif p.op == "none":
-                clauses = [((d.index, MISSES),) for d in dims]
-            elif p.op == "any":
-                clauses = [tuple((d.index, HOLDS) for d in dims)]
-            else:
+            op = p.operator
+            # "every member present" is one clause per member; "some member present" one clause of all;
+            # a negation swaps the quantifier and the polarity (de Morgan)
+            every = (op.quantifier == "every") != op.negated
+            atom = MISSES if op.negated else HOLDS
+            if op.split is not Split.MEMBERS or op.quantifier is None:
                 raise ValueError(f"`{attr}` does not take `{p.op}`")
+            clauses: list[Clause] = ([((d.index, atom),) for d in dims] if every
+                                     else [tuple((d.index, atom) for d in dims)])
             return _simplify(tuple(clauses), self.full)
         if attr == "channel":
             dim = self.channel
@@ -342,6 +369,9 @@ class Domain:
                 break
             when = when + c
         unless: list[CNF] = []
+        exceptions: list[CNF | None] = []
+        if rule.lifted_by:  # a hold does not apply once every fact that lifts it holds
+            exceptions.append(self._facts_cnf(rule.lifted_by, True, True))
         for cond in rule.unless:
             u: CNF | None = ()
             for p in cond.predicates:
@@ -350,6 +380,8 @@ class Domain:
                     u = None
                     break
                 u = u + c
+            exceptions.append(u)
+        for u in exceptions:
             if u is None:
                 continue  # this exception never applies
             if not u:
@@ -358,7 +390,7 @@ class Domain:
             unless.append(u)
         missing = tuple(f for f in rule.require if f in self.facts and not self.facts[f])
         require = tuple(self.fact_dims[f].index for f in rule.require if f not in self.facts)
-        out = CompiledRule(rule, rule.effect.outcome.rank, when, tuple(unless), require, bool(missing), missing)
+        out = CompiledRule(rule, rule_outcome(rule).rank, when, tuple(unless), require, bool(missing), missing)
         self._compiled[id(rule)] = out
         return out
 
@@ -474,7 +506,7 @@ def _interval_of(dim: Dim, v: Decimal) -> int | None:
     return None
 
 
-_BUILTIN_DIMS = frozenset({"channel", "category", "program", "recipient", "program_status", "flags", "amount"})
+_BUILTIN_DIMS = frozenset({"channel", "category", "program", "recipient", "program_status", "flags", "amount", FACTS})
 
 
 def _preorder(scenario: Scenario) -> tuple[str, ...]:
@@ -746,16 +778,6 @@ class Diagram:
         walk(self.root, list(self.start))
         return out
 
-    def label_at(self, point: Sequence[int]) -> Label:
-        node = self.root
-        while True:
-            key = self.nodes[node]
-            if key[0] == "leaf":
-                found: Label = key[1]
-                return found
-            d = key[1]
-            node = next(c for m, c in key[2] if (m >> point[d]) & 1)
-
 
 class Partitioner:
     """Builds the diagram of a question (``label``) over some layers of rules.
@@ -891,43 +913,6 @@ def _max_outcomes(p: int, q: int) -> int:
         for y in _bits(q):
             out |= 1 << max(x, y)
     return out
-
-
-@dataclass(frozen=True)
-class RequestClass:
-    """A set of requests (a cube of the domain) that every item of gets the same decision."""
-
-    cube: Cube
-    outcome: Outcome
-    domain: Domain = field(compare=False, repr=False)
-
-    def contains(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> bool:
-        point = self.domain.point(item, facts)
-        return point is not None and self.domain.contains(self.cube, point)
-
-    def describe(self) -> str:
-        from .describe import describe
-
-        return describe(self.domain, self.cube)
-
-
-def request_classes(scenario: Scenario, regime: str, facts: Mapping[str, bool] | None = None) -> list[RequestClass]:
-    """The classes of requests under the law and ``regime`` (a regime id), each with its final outcome.
-
-    Fact states not fixed by ``facts`` are dimensions.  Every request falls in exactly one class.
-    """
-    reg = scenario.regimes[regime]
-    domain = Domain(scenario, scenario.law.rules + reg.rules, facts)
-    layers = (LayerSpec("law", scenario.law.rules, scenario.law.default),
-              LayerSpec(reg.id, reg.rules, reg.default))
-
-    def label(views: Sequence[LayerView]) -> Label | None:
-        both = _max_outcomes(views[0].possible, views[1].possible)
-        return both.bit_length() - 1 if _single(both) else None
-
-    diagram = Partitioner(domain, layers, label).run()
-    return [RequestClass(c, OUTCOMES[lab], domain) for lab, cubes in diagram.pieces().items()
-            if isinstance(lab, int) for c in cubes]
 
 
 def max_outcomes(p: int, q: int) -> int:

@@ -4,9 +4,16 @@ A class is in conflict when, in some fact state, the regime *layer* permits it o
 review while the law layer blocks or forbids it -- the regime says yes where only the law
 stands in the way.  Fact states not fixed by ``as_of``/``assume`` range over every
 combination, so a conflict is reported when it arises in *any* of them; its ``needs`` are
-the facts the law rule requires that are not established.  Conflicts are grouped by the
-law rule that decides them and by the regime's outcome, and each group is covered by the
-fewest statements, exactly (as in :mod:`tranche.analysis.diff`).
+the facts the law rule requires that are not established.  With ``holding_on`` (what
+`tranche lint` uses), the facts that hold on that date are fixed as holding and every
+other fact stays open (it may be assumed).  Conflicts are grouped by the law rule that
+decides them, the regime's outcome and the regime rules that decide it (none: its
+default), and each group is covered by the fewest statements, exactly (as in
+:mod:`tranche.analysis.diff`); so each statement names the rules that really say yes to
+every request in it.
+
+Only requests the scenario can describe count: a statement whose requests all have a
+category under no taxonomy node (which `check` refuses) is not reported.
 
 Item-based conflicts for one date, with the items themselves, are what
 :func:`tranche.engine.compare` reports; this module answers the same question for every
@@ -20,16 +27,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from ..engine.timeline import resolve_option
+from ..engine.timeline import facts_at, resolve_option
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Scenario
-from .classes import BLOCKED, REVIEW, Cube, Domain, LayerSpec, LayerView, Partitioner
-from .cover import cover, intersects, merge, within
+from ..language.values import ZERO
+from ..semantics import in_conflict
+from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner
+from .cover import cover, merge, within
 from .describe import describe, match_dict, statement_words
 from .diff import ItemIndex, _as_date, fix_facts, resolve
 
 __all__ = ["LawConflict", "conflicts"]
 
-ZERO = Decimal("0.00")
+_AFFIRMATIVE = sum(1 << o.rank for o in OUTCOMES if o.affirmative)  # outcomes (as a rank mask) that say yes
 
 
 @dataclass(frozen=True)
@@ -93,10 +102,12 @@ _Key = tuple[int, int, int, frozenset[int]]
 
 
 def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str | None = None,
-              assume: Iterable[str] = ()) -> tuple[LawConflict, ...]:
+              assume: Iterable[str] = (), holding_on: dt.date | None = None) -> tuple[LawConflict, ...]:
     """Every class of requests ``regime`` permits or reviews and the law blocks or forbids, largest first.
 
-    ``regime`` is a regime (or its id), or a timeline resolved at ``as_of``.
+    ``regime`` is a regime (or its id), or a timeline resolved at ``as_of``.  ``as_of`` fixes
+    every fact's state; without it, ``holding_on`` fixes the facts holding on that date (the
+    record's and ``assume``) as holding and leaves the others open.
 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
@@ -108,6 +119,8 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
     if isinstance(regime, str):
         resolve_option(scenario, regime)
     fixed, state = fix_facts(scenario, day, assume)
+    if day is None and holding_on is not None:
+        fixed = {f: True for f in facts_at(scenario, holding_on, assume).holding}
     reg = regime if isinstance(regime, Regime) else resolve(scenario, regime, day, state)
     law = scenario.law
     domain = Domain(scenario, law.rules + reg.rules, fixed)
@@ -115,12 +128,12 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
 
     def label(views: Sequence[LayerView]) -> frozenset[_Key] | None:
         lv, rv = views
-        if not rv.possible & 0b0011 or not lv.possible & 0b1100:
+        if not rv.possible & _AFFIRMATIVE or not lv.possible & ~_AFFIRMATIVE:
             return frozenset()
         lo, ro = lv.outcome, rv.outcome
         if lo is None or ro is None or lv.deciding is None or rv.deciding is None:
             return None
-        if ro > REVIEW or lo < BLOCKED:
+        if not in_conflict(OUTCOMES[lo], OUTCOMES[ro]):
             return frozenset()
         return frozenset((r, lo, ro, rv.deciding) for r in lv.deciding)
 
@@ -129,27 +142,21 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
         assert isinstance(lab, frozenset)
         pieces[lab] = cubes
     merged = {lab: merge(cs, prune=False) for lab, cs in pieces.items()}
-    groups: set[tuple[int, int, int]] = set()
-    for lab in pieces:
-        for r, lo, ro, _ in lab:
-            groups.add((r, lo, ro))
+    groups: set[_Key] = {k for lab in pieces for k in lab}
     out: list[LawConflict] = []
     programs = list(scenario.programs)
     index = ItemIndex(domain, scenario.items)
-    for key in sorted(groups):
-        r, lo, ro = key
-        inside = [c for lab, cs in pieces.items() if any(k[:3] == key for k in lab) for c in cs]
-        outside = [c for lab, cs in merged.items() if not any(k[:3] == key for k in lab) for c in cs]
+    for key in sorted(groups, key=lambda k: (k[:3], sorted(k[3]))):
+        r, lo, ro, deciding = key
+        inside = [c for lab, cs in pieces.items() if key in lab for c in cs]
+        outside = [c for lab, cs in merged.items() if key not in lab for c in cs]
         rule = law.rules[r]
-        needs = tuple(f for f in rule.require if not fixed.get(f, False)) if lo == BLOCKED else ()
+        needs = tuple(f for f in rule.require if not fixed.get(f, False)) if OUTCOMES[lo] is Outcome.BLOCKED else ()
+        rrules = tuple(reg.rules[i].id for i in sorted(deciding))
         for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
                                   merged_outside=True):
-            used: set[int] = set()
-            for lab, cs in pieces.items():
-                for k in lab:
-                    if k[:3] == key and any(_overlaps(c, cube, unless) for c in cs):
-                        used.update(k[3])
-            rrules = tuple(reg.rules[i].id for i in sorted(used))
+            if not _real(domain, cube, unless):
+                continue  # only categories under no taxonomy node: no request `check` accepts
             text, unless = statement_words(domain, cube, unless)
             by_program, ids = index.impact(cube, unless, programs)
             out.append(LawConflict(reg.id, rule.id, OUTCOMES[lo], OUTCOMES[ro], rrules, needs, rule.sources, text,
@@ -158,9 +165,9 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
     return tuple(out)
 
 
-def _overlaps(piece: Cube, cube: Cube, unless: Sequence[Cube]) -> bool:
-    """True when ``piece`` meets ``cube`` outside every exception."""
-    if not intersects(piece, cube):
-        return False
-    meet = tuple(x & y for x, y in zip(piece, cube))
-    return not any(within(meet, e) for e in unless)
+
+def _real(domain: Domain, cube: Cube, unless: Sequence[Cube]) -> bool:
+    """True when the statement holds a request whose category is in the taxonomy."""
+    c = domain.category.index
+    inside = cube[:c] + (cube[c] & ~(1 << len(domain.nodes)),) + cube[c + 1:]
+    return bool(inside[c]) and not any(within(inside, e) for e in unless)

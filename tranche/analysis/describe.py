@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .classes import Cube, Dim, Domain, Interval
 
-__all__ = ["describe", "match_dict", "category_terms", "outcome_change", "statement_words"]
+__all__ = ["describe", "match_dict", "category_terms", "outcome_change", "criterion_change", "statement_words"]
 
 ARROW = "→"
 
@@ -338,6 +338,11 @@ def match_dict(domain: Domain, cube: Cube, relative_to: Cube | None = None) -> d
 
 def outcome_change(a: str, b: str) -> str:
     return f"{a} {ARROW} {b}"
+
+
+def criterion_change(a: str | None, b: str | None) -> str:
+    """A change of review criterion: ``review (urgent necessity) → review (other)``."""
+    return f"review ({a or 'no criterion'}) {ARROW} review ({b or 'no criterion'})"
 
 
 def statement_words(domain: Domain, cube: Cube, unless: Sequence[Cube]) -> tuple[str, tuple[Cube, ...]]:

@@ -26,13 +26,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_force, resolve_option
 from ..errors import UsageError
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Rule, Scenario, Timeline
+from ..language.values import ZERO, parse_date
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
 from .cover import cover, merge
-from .describe import describe, match_dict, outcome_change, statement_words
+from .describe import criterion_change, describe, match_dict, outcome_change, statement_words
 
-__all__ = ["Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts", "impact_of"]
+__all__ = ["Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts"]
 
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,18 @@ class Statement:
     impact: Mapping[str, Decimal]
     items: tuple[str, ...]
     domain: Domain = field(compare=False, repr=False)
+    # a change of review criterion (``from_`` and ``to`` both review): the criteria before and after
+    from_criterion: str | None = None
+    to_criterion: str | None = None
 
     @property
     def amount(self) -> Decimal:
         return sum(self.impact.values(), ZERO)
+
+    @property
+    def change(self) -> str:
+        """``outcome``: the outcome changes; ``criterion``: both review, on different criteria."""
+        return "outcome" if self.from_ is not self.to else "criterion"
 
     def contains(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> bool:
         """True when ``item`` under ``facts`` (the facts holding) falls in this statement's classes."""
@@ -66,8 +74,12 @@ class Statement:
         match = match_dict(self.domain, self.cube)
         if self.unless:
             match["unless"] = [match_dict(self.domain, e, self.cube) for e in self.unless]
-        return {"text": self.text, "from": self.from_.value, "to": self.to.value, "match": match,
-                "impact": {k: f"{v:.2f}" for k, v in self.impact.items()}}
+        out: dict[str, Any] = {"text": self.text, "change": self.change, "from": self.from_.value,
+                               "to": self.to.value}
+        if self.change == "criterion":
+            out["criterion"] = {"from": self.from_criterion, "to": self.to_criterion}
+        out.update({"match": match, "impact": {k: f"{v:.2f}" for k, v in self.impact.items()}})
+        return out
 
 
 @dataclass(frozen=True)
@@ -131,12 +143,7 @@ def resolve(scenario: Scenario, name: str, as_of: dt.date | None, state: FactSta
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
+    return None if value is None else parse_date(value)
 
 
 class ItemIndex:
@@ -219,12 +226,6 @@ class ItemIndex:
         return ordered, tuple(ids)
 
 
-def impact_of(domain: Domain, items: Sequence[LineItem], cube: Cube, unless: Sequence[Cube],
-              programs: Sequence[str]) -> tuple[dict[str, Decimal], tuple[str, ...]]:
-    """The amount, by program, and the ids of the items some fact state puts in ``cube`` minus ``unless``."""
-    return ItemIndex(domain, items).impact(cube, unless, programs)
-
-
 def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = None,
          assume: Iterable[str] = (), law: bool = False) -> Diff:
     """The classes of requests whose regime outcome (``law=True``: final decision) differs between ``a`` and ``b``.
@@ -250,36 +251,82 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
     law_rules = scenario.law.rules if law else ()
     domain_rules = law_rules + ra.rules + rb.rules
     domain = Domain(scenario, domain_rules, fixed)
-    layers = (LayerSpec("law", law_rules, scenario.law.default), LayerSpec(ra.id, ra.rules, ra.default),
-              LayerSpec(rb.id, rb.rules, rb.default))
+    # "deciding": a review's criterion comes from the rules that decide it (or the default)
+    specs = (LayerSpec("law", law_rules, scenario.law.default, "deciding"),
+             LayerSpec(ra.id, ra.rules, ra.default, "deciding"), LayerSpec(rb.id, rb.rules, rb.default, "deciding"))
+    crit_law = _criteria(law_rules, None)
+    crit_a, crit_b = _criteria(ra.rules, ra.criterion), _criteria(rb.rules, rb.criterion)
+    review = Outcome.REVIEW.rank
 
-    def label(views: Sequence[LayerView]) -> tuple[int, int] | None:
+    def label(views: Sequence[LayerView]) -> _Label | None:
         fa = max_outcomes(views[0].possible, views[1].possible)
         fb = max_outcomes(views[0].possible, views[2].possible)
-        if single(fa) and single(fb):
-            return fa.bit_length() - 1, fb.bit_length() - 1
-        return None
+        if not (single(fa) and single(fb)):
+            return None
+        oa, ob = fa.bit_length() - 1, fb.bit_length() - 1
+        if oa != review or ob != review:
+            return oa, ob
+        ca = _criterion(views[1], crit_a, views[0], crit_law)
+        cb = _criterion(views[2], crit_b, views[0], crit_law)
+        if ca is _UNKNOWN or cb is _UNKNOWN:
+            return None
+        return (oa, ob) if ca == cb else (oa, ob, ca, cb)
 
-    if ra.rules == rb.rules and ra.default is rb.default:  # the same layer decides alike everywhere
+    if ra.rules == rb.rules and ra.default is rb.default and ra.criterion == rb.criterion:
         return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), (), domain, law)
-    pieces = Partitioner(domain, layers, label).run().pieces()
+    pieces = Partitioner(domain, specs, label).run().pieces()
     merged = {k: merge(cs, prune=False) for k, cs in pieces.items()}
     statements: list[Statement] = []
     programs = list(scenario.programs)
     index = ItemIndex(domain, scenario.items)
-    for key in sorted(k for k in pieces if isinstance(k, tuple) and k[0] != k[1]):
-        assert isinstance(key, tuple)
+    changes = [k for k in pieces if isinstance(k, tuple) and (k[0] != k[1] or len(k) == 4)]
+    for key in sorted(changes, key=lambda k: (k[0], k[1], tuple(str(c) for c in k[2:]))):
         inside = pieces[key]
         outside = [c for k, cs in merged.items() if k != key for c in cs]
         frm, to = OUTCOMES[key[0]], OUTCOMES[key[1]]
+        fc, tc = (key[2], key[3]) if len(key) == 4 else (None, None)
+        change = outcome_change(frm.value, to.value) if len(key) == 2 else criterion_change(fc, tc)
         for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
                                   merged_outside=True):
             words, unless = statement_words(domain, cube, unless)
-            text = f"{words}: {outcome_change(frm.value, to.value)}"
+            text = f"{words}: {change}"
             impact, ids = index.impact(cube, unless, programs)
-            statements.append(Statement(text, words, frm, to, cube, unless, impact, ids, domain))
+            statements.append(Statement(text, words, frm, to, cube, unless, impact, ids, domain, fc, tc))
     statements.sort(key=lambda s: (s.to.rank, s.from_.rank, _first(s.cube[0]), _first(s.cube[1]), s.text))
     return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), tuple(statements), domain, law)
+
+
+# a label of the diff's diagram: (outcome under a, outcome under b), plus both criteria when both
+# are review on different criteria
+_Label = tuple[Any, ...]
+_UNKNOWN = object()  # a criterion not yet known (the deciding rules are not)
+
+
+def _criteria(rules: Sequence[Rule], default: str | None) -> tuple[tuple[str | None, ...], str | None]:
+    return tuple(r.criterion for r in rules), default
+
+
+def _layer_criterion(view: LayerView, criteria: tuple[tuple[str | None, ...], str | None]) -> object:
+    """A review layer's criterion, as the engine writes it: its deciding rules' criteria, else its default's."""
+    if view.deciding is None:
+        return _UNKNOWN
+    by_rule, default = criteria
+    if not view.deciding:
+        return default
+    return "; ".join(dict.fromkeys(c for i in sorted(view.deciding) if (c := by_rule[i]))) or None
+
+
+def _criterion(regime: LayerView, regime_criteria: tuple[tuple[str | None, ...], str | None], law: LayerView,
+               law_criteria: tuple[tuple[str | None, ...], str | None]) -> object:
+    """The criterion of a review decision: the criteria of the layers that review, regime first."""
+    found: list[object] = []
+    for view, criteria in ((regime, regime_criteria), (law, law_criteria)):
+        if view.outcome == Outcome.REVIEW.rank:
+            c = _layer_criterion(view, criteria)
+            if c is _UNKNOWN:
+                return _UNKNOWN
+            found.append(c)
+    return "; ".join(dict.fromkeys(str(c) for c in found if c)) or None
 
 
 def _relevant(rules: Iterable[Rule]) -> tuple[str, ...]:

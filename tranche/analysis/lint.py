@@ -13,7 +13,10 @@ in order (:data:`PASSES`):
     (outcome, deciding rules, missing facts, criterion).
     ``rule-redundant``: the rule decides somewhere, but never alone: wherever it decides,
     another rule gives the same outcome, or no other rule applies and the layer's default is
-    that outcome.  Deleting it changes no outcome (only which rules an explanation cites).
+    that outcome, and a review keeps its criterion without it.  Deleting it changes no
+    outcome and no criterion, only which rules an explanation cites (and, as any edit, the
+    regime's version).  A review rule whose deletion would change the criterion reviewers
+    apply is not redundant.
     All three are exact: they are computed over every class of requests and fact state.
 ``review-without-criterion``
     A review rule (or a regime whose default is review) that gives reviewers no criterion.
@@ -23,7 +26,8 @@ in order (:data:`PASSES`):
     ``timeline-late-start``: a timeline whose first entry starts after a dated fact about
     its recipient (decisions before it fail: no regime is in force), or on a fact without a date.
     ``timeline-gap``: an entry with ``until`` followed by an entry triggered by a fact without a
-    date (no regime is in force in between unless the fact is assumed).
+    date (in between, the entry before the expired one applies again, or no regime is in force
+    when there is none, unless the fact is assumed).
     ``trigger-unasserted``: an entry of a timeline of *record* triggered by a fact without a
     date: nothing in the record asserts it, so the record never reaches that regime.
     ``trigger-expires``: an entry triggered by a fact with ``until``: the regime is in force
@@ -31,15 +35,19 @@ in order (:data:`PASSES`):
     ``recipient-without-timeline``: a recipient with programs but no timeline of record.
 ``conflicts``
     ``law-conflict``: one per regime and class of requests it permits or sends to review
-    while the law blocks or forbids them (:func:`tranche.analysis.conflicts`).
+    while the law blocks or forbids them (:func:`tranche.analysis.conflicts`), located at the
+    regime rule that says yes to all of them, or at the regime when its default does.  Facts
+    holding on the lint date (``as_of``, default today) count as holding.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from ..errors import Diagnostic, Span
+from ..engine.timeline import resolve_option
+from ..errors import Diagnostic, Span, UsageError
 from ..language.scenario import Effect, Outcome, Rule, Scenario
 from .classes import (
     CompiledRule,
@@ -67,6 +75,7 @@ class RuleFindings:
 
     decides: set[int] = field(default_factory=set)  # the rule is a deciding rule somewhere
     alone: set[int] = field(default_factory=set)  # deleting the rule changes an outcome somewhere
+    criterion: set[int] = field(default_factory=set)  # deleting the rule changes a review's criterion somewhere
     shadowers: dict[int, set[int]] = field(default_factory=dict)  # rules more restrictive where it applies
     empty: set[int] = field(default_factory=set)  # no request of the taxonomy matches it
 
@@ -79,12 +88,22 @@ def _low(m: int) -> int:
     return (m & -m).bit_length() - 1
 
 
-def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome) -> RuleFindings:
-    """Which rules of a layer decide, change an outcome alone, or match nothing (every class, every fact state)."""
+def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome,
+                  default_criterion: str | None = None) -> RuleFindings:
+    """Which rules of a layer decide, change an outcome (or a review's criterion) alone, or match
+    nothing (every class, every fact state).
+
+    A review's criterion is the engine's: the deciding review rules' criteria joined, else
+    ``default_criterion`` (the regime's) when the default decides.
+    """
     domain = Domain(scenario, rules)
     crules = [domain.compile(r) for r in rules]
     ranks = [c.rank for c in crules]
     found = RuleFindings()
+    review = Outcome.REVIEW.rank
+
+    def criterion(deciding: Iterable[int]) -> str | None:
+        return "; ".join(dict.fromkeys(c for i in sorted(deciding) if (c := rules[i].criterion))) or None
     if not all(domain.full):  # a dimension without values (e.g. no program): nothing can match
         found.empty.update(range(len(rules)))
         return found
@@ -108,7 +127,7 @@ def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome) -
                     continue
             keep.append(s)
         states = tuple(keep)
-        if all(s[0] in found.decides and s[0] in found.alone for s in states):
+        if all(s[0] in found.decides and (s[0] in found.alone or s[0] in found.criterion) for s in states):
             return  # nothing left to learn here
         d = next_dim(states)
         if d is None:  # every rule decided: they all apply, each with one outcome
@@ -120,6 +139,12 @@ def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome) -
             found.decides.update(deciding)
             if len(deciding) == 1 and (top != default_rank or len(states) > 1 or lower):
                 found.alone.add(deciding[0])
+            elif top == review:  # the outcome stays review without any one of them: does its criterion?
+                now = criterion(deciding)
+                for i in deciding:
+                    rest = [j for j in deciding if j != i]
+                    if (criterion(rest) if rest else default_criterion) != now:
+                        found.criterion.add(i)
             return
         for b in split_blocks(states, d, domain.full[d]):
             walk(assign_states(states, d, b), lower)
@@ -150,11 +175,12 @@ def _satisfiable(domain: Domain, cr: CompiledRule, categories: int) -> bool:
     return walk(rule_states([cr], facts=False))
 
 
-def _rule_findings(scenario: Scenario, layer: str, rules: Sequence[Rule], default: Outcome) -> list[Diagnostic]:
+def _rule_findings(scenario: Scenario, layer: str, rules: Sequence[Rule], default: Outcome,
+                   default_criterion: str | None = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if not rules:
         return out
-    f = analyse_rules(scenario, rules, default)
+    f = analyse_rules(scenario, rules, default, default_criterion)
     where = "the law" if layer == "law" else f"regime `{layer}`"
     for i, rule in enumerate(rules):
         ctx = f"{where}, rule `{rule.id}`"
@@ -170,21 +196,22 @@ def _rule_findings(scenario: Scenario, layer: str, rules: Sequence[Rule], defaul
                 "rule-shadowed", f"{ctx}: never decides an outcome: wherever it applies, {names} "
                 f"{'is' if len(by) == 1 else 'are'} more restrictive", rule.span,
                 "deleting it changes no decision; delete it, or narrow the rule that shadows it", "warning"))
-        elif i not in f.alone:
+        elif i not in f.alone and i not in f.criterion:  # a rule that sets a review's criterion is not redundant
             fallback = (f"the default of {where} (`{default.value}`)" if layer != "law" else "the law's default")
             out.append(Diagnostic(
                 "rule-redundant", f"{ctx}: never changes an outcome: where it decides, other rules or "
                 f"{fallback} give the same", rule.span,
-                "deleting it changes no outcome, only the rules an explanation cites; keep it only if it "
-                "documents a source", "warning"))
+                "deleting it changes no outcome and no review criterion, only the rules an explanation cites "
+                f"and, as any edit does, the version of {where} (review cases decided under this version would "
+                "have to be decided again); keep it only if it documents a source", "warning"))
     return out
 
 
-def rules_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+def rules_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out = _rule_findings(scenario, "law", scenario.law.rules, scenario.law.default)
     for rid in regimes:
         reg = scenario.regimes[rid]
-        out += _rule_findings(scenario, reg.id, reg.rules, reg.default)
+        out += _rule_findings(scenario, reg.id, reg.rules, reg.default, reg.criterion)
     return out
 
 
@@ -192,7 +219,7 @@ def rules_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
 # criteria and sources
 
 
-def criteria_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+def criteria_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     help_ = "add `criterion:` saying on what basis reviewers decide (e.g. \"urgent necessity\")"
     for rule, where in _rules(scenario, regimes):
@@ -207,7 +234,7 @@ def criteria_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic
     return out
 
 
-def sources_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+def sources_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     help_ = "add `sources: [...]` naming the documents it rests on (ids from sources.yaml)"
     for rule, where in _rules(scenario, regimes):
@@ -236,7 +263,7 @@ def _rules(scenario: Scenario, regimes: Sequence[str]) -> Iterable[tuple[Rule, s
 # timelines and triggers
 
 
-def timelines_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+def timelines_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     facts = scenario.facts
     for t in scenario.timelines.values():
@@ -285,9 +312,10 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnosti
                     f"{fact.until} for what follows", "warning"))
             if j and t.entries[j - 1].until is not None and fact.date is None:
                 prev = t.entries[j - 1]
+                again = f"`{t.entries[j - 2].regime}` applies again" if j >= 2 else "no regime is in force"
                 out.append(Diagnostic(
                     "timeline-gap", f"{ectx}: the entry before it ends on {prev.until}, but this one starts on "
-                    f"`{fact.id}`, which has no date: no regime is in force from {prev.until} unless it is "
+                    f"`{fact.id}`, which has no date: from {prev.until} {again} unless it is "
                     "assumed", prev.span, "drop the `until`, or start this entry on a date", "warning"))
     with_record = {t.recipient for t in scenario.timelines.values() if t.record}
     for code in scenario.recipients:
@@ -304,14 +332,16 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnosti
 # conflicts with the law
 
 
-def conflicts_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnostic]:
+def conflicts_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for rid in regimes:
         reg = scenario.regimes[rid]
         by_id = {r.id: r for r in reg.rules}
-        for c in conflicts(scenario, reg):
+        for c in conflicts(scenario, reg, holding_on=as_of):
             span = by_id[c.regime_rules[0]].span if len(c.regime_rules) == 1 else reg.span
-            where = "its rule" if c.regime_rules else "a rule for these requests (its default decides them now)"
+            names = ", ".join(f"`{r}`" for r in c.regime_rules)
+            where = (f"its rule {names}" if len(c.regime_rules) == 1 else f"its rules {names}" if c.regime_rules
+                     else "a rule for these requests (its default decides them now)")
             if c.law_outcome is Outcome.PROHIBITED or not c.needs:
                 help_ = (f"the law forbids these requests (`{c.law_rule}`): forbid or exclude them in {where}")
             else:
@@ -322,7 +352,7 @@ def conflicts_pass(scenario: Scenario, regimes: Sequence[str]) -> list[Diagnosti
     return out
 
 
-Pass = Callable[[Scenario, Sequence[str]], list[Diagnostic]]
+Pass = Callable[[Scenario, Sequence[str], dt.date], list[Diagnostic]]
 PASSES: tuple[tuple[str, Pass], ...] = (
     ("rules", rules_pass),
     ("review-without-criterion", criteria_pass),
@@ -332,11 +362,13 @@ PASSES: tuple[tuple[str, Pass], ...] = (
 )
 
 
-def lint(scenario: Scenario, regimes: Iterable[str] | None = None) -> list[Diagnostic]:
+def lint(scenario: Scenario, regimes: Iterable[str] | None = None, *, as_of: dt.date | None = None) -> list[Diagnostic]:
     """Every lint finding of a valid scenario (warnings), in file order.
 
     ``regimes`` limits the regime-specific passes (rules, criteria, sources, conflicts) to
-    those regimes; the law, facts and timelines are always linted.
+    those regimes; the law, facts and timelines are always linted.  ``as_of`` (default:
+    today): the facts that hold on that date count as holding for the conflicts with the
+    law; every other fact may or may not hold (it can be assumed).
 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
@@ -346,19 +378,16 @@ def lint(scenario: Scenario, regimes: Iterable[str] | None = None) -> list[Diagn
     names = list(scenario.regimes) if regimes is None else list(regimes)
     for name in names:
         if name not in scenario.regimes:
-            from ..engine.timeline import resolve_option
-
             resolve_option(scenario, name)  # NotFound with did-you-mean
             raise _not_a_regime(name)
+    day = as_of or dt.date.today()
     out: list[Diagnostic] = []
     for _, run in PASSES:
-        out += run(scenario, names)
+        out += run(scenario, names, day)
     return sorted(out, key=_order)
 
 
 def _not_a_regime(name: str) -> Exception:
-    from ..errors import UsageError
-
     return UsageError(f"`{name}` is a timeline, not a regime", help="lint the regimes it names instead")
 
 

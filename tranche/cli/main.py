@@ -149,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = hoist(list(argv) if argv is not None else sys.argv[1:])
     render.state.error_format = _error_format(args)
     render.setup()
+    render.console.on_broken_pipe = _on_broken_pipe  # type: ignore[method-assign]  # Rich would exit 1
     try:
         code = app(args=args, standalone_mode=False, prog_name="tranche")
     except NoArgsIsHelpError as exc:  # a bare `tranche` or `tranche review`: the help, and success
@@ -166,6 +167,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.stderr.write(ctx.get_usage() + "\n")
         render.report_error(_usage_error(exc), render.state.error_format, EXIT_INVALID)
         code = EXIT_INVALID
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`tranche audit verify | head -1`): not an error
         code = EXIT_OK
+        _silence_stdout()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except ValueError:  # stdout already closed
+        pass
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _on_broken_pipe() -> None:
+    _silence_stdout()
+    raise BrokenPipeError
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it again at exit, and a broken pipe then would print an
+    error and change the exit code to 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

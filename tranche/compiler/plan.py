@@ -44,9 +44,12 @@ from typing import Any, Callable, Iterable, Sequence
 
 from sqlglot import exp
 
-from ..errors import UsageError
 from ..engine.timeline import FactState, facts_at, regime_in_force, resolve_option
+from ..errors import UsageError
 from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
+from ..language.values import SET_SEPARATOR, parse_date
+from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from .dialects import generate
 
 __all__ = [
     "RuleState",
@@ -67,31 +70,13 @@ REQUIRED_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount
 OUTPUT_COLUMNS = ("option", "as_of", "outcome", "rules", "missing_facts")
 AMOUNT_TYPE = "DECIMAL(18, 2)"
 DECIMAL_ATTRIBUTE_TYPE = "DECIMAL(38, 10)"
-SEPARATOR = ","
+SEPARATOR = SET_SEPARATOR  # of sets in the input, and of rule and fact lists in the output
 _SUBSET_LIMIT = 3  # up to this many candidate rules, deciding-rule lists are enumerated as constants
 _P = "__t_"  # prefix of the compiler's own columns
 
 
 # ---------------------------------------------------------------------------------------------------------
 # step 1: resolve the facts and the regime in force
-
-
-@dataclass(frozen=True)
-class RuleState:
-    """A rule with the facts fixed: the outcome it gives when it matches, and the facts it misses."""
-
-    rule: Rule
-    outcome: Outcome
-    missing: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Layer:
-    """The law or one regime with the facts fixed."""
-
-    name: str
-    default: Outcome
-    rules: tuple[RuleState, ...]
 
 
 @dataclass(frozen=True)
@@ -117,16 +102,8 @@ class Context:
     facts: FactState = field(compare=False)
 
 
-def _layer(name: str, rules: Sequence[Rule], default: Outcome, facts: FactState) -> Layer:
-    states = []
-    for rule in rules:
-        missing = tuple(f for f in rule.require if not facts.holds(f))
-        states.append(RuleState(rule, Outcome.BLOCKED if missing else rule.effect.outcome, missing))
-    return Layer(name, default, tuple(states))
-
-
 def _regime_layer(regime: Regime, facts: FactState) -> Layer:
-    return _layer(regime.id, regime.rules, regime.default, facts)
+    return resolve_layer(regime.id, regime.version, regime.rules, regime.default, facts, regime.criterion)
 
 
 def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None, assume: Iterable[str] = (),
@@ -140,7 +117,7 @@ def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None
     :class:`~tranche.errors.EvaluationError` when no regime is in force.
     """
     facts = facts_at(scenario, as_of, assume)
-    law = _layer("law", scenario.law.rules, scenario.law.default, facts)
+    law = resolve_layer("law", scenario.law.version, scenario.law.rules, scenario.law.default, facts)
     regimes: list[tuple[str | None, Layer]] = []
     if option is not None:
         target = resolve_option(scenario, option)
@@ -218,11 +195,6 @@ def _not(term: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Paren(this=term) if not isinstance(term, (exp.Column, exp.Paren, exp.Boolean)) else term)
 
 
-def is_under(node: str, ancestor: str) -> bool:
-    """``node`` is ``ancestor`` or below it (dotted paths), as in the engine."""
-    return node == ancestor or node.startswith(ancestor + ".")
-
-
 def _strict(term: exp.Expr) -> exp.Expr:
     """``term`` with NULL read as FALSE (skipped where ``term`` cannot be NULL)."""
     if _never_null(term):
@@ -264,7 +236,43 @@ def _concat(parts: Sequence[exp.Expr]) -> exp.Expr:
     return out
 
 
-_RANK_OUTCOME: dict[int, str] = {o.rank: o.value for o in OUTCOMES}
+_COMPARISONS: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE,
+                                              "eq": exp.EQ}
+
+
+class _Sql:
+    """The SQL primitives of the operator table (:class:`tranche.language.operators.SqlBuilder`) in sqlglot."""
+
+    def __init__(self, compiler: "Compiler", p: Predicate) -> None:
+        self.compiler = compiler
+        self.p = p
+
+    def one_of(self, value: exp.Expr, values: Sequence[str]) -> exp.Expr:
+        if len(values) == 1:
+            return exp.EQ(this=value, expression=lit(values[0]))
+        return exp.In(this=value, expressions=[lit(v) for v in values])
+
+    def starts_with(self, value: exp.Expr, prefix: str) -> exp.Expr:
+        return exp.StartsWith(this=value, expression=lit(prefix))
+
+    def has_member(self, value: exp.Expr, member: str) -> exp.Expr:
+        # sets are compared in their written form `,a,b,` (see Compiler.value)
+        return _mark(exp.GT(this=exp.StrPosition(this=value, substr=lit(f"{SEPARATOR}{member}{SEPARATOR}")),
+                            expression=exp.Literal.number(0)))
+
+    def compare(self, value: exp.Expr, op: str, bound: Decimal) -> exp.Expr:
+        base = AMOUNT_TYPE if self.p.attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
+        return _COMPARISONS[op](this=value, expression=_decimal(bound, base))
+
+    def all_of(self, terms: Sequence[exp.Expr]) -> exp.Expr:
+        return _and(terms)
+
+    def any_of(self, terms: Sequence[exp.Expr]) -> exp.Expr:
+        return _or(terms)
+
+    def negate(self, term: exp.Expr) -> exp.Expr:
+        # every primitive is NULL only where the value is missing, which predicate_sql handles
+        return _not(term)
 
 
 class Compiler:
@@ -281,7 +289,7 @@ class Compiler:
         self.not_null = frozenset(not_null)
         self.columns = tuple(columns)
         self._present = frozenset(self.columns)
-        self.rule_columns: dict[Rule, str] = {}
+        self.rule_columns: dict[tuple[Condition, tuple[Condition, ...]], str] = {}
         self.match_names: dict[str, str] = {}
         self.matches: dict[str, exp.Expr] = {}
         self.derived: dict[str, exp.Expr] = {}
@@ -335,87 +343,27 @@ class Compiler:
                     for status, ids in sorted(by_status.items())]
         return _case(branches, exp.Null())
 
-    # -- predicates: one method per operator ----------------------------------------------------------
+    # -- predicates: the operator table's SQL forms ---------------------------------------------------
     def predicate_sql(self, p: Predicate) -> exp.Expr:
-        """True exactly where :func:`tranche.engine.predicate_holds` is; never NULL."""
-        method: Callable[[Predicate], exp.Expr] | None = getattr(self, f"{p.op}_sql", None)
-        if method is None:
-            raise UsageError(f"operator `{p.op}` of `{p.attribute}` cannot be compiled")
-        return method(p)
+        """True exactly where the predicate holds (the operator table's meaning), NULL read as false.
 
-    def in_sql(self, p: Predicate) -> exp.Expr:
+        The operator's ``sql`` form is built from this compiler's primitives
+        (:class:`_Sql`); where the item has no value the result is the operator's
+        ``missing`` result, as in the evaluator.  Positive tests stay *weak* (NULL
+        where the value is missing; :meth:`rule_sql` reads NULL as false).
+        """
+        op = p.operator
         v = self.value(p.attribute)
         if isinstance(v, exp.Null):
-            return exp.false()
-        values = [lit(str(x)) for x in sorted({str(x) for x in p.values})]
-        return self._known(p, exp.EQ(this=v, expression=values[0]) if len(values) == 1
-                           else exp.In(this=v, expressions=values))
-
-    def _known(self, p: Predicate, test: exp.Expr) -> exp.Expr:
-        """``test`` marked never NULL when the column is known to hold no NULL."""
-        known = p.attribute in self.not_null and p.attribute in self._present and p.attribute != "program_status"
-        return _mark(test) if known else test
-
-    def not_in_sql(self, p: Predicate) -> exp.Expr:
-        v = self.value(p.attribute)
-        if isinstance(v, exp.Null):
-            return exp.true()
-        return _mark(_or([exp.Is(this=v, expression=exp.Null()), exp.Not(this=exp.Paren(this=self.in_sql(p)))]))
-
-    def under_sql(self, p: Predicate) -> exp.Expr:
-        v = self.value(p.attribute)
-        if isinstance(v, exp.Null):
-            return exp.false()
-        nodes = sorted({str(x) for x in p.values})
-        terms: list[exp.Expr] = [
-            exp.EQ(this=v, expression=lit(nodes[0])) if len(nodes) == 1
-            else exp.In(this=v, expressions=[lit(n) for n in nodes])]
-        terms += [exp.StartsWith(this=v, expression=lit(n + ".")) for n in nodes]
-        return self._known(p, _or(terms))
-
-    def not_under_sql(self, p: Predicate) -> exp.Expr:
-        v = self.value(p.attribute)
-        if isinstance(v, exp.Null):
-            return exp.true()
-        return _not(_strict(self.under_sql(p)))
-
-    def _member(self, p: Predicate, member: Any) -> exp.Expr:
-        test = exp.GT(this=exp.StrPosition(this=self.value(p.attribute), substr=lit(f",{member},")),
-                      expression=exp.Literal.number(0))
-        # the normalised form coalesces NULL to the empty set; a clean column has no NULL
-        return _mark(test)
-
-    def all_sql(self, p: Predicate) -> exp.Expr:
-        return _and([self._member(p, m) for m in sorted(set(p.values))])
-
-    def any_sql(self, p: Predicate) -> exp.Expr:
-        return _or([self._member(p, m) for m in sorted(set(p.values))])
-
-    def none_sql(self, p: Predicate) -> exp.Expr:
-        return _not(_strict(self.any_sql(p))) if p.values else exp.true()
-
-    def _compare(self, p: Predicate, node: type[exp.Binary]) -> exp.Expr:
-        v = self.value(p.attribute)
-        if isinstance(v, exp.Null):
-            return exp.false()
-        base = AMOUNT_TYPE if p.attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
-        bound = _decimal(Decimal(str(p.values[0])), base)
-        return self._known(p, node(this=v, expression=bound))
-
-    def gt_sql(self, p: Predicate) -> exp.Expr:
-        return self._compare(p, exp.GT)
-
-    def gte_sql(self, p: Predicate) -> exp.Expr:
-        return self._compare(p, exp.GTE)
-
-    def lt_sql(self, p: Predicate) -> exp.Expr:
-        return self._compare(p, exp.LT)
-
-    def lte_sql(self, p: Predicate) -> exp.Expr:
-        return self._compare(p, exp.LTE)
-
-    def eq_sql(self, p: Predicate) -> exp.Expr:
-        return self._compare(p, exp.EQ)
+            return exp.true() if op.missing else exp.false()
+        test: exp.Expr = op.sql(_Sql(self, p), v, p.values)
+        known = (p.attribute in self.not_null and p.attribute in self._present and p.attribute != "program_status") \
+            or self.attribute_type(p.attribute) == "set"  # a set is never NULL: missing is the empty set
+        if known or _never_null(test):
+            return _mark(test)
+        if op.missing:
+            return _mark(_or([exp.Is(this=v, expression=exp.Null()), test]))
+        return test
 
     # -- conditions, rules, layers --------------------------------------------------------------------
     def condition_sql(self, c: Condition) -> exp.Expr:
@@ -426,65 +374,77 @@ class Compiler:
         """
         return _and([self.predicate_sql(p) for p in c.predicates])
 
-    def rule_sql(self, rule: Rule) -> exp.Expr:
-        """The rule matches: its ``when`` holds and none of its ``unless`` does; never NULL."""
-        terms = [] if not rule.when.predicates else [self.condition_sql(rule.when)]
-        terms += [_not(_strict(self.condition_sql(u))) for u in rule.unless]
+    def rule_sql(self, state: RuleState) -> exp.Expr:
+        """The rule state matches: its ``when`` holds and none of its ``unless`` does; never NULL.
+
+        The conditions are the state's, with the fact tests already decided (:mod:`tranche.semantics`).
+        """
+        terms = [] if not state.when.predicates else [self.condition_sql(state.when)]
+        terms += [_not(_strict(self.condition_sql(u))) for u in state.unless]
         return _strict(_and(terms))
 
-    def match(self, rule: Rule) -> exp.Expr:
-        """The column holding ``rule_sql(rule)``, computed once per item in ``matched``.
+    def match(self, state: RuleState) -> exp.Expr:
+        """The column holding ``rule_sql(state)``, computed once per item in ``matched``.
 
         Rules with the same conditions (a regime restating the law, say) share one column.
         """
-        name = self.rule_columns.get(rule)
+        key_conditions = (state.when, state.unless)
+        name = self.rule_columns.get(key_conditions)
         if name is None:
-            expression = self.rule_sql(rule)
+            expression = self.rule_sql(state)
             key = expression.sql()
             name = self.match_names.get(key)
             if name is None:
                 name = self.match_names[key] = f"{_P}m{len(self.matches)}"
                 self.matches[name] = expression
-            self.rule_columns[rule] = name
+            self.rule_columns[key_conditions] = name
         return _mark(col(name))
 
     def layer_sql(self, layer: Layer) -> exp.Expr:
         """Some rule of the layer matches (the layer's default does not apply)."""
-        return _or([self.match(s.rule) for s in layer.rules])
+        return _or([self.match(s) for s in layer.rules])
+
+    def _gives(self, layer: Layer, outcome: Outcome) -> list[exp.Expr]:
+        """Where ``layer`` gives ``outcome``: a matching rule state giving it, or no match and that default."""
+        terms = [self.match(s) for s in layer.giving(outcome)]
+        if layer.default is outcome:
+            terms.append(_not(self.layer_sql(layer)) if layer.rules else exp.true())
+        return terms
 
     def rank_sql(self, law: Layer, regime: Layer) -> exp.Expr:
-        """The rank of the decision: the most restrictive matched rule or applicable default."""
+        """The rank of the decision: the most restrictive outcome some layer gives (the semantic core's order)."""
         branches = []
-        no_regime_rule = _not(self.layer_sql(regime)) if regime.rules else exp.true()
-        for rank in (3, 2, 1):
-            terms: list[exp.Expr] = [self.match(s.rule) for layer in (law, regime) for s in layer.rules
-                                           if s.outcome.rank == rank]
-            if regime.default.rank == rank:
-                terms.append(no_regime_rule)
+        least, *rest = OUTCOMES
+        for outcome in reversed(rest):
+            terms = [t for layer in (law, regime) for t in self._gives(layer, outcome)]
             if terms:
-                branches.append((_or(terms), exp.Literal.number(rank)))
-        return _case(branches, exp.Literal.number(0))
+                branches.append((_or(terms), exp.Literal.number(outcome.rank)))
+        return _case(branches, exp.Literal.number(least.rank))
 
     def rules_sql(self, law: Layer, regime: Layer, rank: exp.Expr) -> exp.Expr:
-        """The deciding rules, given the decision's rank (the evaluator's order)."""
+        """The deciding rules, given the decision's rank: the matching states at that outcome, law first;
+        where none matches, the defaults that gave it, regime first (:func:`tranche.semantics.combine`)."""
         branches = []
-        for r in (3, 2, 1, 0):
-            states = [s for layer in (law, regime) for s in layer.rules if s.outcome.rank == r]
-            if r == 0:
-                fallback = f"default:{regime.name}{SEPARATOR}default:law" if regime.default.rank == 0 else ""
-            else:
-                fallback = f"default:{regime.name}" if regime.default.rank == r else ""
-            value = self._listing([(self.match(s.rule), (s.rule.id,)) for s in states], fallback)
-            branches.append((r, value))
+        for outcome in reversed(OUTCOMES):
+            states = [s for layer in (law, regime) for s in layer.giving(outcome)]
+            defaults = [(_not(self.layer_sql(layer)) if layer.rules else exp.true(), (default_marker(layer.name),))
+                        for layer in (regime, law) if layer.default is outcome]
+            # where no state gives the outcome, a default did; with one such default, or at the least
+            # restrictive outcome (which every matching rule would reach), every such default applies
+            fallback: str | exp.Expr = SEPARATOR.join(n for _, (n,) in defaults)
+            if len(defaults) > 1 and outcome is not OUTCOMES[0]:
+                fallback = self._listing(defaults, "")
+            value = self._listing([(self.match(s), (s.rule.id,)) for s in states], fallback)
+            branches.append((outcome.rank, value))
         return self._by_rank(rank, branches)
 
     def missing_sql(self, law: Layer, regime: Layer, rank: exp.Expr) -> exp.Expr:
         """The missing facts of the deciding (blocked) rules, sorted; empty unless blocked."""
-        states = [s for layer in (law, regime) for s in layer.rules if s.outcome is Outcome.BLOCKED]
+        states = [s for layer in (law, regime) for s in layer.giving(Outcome.BLOCKED)]
         if not states:
             return lit("")
-        value = self._listing([(self.match(s.rule), s.missing) for s in states], "", sort=True)
-        return self._by_rank(rank, [(2, value)], lit(""))
+        value = self._listing([(self.match(s), s.missing) for s in states], "", sort=True)
+        return self._by_rank(rank, [(Outcome.BLOCKED.rank, value)], lit(""))
 
     def _by_rank(self, rank: exp.Expr, branches: Sequence[tuple[int, exp.Expr]],
                  default: exp.Expr | None = None) -> exp.Expr:
@@ -496,7 +456,7 @@ class Compiler:
             return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), v) for r, v in head], last)
         return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), v) for r, v in branches], default)
 
-    def _listing(self, parts: Sequence[tuple[exp.Expr, tuple[str, ...]]], fallback: str,
+    def _listing(self, parts: Sequence[tuple[exp.Expr, tuple[str, ...]]], fallback: str | exp.Expr,
                  sort: bool = False) -> exp.Expr:
         """The names of the parts whose condition holds, comma-separated (``fallback`` when none holds).
 
@@ -506,17 +466,18 @@ class Compiler:
             seq = [n for group in chosen for n in group]
             return SEPARATOR.join(sorted(set(seq)) if sort else list(dict.fromkeys(seq)))
 
+        fb = fallback if isinstance(fallback, exp.Expr) else lit(fallback)
         if not parts:
-            return lit(fallback)
+            return fb
         if len({names([p[1]]) for p in parts}) == 1 and (sort or len(parts) == 1):
             only = names([parts[0][1]])
-            return lit(only) if not fallback else _case([(_or([p[0] for p in parts]), lit(only))], lit(fallback))
+            return lit(only) if fallback == "" else _case([(_or([p[0] for p in parts]), lit(only))], fb)
         if len(parts) <= _SUBSET_LIMIT:
             branches = []
             for size in range(len(parts), 0, -1):
                 for subset in itertools.combinations(parts, size):
                     branches.append((_and([p[0] for p in subset]), lit(names(p[1] for p in subset))))
-            return _case(branches, lit(fallback))
+            return _case(branches, fb)
         if sort:
             facts = sorted({f for _, group in parts for f in group})
             pieces = [_case([(_or([c for c, group in parts if f in group]), lit(SEPARATOR + f))], lit(""))
@@ -524,7 +485,7 @@ class Compiler:
         else:
             pieces = [_case([(c, lit(SEPARATOR + SEPARATOR.join(group)))], lit("")) for c, group in parts]
         joined = exp.Substring(this=exp.Paren(this=_concat(pieces)), start=exp.Literal.number(2))
-        return _case([(_or([p[0] for p in parts]), joined)], lit(fallback))
+        return _case([(_or([p[0] for p in parts]), joined)], fb)
 
     def decision_sql(self, law: Layer, regime: Layer) -> tuple[exp.Expr, Callable[[exp.Expr], tuple[exp.Expr, exp.Expr]]]:
         """(rank expression, rank -> (rules, missing facts)) for one law and regime layer."""
@@ -558,8 +519,8 @@ class Compiler:
 
 def outcome_sql(rank: exp.Expr) -> exp.Expr:
     """The outcome's name from its rank."""
-    return _case([(exp.EQ(this=rank, expression=exp.Literal.number(r)), lit(_RANK_OUTCOME[r]))
-                  for r in (3, 2, 1, 0)], exp.Null())
+    return _case([(exp.EQ(this=rank, expression=exp.Literal.number(o.rank)), lit(o.value))
+                  for o in reversed(OUTCOMES)], exp.Null())
 
 
 def _date(day: dt.date) -> exp.Expr:
@@ -594,14 +555,10 @@ class Plan:
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
         """The output query, written for ``dialect``."""
-        from .dialects import generate
-
         return generate(self.select, dialect, pretty=pretty)
 
     def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
         """The summary query, written for ``dialect``."""
-        from .dialects import generate
-
         return generate(self.summary, dialect, pretty=pretty)
 
 
@@ -731,14 +688,6 @@ def compile_policy(scenario: Scenario, as_of: dt.date | str, option: str | None 
     >>> p.sql("duckdb").startswith("SELECT")
     True
     """
-    day = as_of if isinstance(as_of, dt.date) else _parse_date(as_of)
+    day = parse_date(as_of)
     ctx = resolve_policy(scenario, day, option, assume, scenario.recipients if recipients is None else recipients)
     return plan(scenario, [ctx], columns, source)
-
-
-def _parse_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
-

@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from ..errors import TrancheError, UsageError
 from ..language.scenario import OUTCOMES, Scenario
+from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
 from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, Context, Plan, col, contexts, lit, plan
 
@@ -41,11 +42,11 @@ __all__ = [
     "BulkResult",
     "Progress",
     "bulk",
+    "check_sets",
     "bulk_spark",
     "duckdb_plan",
     "decisions_in_db",
     "summarize_in_db",
-    "read_columns",
     "dates_between",
 ]
 
@@ -83,6 +84,9 @@ class BulkResult:
     sql: str = field(repr=False, default="")
 
 
+MAX_DATES = 10_000
+
+
 def dates_between(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
     """``start``, ``start + every``, ... up to ``end`` (``every`` like ``7d``, ``2w``, ``1d``).
 
@@ -94,17 +98,18 @@ def dates_between(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
     number = text[:-1] if text[-1:] in ("d", "w") else text
     if not number.isdigit() or int(number) <= 0:
         raise UsageError(f"--every: `{every}` is not a period", help="write a number of days or weeks, e.g. 7d or 2w")
-    step = dt.timedelta(days=int(number) * (7 if unit == "w" else 1))
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
-    out = []
-    day = start
-    while day <= end:
-        out.append(day)
-        day += step
-    if len(out) > 10_000:
-        raise UsageError(f"{len(out)} dates is too many", help="use a longer period or a shorter range")
-    return out
+    days = int(number) * (7 if unit == "w" else 1)
+    if days > (dt.date.max - dt.date.min).days:
+        raise UsageError(f"--every: `{every}` is longer than the calendar", help="write a period of days or weeks "
+                                                                               "within the range, e.g. 7d or 2w")
+    count = (end - start).days // days + 1  # counted first: a million dates are never built
+    if count > MAX_DATES:
+        raise UsageError(f"--every {every} from {start} to {end} is {count:,} dates, more than {MAX_DATES:,}",
+                         help="use a longer period or a shorter range")
+    step = dt.timedelta(days=days)
+    return [start + step * i for i in range(count)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -157,15 +162,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def read_columns(path: str | os.PathLike[str]) -> tuple[str, ...]:
-    """The columns of a Parquet or CSV file of items."""
-    con = _duckdb().connect()
-    try:
-        return _open_items(con, Path(path))
-    finally:
-        con.close()
-
-
 def _recipients_duckdb(con: Any, view: str = ITEMS_VIEW) -> list[str]:
     query = exp.select(col("recipient")).distinct().from_(view).where(
         exp.Not(this=exp.Is(this=col("recipient"), expression=exp.Null())))
@@ -175,6 +171,32 @@ def _recipients_duckdb(con: Any, view: str = ITEMS_VIEW) -> list[str]:
 def _set_columns(scenario: Scenario, columns: Sequence[str]) -> list[str]:
     declared = {name for name, a in scenario.attributes.items() if a.type == "set"} | {"flags"}
     return [c for c in columns if c in declared]
+
+
+def check_sets(scenario: Scenario, columns: Sequence[str], distinct: Callable[[str], Iterable[Any]],
+               where: object) -> None:
+    """Read every distinct value of each set-valued column (flags) as the scenario reader does.
+
+    ``distinct(column)`` yields the column's distinct values.  A value that
+    :func:`tranche.language.values.parse_set` refuses (another separator, a member
+    that is not an identifier) is refused here too, so that bulk never decides an
+    item the scenario reader would not accept.
+    """
+    for column in _set_columns(scenario, columns):
+        for value in distinct(column):
+            if value is None:
+                continue
+            try:
+                parse_set(str(value))
+            except ValueProblem as problem:
+                raise UsageError(f"`{where}`: column `{column}`: {problem.message}", help=problem.help) from None
+
+
+def _distinct_duckdb(con: Any, view: str = ITEMS_VIEW) -> Callable[[str], Iterable[Any]]:
+    def distinct(column: str) -> Iterable[Any]:
+        query = exp.select(exp.Cast(this=col(column), to=exp.DataType.build("TEXT"))).distinct().from_(view)
+        return [r[0] for r in con.execute(generate(query, "duckdb")).fetchall()]
+    return distinct
 
 
 def _sets_need_normalizing(con: Any, scenario: Scenario, columns: Sequence[str], view: str = ITEMS_VIEW) -> bool:
@@ -205,8 +227,12 @@ def _not_null(con: Any, columns: Sequence[str], view: str = ITEMS_VIEW) -> froze
 
 
 def _temp_beside(out: Path, suffix: str) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
+    except OSError as exc:
+        raise UsageError(f"--out `{out}`: cannot write there: {exc.strerror or exc}",
+                         help="choose a file in a folder you can write to") from None
     os.close(fd)
     os.unlink(name)
     return Path(name)
@@ -239,13 +265,15 @@ def _summary_row(r: Sequence[Any], scale: int = 0) -> SummaryRow:
 
 
 def duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
-                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), view: str = ITEMS_VIEW) -> Plan:
+                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), view: str = ITEMS_VIEW,
+                where: object = None) -> Plan:
     """The plan for the items registered as ``view`` on ``con``, informed by cheap scans of the file.
 
     The scans (Parquet statistics, mostly) find the recipients (for the timelines of
     record), the columns without NULL and whether the flags need their spaces
     removed; the compiled query then skips the corresponding per-row work.
     """
+    check_sets(scenario, columns, _distinct_duckdb(con, view), where if where is not None else view)
     recipients = _recipients_duckdb(con, view) if None in options else []
     ctxs = contexts(scenario, dates, options, assume, recipients)
     return plan(scenario, ctxs, columns, view, normalize_sets=_sets_need_normalizing(con, scenario, columns, view),
@@ -266,6 +294,8 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
     src, dst = Path(items), Path(out)
     if dst.suffix.lower() not in (".parquet", ".pq"):
         raise UsageError(f"--out `{dst}`: the output is Parquet", help="name the output file `….parquet`")
+    if dst.is_dir():
+        raise UsageError(f"--out `{dst}` is a folder", help="name a file, e.g. decisions.parquet")
     con = duckdb.connect()
     tmp: Path | None = None
     try:
@@ -276,8 +306,8 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         columns = _open_items(con, src)
-        _check_columns(columns, src)
-        p = duckdb_plan(con, scenario, columns, dates, options, assume)
+        _check_columns(columns, src, scenario)
+        p = duckdb_plan(con, scenario, columns, dates, options, assume, where=src)
         ctxs = list(p.contexts)
         sql = p.sql("duckdb")
         tmp = _temp_beside(dst, ".parquet")
@@ -296,13 +326,23 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         con.close()
 
 
-def _check_columns(columns: Sequence[str], where: object) -> None:
+def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         names = ", ".join(f"`{c}`" for c in missing)
         raise UsageError(f"`{where}` lacks the column{'s' if len(missing) > 1 else ''} {names}",
                          help="the items need the columns " + ", ".join(REQUIRED_COLUMNS)
                          + " (and optionally flags); found: " + ", ".join(columns))
+    if scenario is None:
+        return
+    # an attribute the scenario declares `required: true` must be there: without it every rule on it
+    # would silently not match, and the decisions would differ from `compare` on the same items
+    absent = [name for name, a in scenario.attributes.items()
+              if a.required and not a.builtin and name not in columns]
+    if absent:
+        names = ", ".join(f"`{c}`" for c in absent)
+        raise UsageError(f"`{where}` lacks the column{'s' if len(absent) > 1 else ''} {names}, which scenario "
+                         f"`{scenario.id}` declares required", help="add the column to the items file")
 
 
 def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None) -> Any:
@@ -380,7 +420,8 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
     try:
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
-        _check_columns(columns, src)
+        _check_columns(columns, src, scenario)
+        check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)
         recipients: list[str] = []
@@ -504,6 +545,11 @@ def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], 
     tbl = exp.to_table(table)
     columns = _table_columns(db, tbl)
     _check_columns(columns, table)
+
+    def distinct(column: str) -> Iterable[Any]:
+        return [r[0] for r in db.rows(generate(exp.select(col(column)).distinct().from_(tbl), db.dialect))[1]]
+
+    check_sets(scenario, columns, distinct, table)
     recipients: list[str] = []
     if None in options:
         q = exp.select(col("recipient")).distinct().from_(tbl).where(

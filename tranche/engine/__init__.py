@@ -3,8 +3,8 @@
 from .compare import Comparison, Conflict, OptionResult, Summary, compare
 from .decide import Decision, Evaluator, ReviewCase, decide, evaluator
 from .explain import decision_dict, explain_lines
-from .index import LayerResult, RuleMatch, predicate_holds
 from .testing import TestResult, run_tests
+from ..semantics import LayerResult, RuleState
 from .timeline import FactState, InForce, Period, facts_at, periods, regime_in_force, resolve_option
 
 __all__ = [
@@ -18,7 +18,7 @@ __all__ = [
     "OptionResult",
     "Period",
     "ReviewCase",
-    "RuleMatch",
+    "RuleState",
     "Summary",
     "TestResult",
     "compare",
@@ -28,7 +28,6 @@ __all__ = [
     "explain_lines",
     "facts_at",
     "periods",
-    "predicate_holds",
     "regime_in_force",
     "resolve_option",
     "run_tests",

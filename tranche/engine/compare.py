@@ -17,13 +17,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
+from ..language.values import ZERO
+from ..semantics import in_conflict
 from .decide import Decision, Evaluator, ReviewCase
 from .timeline import resolve_option
 
 __all__ = ["Summary", "Conflict", "OptionResult", "Comparison", "compare", "summarize"]
-
-ZERO = Decimal("0.00")
-
 
 @dataclass
 class Summary:
@@ -152,7 +151,7 @@ def summarize(decisions: Iterable[Decision], programs: Sequence[str]) -> tuple[l
 def _conflicts(decisions: Iterable[Decision]) -> list[Conflict]:
     groups: dict[tuple[Any, ...], Conflict] = {}
     for d in decisions:
-        if d.regime.outcome.rank > Outcome.REVIEW.rank or d.law.outcome.rank < Outcome.BLOCKED.rank:
+        if not in_conflict(d.law.outcome, d.regime.outcome):
             continue
         deciding = d.law.deciding
         key = (tuple(m.rule.id for m in deciding), d.law.outcome, d.regime.outcome)

@@ -16,10 +16,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from ..errors import NotFound, UsageError, did_you_mean
-from ..language.scenario import LineItem, Outcome, Regime, Scenario
-from .index import LayerIndex, LayerResult, RuleMatch
-from .timeline import FactState, InForce, facts_at, regime_in_force
+from ..errors import NotFound, did_you_mean
+from ..language.scenario import FACTS, LineItem, Outcome, Regime, Scenario
+from ..language.values import parse_date
+from ..semantics import LayerResult, Verdict, combine, resolve_layer
+from .explain import decision_dict
+from .index import LayerIndex
+from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
 
 __all__ = ["ReviewCase", "Decision", "Evaluator", "decide", "evaluator"]
 
@@ -52,6 +55,7 @@ class Decision:
     regime: LayerResult
     facts: FactState
     review_case: ReviewCase | None = None
+    lifted_by: tuple[str, ...] = ()  # a prohibited decision held only by holds: the facts that would lift them
 
     @property
     def regime_id(self) -> str:
@@ -62,38 +66,25 @@ class Decision:
         return self.in_force.regime.version
 
     def facts_checked(self) -> list[tuple[str, bool, bool]]:
-        """(fact, holds, assumed) for every fact a matched rule or the timeline consulted."""
+        """(fact, holds, assumed) for every fact the timeline or a rule that applies to the item consulted.
+
+        A rule applies to the item when its conditions on the item hold, whatever its
+        conditions on facts say: a law that is not (yet) triggered names its trigger here.
+        """
         names: dict[str, None] = {}
         entry = self.in_force.entry
         if entry is not None and entry.start_fact:
             names[entry.start_fact] = None
         for layer in (self.law, self.regime):
             for m in layer.matches:
-                for f in m.rule.require:
-                    names[f] = None
+                names.update(dict.fromkeys(m.rule.facts))
+            for rule in layer.inert:
+                if all(p.attribute == FACTS or p.holds(self.item.get(p.attribute)) for p in rule.when.predicates):
+                    names.update(dict.fromkeys(rule.facts))
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
 
     def to_dict(self) -> dict[str, object]:
-        from .explain import decision_dict
-
         return decision_dict(self)
-
-
-def _combine(law: LayerResult, regime: LayerResult) -> tuple[Outcome, tuple[str, ...], tuple[str, ...], str | None]:
-    outcome = law.outcome if law.outcome.rank >= regime.outcome.rank else regime.outcome
-    deciding: list[RuleMatch] = [m for layer in (law, regime) for m in layer.matches if m.outcome is outcome]
-    if deciding:
-        rules = tuple(m.rule.id for m in deciding)
-    else:
-        rules = tuple(f"default:{layer.layer}" for layer in (regime, law) if layer.outcome is outcome)
-    missing: tuple[str, ...] = ()
-    if outcome is Outcome.BLOCKED:
-        missing = tuple(sorted({f for m in deciding for f in m.missing}))
-    criterion = None
-    if outcome is Outcome.REVIEW:
-        found = [layer.criterion for layer in (regime, law) if layer.outcome is outcome and layer.criterion]
-        criterion = "; ".join(dict.fromkeys(c for c in found if c)) or None
-    return outcome, rules, missing, criterion
 
 
 class Evaluator:
@@ -106,15 +97,13 @@ class Evaluator:
         self.facts = facts_at(scenario, as_of, assume)
         self.regime_name = regime
         self.reviews = reviews or {}
-        self.law_index = LayerIndex("law", scenario.law.version, scenario.law.rules, scenario.law.default, self.facts)
+        law = scenario.law
+        self.law_index = LayerIndex(resolve_layer("law", law.version, law.rules, law.default, self.facts))
         self._in_force: dict[str, InForce] = {}
         self._regime_index: dict[str, LayerIndex] = {}
-        self._combined: dict[tuple[int, int], tuple[Outcome, tuple[str, ...], tuple[str, ...], str | None]] = {}
+        self._combined: dict[tuple[int, int], Verdict] = {}
         if regime is not None:
-            # fail early on an unknown name
-            from .timeline import resolve_option
-
-            resolve_option(scenario, regime)
+            resolve_option(scenario, regime)  # fail early on an unknown name
 
     def in_force(self, recipient: str) -> InForce:
         found = self._in_force.get(recipient)
@@ -125,8 +114,8 @@ class Evaluator:
     def regime_index(self, regime: Regime) -> LayerIndex:
         idx = self._regime_index.get(regime.id)
         if idx is None:
-            idx = self._regime_index[regime.id] = LayerIndex(regime.id, regime.version, regime.rules, regime.default,
-                                                             self.facts, regime.criterion)
+            idx = self._regime_index[regime.id] = LayerIndex(
+                resolve_layer(regime.id, regime.version, regime.rules, regime.default, self.facts, regime.criterion))
         return idx
 
     def decide(self, item: LineItem) -> Decision:
@@ -137,8 +126,9 @@ class Evaluator:
         key = (id(law), id(reg))
         combined = self._combined.get(key)
         if combined is None:
-            combined = self._combined[key] = _combine(law, reg)
-        outcome, rules, missing, criterion = combined
+            combined = self._combined[key] = combine(law, reg)
+        outcome, rules, missing, criterion = combined.outcome, combined.rules, combined.missing, combined.criterion
+        lifted = combined.lifted_by
         case = None
         if outcome is Outcome.REVIEW and self.reviews:
             case = self.reviews.get(item.id)
@@ -149,7 +139,8 @@ class Evaluator:
                     outcome = Outcome.PROHIBITED
             else:
                 case = None
-        return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case)
+        return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case,
+                        lifted)
 
     def decide_id(self, item_id: str) -> Decision:
         if not self.scenario.has_item(item_id):
@@ -161,7 +152,7 @@ class Evaluator:
 def evaluator(scenario: Scenario, as_of: dt.date | str, assume: Iterable[str] = (), regime: str | None = None,
               reviews: Mapping[str, ReviewCase] | None = None) -> Evaluator:
     """An :class:`Evaluator`; ``as_of`` may be an ISO date string."""
-    return Evaluator(scenario, _as_date(as_of), assume, regime, reviews)
+    return Evaluator(scenario, parse_date(as_of), assume, regime, reviews)
 
 
 def decide(scenario: Scenario, item: LineItem | str, as_of: dt.date | str, *, assume: Iterable[str] = (),
@@ -169,12 +160,3 @@ def decide(scenario: Scenario, item: LineItem | str, as_of: dt.date | str, *, as
     """Decide one item (a :class:`LineItem` or a pipeline item id) at ``as_of``."""
     ev = evaluator(scenario, as_of, assume, regime, reviews)
     return ev.decide_id(item) if isinstance(item, str) else ev.decide(item)
-
-
-def _as_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..language.scenario import Scenario
-from .decide import Decision
-from .index import LayerResult
+from ..semantics import LayerResult
+
+if TYPE_CHECKING:
+    from .decide import Decision
 
 __all__ = ["decision_dict", "layer_dict", "explain_lines", "money"]
 
@@ -39,6 +41,7 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
                 "outcome": m.outcome.value,
                 "missing_facts": list(m.missing),
                 "criterion": m.rule.criterion,
+                "lifted_by": list(m.rule.lifted_by),
                 "description": m.rule.description,
                 "sources": list(m.rule.sources),
                 "deciding": m.outcome is layer.outcome,
@@ -70,6 +73,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "rules": list(d.rules),
         "missing_facts": list(d.missing_facts),
         "criterion": d.criterion,
+        "lifted_by": list(d.lifted_by),
         "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
@@ -96,6 +100,8 @@ def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str
             detail += f", requires {', '.join(f'`{f}`' for f in m.rule.require)} (hold)"
         if m.rule.criterion:
             detail += f", criterion: {m.rule.criterion}"
+        if m.rule.lifted_by:
+            detail += f", held until {' and '.join(f'`{f}`' for f in m.rule.lifted_by)} hold{'s' if len(m.rule.lifted_by) == 1 else ''}"
         out.append(f"  {mark} rule `{m.rule.id}` ({detail}) gives {m.outcome.value}")
         if m.rule.description:
             out.append(f"      {m.rule.description}")
@@ -144,6 +150,8 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
         verdict += f" — missing {', '.join(f'`{f}`' for f in d.missing_facts)}"
     if d.criterion:
         verdict += f" — criterion: {d.criterion}"
+    if d.lifted_by:
+        verdict += f" — held until {' and '.join(f'`{f}`' for f in d.lifted_by)} hold{'s' if len(d.lifted_by) == 1 else ''}"
     verdict += f" (decided by {', '.join(f'`{r}`' for r in d.rules)})"
     lines.append(verdict)
     return lines

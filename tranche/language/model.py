@@ -30,6 +30,7 @@ __all__ = [
     "ProgramFile",
     "ProgramsFile",
     "FactFile",
+    "AfterFile",
     "FactsFile",
     "RuleFile",
     "LawFile",
@@ -142,6 +143,13 @@ class FactFile(_Model):
     date: dt.date | None = Field(default=None, description="when the fact began to hold; omit for a fact the record does not establish (it can still be assumed)")
     until: dt.date | None = Field(default=None, description="when it stopped holding, if it did")
     recipient: str | None = Field(default=None, pattern=RECIPIENT_PATTERN)
+    role: Literal["trigger", "precondition", "waiver", "certification"] = Field(
+        default="precondition",
+        description="trigger: its holding may only tighten decisions (a rule's `when` may test it); precondition, "
+                    "waiver, certification: its holding may only relax them (`require`, `lifted_by`, `unless`)")
+    after: "AfterFile | None" = Field(
+        default=None, description="a derived fact: holds from `days` days after the date of `fact` "
+                                  "(a waiting period, e.g. 15 days after a notification to Congress)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -150,6 +158,14 @@ class FactFile(_Model):
         if self.until is not None and self.date is not None and self.until <= self.date:
             raise ValueError("`until` must be after `date`")
         return self
+
+
+class AfterFile(_Model):
+    fact: str = Field(pattern=FACT_PATTERN, description="the fact the period runs from")
+    days: int = Field(ge=0, le=36500, description="days after that fact's date")
+
+
+FactFile.model_rebuild()
 
 
 class FactsFile(_Model):
@@ -168,6 +184,9 @@ class RuleFile(_Model):
     effect: Effect_ = "permit"
     criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
     require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")
+    lifted_by: list[str] = Field(default_factory=list, description="a hold: with `effect: forbid`, prohibited until "
+                                                                   "every one of these facts holds (policy, not law: "
+                                                                   "the explanation names what would lift it)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -180,6 +199,8 @@ class RuleFile(_Model):
     def _require_needs_permit_or_review(self) -> "RuleFile":
         if self.require and self.effect == "forbid":
             raise ValueError("a `forbid` rule cannot `require` facts: use `permit` or `review` with `require`")
+        if self.lifted_by and self.effect != "forbid":
+            raise ValueError("only a `forbid` rule can be a hold (`lifted_by`): a hold prohibits until its facts hold")
         return self
 
 

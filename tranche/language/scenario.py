@@ -15,9 +15,11 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import Span
+from .operators import OPERATORS, Operator
+from .values import is_under
 
 __all__ = [
     "Outcome",
@@ -42,6 +44,8 @@ __all__ = [
     "Demo",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
+    "FACTS",
+    "FACT_ROLES",
     "canonical_json",
 ]
 
@@ -62,11 +66,33 @@ class Outcome(str, enum.Enum):
     def from_rank(cls, rank: int) -> "Outcome":
         return OUTCOMES[rank]
 
+    @classmethod
+    def most_restrictive(cls, outcomes: "Iterable[Outcome]", default: "Outcome | None" = None) -> "Outcome":
+        """The most restrictive of ``outcomes`` (``default`` when there are none)."""
+        best = default
+        for o in outcomes:
+            if best is None or _RANK[o] > _RANK[best]:
+                best = o
+        if best is None:
+            raise ValueError("no outcome to choose from")
+        return best
+
+    @property
+    def affirmative(self) -> bool:
+        """Whether the outcome says yes, at once or after review (`permitted`, `review`)."""
+        return self in (Outcome.PERMITTED, Outcome.REVIEW)
+
+    @property
+    def can_default(self) -> bool:
+        """Whether a layer's default may be this outcome (`blocked` needs missing facts, so it cannot)."""
+        return self is not Outcome.BLOCKED
+
     def __str__(self) -> str:
         return self.value
 
 
-OUTCOMES: tuple[Outcome, ...] = (Outcome.PERMITTED, Outcome.REVIEW, Outcome.BLOCKED, Outcome.PROHIBITED)
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+"""Every outcome, least restrictive first: the order is the enum's definition order."""
 _RANK = {o: i for i, o in enumerate(OUTCOMES)}
 
 
@@ -94,7 +120,11 @@ class AttributeSchema:
     values: tuple[str, ...] = ()
     builtin: bool = False
     description: str = ""
+    required: bool = False  # every item must have it (a column of the pipeline and of a bulk items file)
 
+
+FACT_ROLES: tuple[str, ...] = ("trigger", "precondition", "waiver", "certification")
+"""A fact's role: a trigger may only tighten a decision; the others may only relax it (PRODUCT.md, contract 6)."""
 
 # attributes every scenario has; `values` are filled from the scenario's declarations
 BUILTIN_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
@@ -122,6 +152,19 @@ class Predicate:
     op: str
     values: tuple[Any, ...]
 
+    def __post_init__(self) -> None:
+        if self.op not in OPERATORS:
+            raise ValueError(f"unknown operator `{self.op}`; known: {', '.join(OPERATORS)}")
+
+    @property
+    def operator(self) -> Operator[Any]:
+        """The operator's row in :data:`tranche.language.operators.OPERATORS`."""
+        return OPERATORS[self.op]
+
+    def holds(self, value: Any) -> bool:
+        """The predicate on one item value (``None``: missing), by the operator table."""
+        return OPERATORS[self.op].test(value, self.values)
+
     def to_dict(self) -> dict[str, Any]:
         return {"attribute": self.attribute, "op": self.op,
                 "values": [str(v) if isinstance(v, Decimal) else v for v in self.values]}
@@ -131,14 +174,41 @@ class Predicate:
         return f"{self.attribute} {self.op} [{vals}]"
 
 
+FACTS = "facts"
+"""The pseudo-attribute of conditions on facts: ``facts: {all|any|none: [FACT, ...]}`` tests the facts that hold."""
+
+
 @dataclass(frozen=True)
 class Condition:
-    """A conjunction of predicates; the empty condition matches everything."""
+    """A conjunction of predicates; the empty condition matches everything.
+
+    Predicates on :data:`FACTS` test the facts that hold, not the item: once
+    the facts are fixed they are decided (:meth:`fix_facts`) before any item
+    is seen.
+    """
 
     predicates: tuple[Predicate, ...] = ()
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.predicates]
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The facts this condition tests."""
+        return tuple(dict.fromkeys(str(v) for p in self.predicates if p.attribute == FACTS for v in p.values))
+
+    def fix_facts(self, holding: "Callable[[str], bool]") -> "Condition | None":
+        """This condition once the facts are known: its item predicates, or None where a fact test fails."""
+        if not any(p.attribute == FACTS for p in self.predicates):
+            return self
+        members = frozenset(f for f in self.facts if holding(f))
+        rest = []
+        for p in self.predicates:
+            if p.attribute != FACTS:
+                rest.append(p)
+            elif not p.holds(members):
+                return None
+        return Condition(tuple(rest))
 
 
 @dataclass(frozen=True)
@@ -156,9 +226,10 @@ class Rule:
     description: str = ""
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "layer": self.layer,
             "effect": self.effect.value,
@@ -169,6 +240,15 @@ class Rule:
             "sources": list(self.sources),
             "description": self.description,
         }
+        if self.lifted_by:
+            out["lifted_by"] = list(self.lifted_by)
+        return out
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """Every fact the rule consults: in its conditions, its `require` and what lifts it."""
+        found = [f for c in (self.when, *self.unless) for f in c.facts]
+        return tuple(dict.fromkeys([*found, *self.require, *self.lifted_by]))
 
 
 @dataclass(frozen=True)
@@ -272,6 +352,13 @@ class Fact:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
+    after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
+
+    @property
+    def tightens(self) -> bool:
+        """A trigger: its holding may only make decisions more restrictive."""
+        return self.role == "trigger"
 
     def holds_on(self, day: dt.date) -> bool:
         return self.date is not None and self.date <= day and (self.until is None or day < self.until)
@@ -366,7 +453,7 @@ class Taxonomy:
         return tuple(n for n, v in self.nodes.items() if v.parent is None)
 
     def is_under(self, node: str, ancestor: str) -> bool:
-        return node == ancestor or node.startswith(ancestor + ".")
+        return is_under(node, ancestor)
 
 
 @dataclass(frozen=True)

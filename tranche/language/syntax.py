@@ -6,22 +6,43 @@ tuple of keys and indexes) to its :class:`~tranche.errors.Span`.  Floats are
 read as exact ``Decimal`` from their source text, so amounts never pass
 through binary floating point.  Syntax errors and duplicate keys become
 diagnostics, never tracebacks.
+
+Inputs are bounded, so that a hostile file cannot exhaust the machine: a
+scenario file must be a regular file inside its folder (:func:`check_file`:
+links out of the folder, devices, FIFOs and broken links are refused without
+being opened); files are read up to a size limit; YAML nesting is limited in
+depth and aliases may add at most a fixed number of values (a "billion
+laughs" file is refused at once); CSV files are limited in rows.  Every limit
+is a located diagnostic, and each can be changed in the environment:
+
+====================================  ===========  ====================================
+setting                               default      what
+====================================  ===========  ====================================
+``TRANCHE_MAX_YAML_BYTES``            16000000     size of one YAML file
+``TRANCHE_MAX_CSV_BYTES``             2000000000   size of one CSV file
+``TRANCHE_MAX_CSV_ROWS``              10000000     data rows of one CSV file
+``TRANCHE_MAX_YAML_DEPTH``            64           nesting of YAML collections
+``TRANCHE_MAX_YAML_ALIAS_VALUES``     100000       values that aliases may add to a YAML file
+====================================  ===========  ====================================
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 import yaml
 
 from ..errors import Diagnostic, Span
 
-__all__ = ["Positions", "read_yaml", "read_csv", "CsvRow", "YamlPath"]
+__all__ = ["Positions", "read_yaml", "read_csv", "CsvRow", "YamlPath", "check_file", "limit", "LIMITS", "CsvFile"]
 
 YamlPath = tuple[str | int, ...]
 
@@ -43,18 +64,173 @@ class Positions:
         return self.spans.get((), Span(self.file, 1, 1))
 
 
+LIMITS: dict[str, int] = {
+    "TRANCHE_MAX_YAML_BYTES": 16_000_000,
+    "TRANCHE_MAX_CSV_BYTES": 2_000_000_000,
+    "TRANCHE_MAX_CSV_ROWS": 10_000_000,
+    "TRANCHE_MAX_YAML_DEPTH": 64,
+    "TRANCHE_MAX_YAML_ALIAS_VALUES": 100_000,
+}
+
+
+def limit(name: str) -> int:
+    """The limit ``name`` (see the module's docstring): the environment's value, else the default."""
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    return value if value > 0 else LIMITS[name]
+
+
+class _Limit(Exception):
+    """A bound on the input was hit: the diagnostic says which, and where."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def check_file(root: Path, name: str, display: str | None = None) -> Diagnostic | None:
+    """None when ``root/name`` is a regular file inside ``root`` (following links that stay inside it),
+    else why not -- decided from metadata only: the file is never opened."""
+    where = display or str(root / name)
+    path = root / name
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return Diagnostic("missing-file", f"missing file `{name}`", Span(where))
+    except OSError as exc:
+        return Diagnostic("io", f"cannot read file: {exc.strerror}", Span(where))
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError, OSError):
+            return Diagnostic("file-link", f"`{name}` is a broken link", Span(where),
+                              help="replace the link with the file itself")
+        try:
+            inside = target.is_relative_to(root.resolve())
+        except OSError:
+            inside = False
+        if not inside:
+            return Diagnostic("file-link", f"`{name}` is a link to a file outside the scenario folder; it was not read",
+                              Span(where), help="copy the file into the scenario folder instead of linking to it")
+        info = os.stat(target)
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket"
+                if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        return Diagnostic("file-kind", f"`{name}` is {kind}, not a regular file; it was not read", Span(where),
+                          help="a scenario file is a plain text file in the scenario folder")
+    return None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """(line, column), 1-based, of byte ``offset`` in ``data``."""
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return line, len(data[start:offset].decode("utf-8", errors="replace")) + 1
+
+
+def _read_text(path: Path, name: str, size_limit: str, bom: bool = False) -> str:
+    """The file's text (UTF-8), read up to a size limit; a located :class:`_Limit` otherwise."""
+    most = limit(size_limit)
+    try:
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise _Limit(Diagnostic("file-kind", "not a regular file; it was not read", Span(name)))
+            data = f.read(most + 1)
+    except OSError as exc:
+        raise _Limit(Diagnostic("io", f"cannot read file: {exc.strerror}", Span(name))) from None
+    if len(data) > most:
+        raise _Limit(Diagnostic("file-too-large", f"file is larger than {most:,} bytes", Span(name),
+                                help=f"split it, or raise the limit with {size_limit}"))
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(data) > 1 and b"\x00" in data[:2]):
+        raise _Limit(Diagnostic("encoding", "file is UTF-16 text, not UTF-8", Span(name, 1, 1),
+                                help="save it as UTF-8"))
+    if bom and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+        line, col = _position(data, offset)
+        raise _Limit(Diagnostic("encoding", f"file is not UTF-8 text: byte 0x{data[offset]:02x} on line {line} "
+                                f"is {exc.reason}", Span(name, line, col),
+                                help="save the file as UTF-8")) from None
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """PyYAML's safe loader, with the nesting depth bounded while composing (no RecursionError)."""
+
+    depth = 0
+    max_depth = 64
+    file = ""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > self.max_depth:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _Limit(Diagnostic(
+                    "yaml-depth", f"values are nested more than {self.max_depth} levels deep",
+                    Span(self.file, event.start_mark.line + 1, event.start_mark.column + 1),
+                    help="flatten the structure, or raise the limit with TRANCHE_MAX_YAML_DEPTH"))
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
-def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic]) -> Any:
+@dataclass
+class _Budget:
+    """How many values are left for aliases to add, and the collections on the way down (cycles)."""
+
+    aliases: int
+    seen: set[int] = field(default_factory=set)
+    path: set[int] = field(default_factory=set)
+
+
+def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
+               budget: _Budget | None = None) -> Any:
+    if budget is None:
+        budget = _Budget(limit("TRANCHE_MAX_YAML_ALIAS_VALUES"))
+    key = id(node)
+    mark = node.start_mark
+    if key in budget.seen:  # a node met again: an alias
+        if key in budget.path:
+            raise _Limit(Diagnostic("yaml-alias", "a recursive alias: this value contains itself",
+                                    Span(pos.file, mark.line + 1, mark.column + 1),
+                                    help="aliases may only refer to values defined before them, outside them"))
+        budget.aliases -= 1
+        if budget.aliases < 0:
+            raise _Limit(Diagnostic("yaml-alias", "aliases expand to too many values (a \"billion laughs\" file?)",
+                                    Span(pos.file, mark.line + 1, mark.column + 1),
+                                    help="write the values out, or raise the limit with "
+                                         "TRANCHE_MAX_YAML_ALIAS_VALUES"))
+    else:
+        budget.seen.add(key)
+    if len(path) > loader.max_depth:
+        raise _Limit(Diagnostic("yaml-depth", f"values are nested more than {loader.max_depth} levels deep",
+                                Span(pos.file, mark.line + 1, mark.column + 1),
+                                help="flatten the structure, or raise the limit with TRANCHE_MAX_YAML_DEPTH"))
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        budget.path.add(key)
+        try:
+            return _construct_collection(loader, node, path, pos, diags, budget)
+        finally:
+            budget.path.discard(key)
+    return _construct_scalar(loader, node, path, pos)
+
+
+def _construct_collection(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
+                          budget: _Budget) -> Any:
     mark = node.start_mark
     length = max(1, node.end_mark.index - node.start_mark.index) if node.end_mark.line == mark.line else 1
     pos.spans[path] = Span(pos.file, mark.line + 1, mark.column + 1, length)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else []
             if isinstance(key, (list, dict)):
                 diags.append(Diagnostic("yaml-key", "a mapping key must be a plain value",
                                         Span(pos.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)))
@@ -70,10 +246,17 @@ def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions,
             # the key's own position (for "unknown field" errors) is recorded under (path, key, "@key")
             km = key_node.start_mark
             pos.spans[path + (key, "@key")] = Span(pos.file, km.line + 1, km.column + 1, len(key))
-            out[key] = _construct(loader, value_node, path + (key,), pos, diags)
+            out[key] = _construct(loader, value_node, path + (key,), pos, diags, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, child, path + (i,), pos, diags) for i, child in enumerate(node.value)]
+        return [_construct(loader, child, path + (i,), pos, diags, budget) for i, child in enumerate(node.value)]
+    raise AssertionError(node)  # pragma: no cover
+
+
+def _construct_scalar(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions) -> Any:
+    mark = node.start_mark
+    length = max(1, node.end_mark.index - node.start_mark.index) if node.end_mark.line == mark.line else 1
+    pos.spans[path] = Span(pos.file, mark.line + 1, mark.column + 1, length)
     assert isinstance(node, yaml.ScalarNode)
     if node.tag == "tag:yaml.org,2002:float":
         text = node.value.replace("_", "")
@@ -95,11 +278,9 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, l
     pos = Positions(name)
     diags: list[Diagnostic] = []
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, pos, [Diagnostic("encoding", f"file is not UTF-8 text: {exc.reason}", Span(name))]
-    except OSError as exc:
-        return None, pos, [Diagnostic("io", f"cannot read file: {exc.strerror}", Span(name))]
+        text = _read_text(path, name, "TRANCHE_MAX_YAML_BYTES")
+    except _Limit as exc:
+        return None, pos, [exc.diagnostic]
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
@@ -107,11 +288,15 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, l
         span = Span(name, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
         return None, pos, [Diagnostic("yaml-syntax", f"invalid YAML: character #x{exc.character:04x} is not allowed",
                                       span, help="remove the control character")]
+    loader.file = name
+    loader.max_depth = limit("TRANCHE_MAX_YAML_DEPTH")
     try:
         node = loader.get_single_node()
         if node is None:
             return None, pos, diags
         data = _construct(loader, node, (), pos, diags)
+    except _Limit as exc:
+        return None, Positions(name), [exc.diagnostic]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name)
@@ -120,9 +305,39 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, l
                                       help="check indentation, colons and quoting around this point")]
     except yaml.YAMLError as exc:
         return None, pos, [Diagnostic("yaml-syntax", f"invalid YAML: {exc}", Span(name))]
+    except RecursionError:  # a bound above should come first; never a traceback
+        return None, Positions(name), [Diagnostic("yaml-depth", "values are nested too deeply", Span(name),
+                                                  help="flatten the structure")]
     finally:
         loader.dispose()
     return data, pos, diags
+
+
+class _RowSpans(Mapping[str, Span]):
+    """The span of each field of one CSV row, computed from the raw line only when asked (errors are rare;
+    a million rows of eager spans would take gigabytes)."""
+
+    __slots__ = ("_file", "_line", "_raw", "_header", "_record", "_spans")
+
+    def __init__(self, file: str, line: int, raw: str, header: Sequence[str], record: Sequence[str]) -> None:
+        self._file, self._line, self._raw, self._header, self._record = file, line, raw, header, record
+        self._spans: dict[str, Span] | None = None
+
+    def _all(self) -> dict[str, Span]:
+        if self._spans is None:
+            offsets = _field_offsets(self._raw)
+            self._spans = {h: Span(self._file, self._line, offsets[i] if i < len(offsets) else 1,
+                                   max(1, len(self._record[i]))) for i, h in enumerate(self._header)}
+        return self._spans
+
+    def __getitem__(self, key: str) -> Span:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._header)
+
+    def __len__(self) -> int:
+        return len(self._header)
 
 
 @dataclass(frozen=True)
@@ -131,7 +346,7 @@ class CsvRow:
 
     line: int
     values: dict[str, str]
-    spans: dict[str, Span]
+    spans: Mapping[str, Span]
 
 
 def _field_offsets(line: str) -> list[int]:
@@ -146,51 +361,85 @@ def _field_offsets(line: str) -> list[int]:
     return starts
 
 
+class CsvFile:
+    """A CSV file with a header row, read as a stream of :class:`CsvRow` (one pass, bounded memory).
+
+    ``header`` and the header's diagnostics are known once it is opened; iterating yields the data rows
+    and appends the rows' problems (wrong field count, bad quoting, too many rows) to ``diagnostics``.
+    """
+
+    def __init__(self, path: Path, display: str | None = None) -> None:
+        self.name = display or str(path)
+        self.header: list[str] = []
+        self.diagnostics: list[Diagnostic] = []
+        self._text = ""
+        try:
+            self._text = _read_text(path, self.name, "TRANCHE_MAX_CSV_BYTES", bom=True)
+        except _Limit as exc:
+            self.diagnostics.append(exc.diagnostic)
+            return
+        self._lines: list[str] = []
+        self._reader = csv.reader(self._physical_lines())
+        try:
+            self.header = [h.strip() for h in next(self._reader)]
+        except StopIteration:
+            self.diagnostics.append(Diagnostic("csv-empty", "file is empty; expected a header row", Span(self.name, 1, 1)))
+            return
+        except csv.Error as exc:
+            self.diagnostics.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(self.name, 1, 1)))
+            return
+        first = self._lines[0] if self._lines else ""
+        seen: set[str] = set()
+        for i, h in enumerate(self.header):
+            if h in seen:
+                self.diagnostics.append(Diagnostic("csv-duplicate-column", f"duplicate column `{h}`",
+                                                   Span(self.name, 1, _field_offsets(first)[i], len(h))))
+            seen.add(h)
+
+    def _physical_lines(self) -> Iterator[str]:
+        for line in io.StringIO(self._text, newline=""):
+            self._lines.append(line.rstrip("\r\n"))
+            yield line
+
+    def __iter__(self) -> Iterator[CsvRow]:
+        if not self.header:
+            return
+        header, name, reader = self.header, self.name, self._reader
+        most = limit("TRANCHE_MAX_CSV_ROWS")
+        count = 0
+        self._lines.clear()
+        try:
+            for record in reader:
+                lineno = reader.line_num - len(self._lines) + 1
+                raw = self._lines[0] if self._lines else ""
+                self._lines.clear()
+                if not record or not "".join(record).strip():
+                    continue
+                count += 1
+                if count > most:
+                    self.diagnostics.append(Diagnostic(
+                        "csv-too-many-rows", f"file has more than {most:,} rows; the rest was not read",
+                        Span(name, lineno, 1), help="split it, or raise the limit with TRANCHE_MAX_CSV_ROWS"))
+                    break
+                if len(record) != len(header):
+                    self.diagnostics.append(Diagnostic(
+                        "csv-field-count",
+                        f"row has {len(record)} field{'s' if len(record) != 1 else ''}, the header has {len(header)}",
+                        Span(name, lineno, 1, max(1, len(raw))),
+                        help=("quote values that contain commas, e.g. `\"a,b\"`" if len(record) > len(header) else
+                              "give every column of the header, empty ones too: end the row with a comma per "
+                              "missing column (`" + ",".join(header[len(record):]) + "` missing)")))
+                    continue
+                values = {h: v.strip() for h, v in zip(header, record)}
+                yield CsvRow(lineno, values, _RowSpans(name, lineno, raw, header, record))
+        except csv.Error as exc:
+            self.diagnostics.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(name, reader.line_num, 1)))
+        finally:
+            self._text = ""
+
+
 def read_csv(path: Path, display: str | None = None) -> tuple[list[str], list[CsvRow], list[Diagnostic]]:
     """Read a CSV file with a header row; return (header, rows, diagnostics)."""
-    name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [], [], [Diagnostic("encoding", f"file is not UTF-8 text: {exc.reason}", Span(name))]
-    except OSError as exc:
-        return [], [], [Diagnostic("io", f"cannot read file: {exc.strerror}", Span(name))]
-    lines = text.splitlines()
-    diags: list[Diagnostic] = []
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return [], [], [Diagnostic("csv-empty", "file is empty; expected a header row", Span(name, 1, 1))]
-    except csv.Error as exc:
-        return [], [], [Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(name, 1, 1))]
-    seen: set[str] = set()
-    for i, h in enumerate(header):
-        if h in seen:
-            diags.append(Diagnostic("csv-duplicate-column", f"duplicate column `{h}`",
-                                    Span(name, 1, _field_offsets(lines[0])[i] if lines else 1, len(h))))
-        seen.add(h)
-    rows: list[CsvRow] = []
-    try:
-        for record in reader:
-            lineno = reader.line_num
-            if not record or all(not v.strip() for v in record):
-                continue
-            raw = lines[lineno - 1] if lineno - 1 < len(lines) else ""
-            offsets = _field_offsets(raw)
-            if len(record) != len(header):
-                diags.append(Diagnostic(
-                    "csv-field-count",
-                    f"row has {len(record)} field{'s' if len(record) != 1 else ''}, the header has {len(header)}",
-                    Span(name, lineno, 1, max(1, len(raw))),
-                    help=("quote values that contain commas, e.g. `\"a,b\"`" if len(record) > len(header) else
-                          "give every column of the header, empty ones too: end the row with a comma per missing "
-                          "column (`" + ",".join(header[len(record):]) + "` missing)")))
-                continue
-            values = {h: v.strip() for h, v in zip(header, record)}
-            spans = {h: Span(name, lineno, offsets[i] if i < len(offsets) else 1, max(1, len(record[i])))
-                     for i, h in enumerate(header)}
-            rows.append(CsvRow(lineno, values, spans))
-    except csv.Error as exc:
-        diags.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(name, reader.line_num, 1)))
-    return header, rows, diags
+    f = CsvFile(path, display)
+    rows = list(f)
+    return f.header, rows, f.diagnostics

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Sequence, get_args, get_origin
+from typing import Any, Iterable, Mapping, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Diagnostic, PolicyError, Span, did_you_mean
+from ..errors import Diagnostic, NameIndex, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
     BUILTIN_ATTRIBUTES,
+    FACTS,
     AttributeSchema,
     Condition,
     Demo,
@@ -46,7 +48,10 @@ from .scenario import (
     Timeline,
     TimelineEntry,
 )
-from .syntax import Positions, YamlPath, read_csv, read_yaml
+from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
+from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
+from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
+                     parse_set)
 
 __all__ = ["CheckResult", "check", "load_scenario", "parse_item_row", "PIPELINE_FILE", "REQUIRED_FILES",
            "OPTIONAL_FILES", "parse_condition"]
@@ -264,7 +269,7 @@ class _Checker:
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
         if what == "fact" and not getattr(self, "facts_ok", True):
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
-        known = list(known)
+        known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
@@ -273,11 +278,15 @@ class _Checker:
 
     def read_model(self, name: str, model_cls: type[BaseModel], required: bool) -> BaseModel | None:
         path = self.root / name
-        if not path.exists():
+        refused = check_file(self.root, name, self.display(name))
+        if refused is not None and refused.code == "missing-file":
             if required:
                 self.err("missing-file", f"missing file `{name}`", Span(self.display(name)),
                          help=f"a scenario folder holds {', '.join(REQUIRED_FILES)} and {PIPELINE_FILE}; "
                               "see `tranche schema` and docs/format.md")
+            return None
+        if refused is not None:
+            self.diags.append(refused)
             return None
         data, pos, diags = read_yaml(path, self.display(name))
         self.pos[name] = pos
@@ -340,6 +349,7 @@ class _Checker:
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
         self.facts_ok = isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists()
         self.fact_ids = list(facts)
+        self.fact_map = facts
         programs = self.build_programs(files["programs.yaml"]) if files["programs.yaml"] else None
         attributes = self.build_attributes(manifest, taxonomy, programs or {})
         self.attributes = attributes
@@ -378,7 +388,11 @@ class _Checker:
         self.duplicate_ids("sources.yaml", "sources", [s.id for s in f.sources], "source")
         out: dict[str, Source] = {}
         for i, s in enumerate(f.sources):
-            if s.file and not (self.root / s.file).exists():
+            if s.file and not _inside(self.root, s.file):
+                self.warn("source-file-outside", f"source `{s.id}`: file `{s.file}` is not inside the scenario "
+                          "folder; it was not looked at", self.span("sources.yaml", ("sources", i, "file")),
+                          help="copy the document into the scenario folder and give its relative path")
+            elif s.file and not (self.root / s.file).exists():
                 self.warn("missing-source-file", f"source `{s.id}`: file `{s.file}` does not exist",
                           self.span("sources.yaml", ("sources", i, "file")),
                           help="paths are relative to the scenario folder")
@@ -415,8 +429,27 @@ class _Checker:
             self.check_sources(x.sources, "facts.yaml", ("facts", i), ctx)
             if x.recipient and x.recipient not in self.recipients:
                 self.unknown("recipient", x.recipient, self.recipients, self.span("facts.yaml", ("facts", i, "recipient")), ctx)
+            after = (x.after.fact, x.after.days) if x.after is not None else None
+            if x.after is not None and x.date is not None:
+                self.err("derived-fact-date", f"{ctx}: a derived fact (`after`) takes its date from `{x.after.fact}`",
+                         self.span("facts.yaml", ("facts", i, "date")), help="drop `date`, or drop `after`")
             out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
-                                      tuple(x.notes), self.span("facts.yaml", ("facts", i))))
+                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after))
+        ids = list(out)
+        for i, x in enumerate(f.facts):
+            if x.after is None:
+                continue
+            where = self.span("facts.yaml", ("facts", i, "after", "fact"))
+            if x.after.fact not in out:
+                self.unknown("fact", x.after.fact, ids, where, f"fact `{x.id}`")
+                continue
+            seen, cur = {x.id}, x.after.fact  # no derived fact may run from itself
+            while cur in out and out[cur].after is not None:
+                if cur in seen:
+                    self.err("derived-fact-cycle", f"fact `{x.id}`: `after` runs in a circle through `{cur}`", where)
+                    break
+                seen.add(cur)
+                cur = out[cur].after[0]  # type: ignore[index]
         return out
 
     def build_programs(self, f: BaseModel) -> dict[str, Program]:
@@ -448,6 +481,12 @@ class _Checker:
             "flags": tuple(manifest.flags),
         }
         out = {name: AttributeSchema(name, typ, values[name], True, desc) for name, typ, desc in BUILTIN_ATTRIBUTES}
+        member_help = ("a member of a set is letters, digits and `_`, starting with a letter or `_`; "
+                       "members are written separated by `,` in the pipeline")
+        for flag in manifest.flags:
+            if not is_member(flag):
+                self.err("bad-flag-name", f"flag id `{flag}` is not allowed",
+                         self.span("scenario.yaml", ("flags", flag, "@key")), help=member_help)
         reserved = set(out) | {"id", "description", "facts"}
         for name, a in manifest.attributes.items():
             span = self.span("scenario.yaml", ("attributes", name, "@key"))
@@ -460,7 +499,12 @@ class _Checker:
                 continue
             if a.type in ("enum", "set") and not a.values:
                 self.err("attribute-values", f"attribute `{name}` of type `{a.type}` needs `values`", span)
-            out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description)
+            if a.type == "set":
+                for i, v in enumerate(a.values):
+                    if not is_member(v):
+                        self.err("bad-value", f"attribute `{name}`: set member `{v}` is not allowed",
+                                 self.span("scenario.yaml", ("attributes", name, "values", i)), help=member_help)
+            out[name] = AttributeSchema(name, a.type, tuple(a.values), False, a.description, bool(a.required))
         return out
 
     # -- rules --------------------------------------------------------------------------------
@@ -470,18 +514,69 @@ class _Checker:
         when = parse_condition(r.when, self.attributes, taxonomy, self.fact_ids, file, path + ("when",), self, ctx)
         unless = tuple(parse_condition(u, self.attributes, taxonomy, self.fact_ids, file, path + ("unless", i), self, ctx)
                        for i, u in enumerate(r.unless))
-        for i, fact in enumerate(r.require):
-            if fact not in self.fact_ids:
-                self.unknown("fact", fact, self.fact_ids, self.span(file, path + ("require", i)), ctx)
+        for key in ("require", "lifted_by"):
+            for i, fact in enumerate(getattr(r, key)):
+                if fact not in self.fact_ids:
+                    self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
         self.check_sources(r.sources, file, path, ctx)
         return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
-                    r.description, tuple(r.notes), self.span(file, path))
+                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by))
+
+    def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
+        """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
+
+        A fact *enables* a rule where its holding can make the rule match (tested in ``when``,
+        or under ``none`` in ``unless``) and *disables* it where its holding can stop it
+        matching (under ``none`` in ``when``, tested in ``unless``, ``lifted_by``).  Enabling
+        facts must be triggers, disabling ones must not; and either kind may act only on a
+        rule at least as restrictive as its layer's default, or the change would go the
+        other way where the default decides.
+        """
+        facts = getattr(self, "fact_map", {})
+        ctx = f"{context}, rule `{rule.id}`"
+        uses: list[tuple[str, bool, YamlPath]] = []  # (fact, enables, where)
+        for k, cond in enumerate((rule.when, *rule.unless)):
+            where = path + (("when",) if k == 0 else ("unless", k - 1))
+            for pred in cond.predicates:
+                if pred.attribute == FACTS:
+                    enables = (not pred.operator.negated) if k == 0 else pred.operator.negated
+                    uses += [(str(v), enables, where + (FACTS,)) for v in pred.values]
+        uses += [(f, False, path + ("lifted_by", i)) for i, f in enumerate(rule.lifted_by)]
+        for i, f in enumerate(rule.require):
+            fact = facts.get(f)
+            if fact is not None and fact.tightens:
+                self.err("fact-role", f"{ctx}: `require` names the trigger `{f}`, whose holding would relax the rule",
+                         self.span(file, path + ("require", i)),
+                         help="a required fact relaxes (blocked until it holds): give it `role: precondition`, or test "
+                              f"the trigger in `when: {{facts: [{f}]}}`")
+        for f, enables, where in uses:
+            fact = facts.get(f)
+            if fact is None:
+                continue
+            if enables and not fact.tightens:
+                self.err("fact-role", f"{ctx}: the {fact.role} `{f}` would bring the rule into force: only a "
+                         "trigger may tighten a decision", self.span(file, where),
+                         help=f"give `{f}` `role: trigger` in facts.yaml, or test it where its holding lifts the "
+                              "rule (`unless`, `lifted_by`)")
+            elif not enables and fact.tightens:
+                self.err("fact-role", f"{ctx}: the trigger `{f}` would lift the rule: a trigger may only tighten",
+                         self.span(file, where),
+                         help=f"test `{f}` in `when` (the rule applies once it holds), or give it another role")
+            elif rule.effect.outcome.rank < default.rank:
+                verb = "bring into force" if enables else "lift"
+                self.err("fact-role", f"{ctx}: `{f}` would {verb} a `{rule.effect}` rule under a `{default}` "
+                         f"default, which {'relaxes' if enables else 'tightens'} the decision where no other rule "
+                         "matches", self.span(file, where),
+                         help="facts may bring into force or lift only rules at least as restrictive as the layer's "
+                              "default; write the opposite rule, or change the default")
 
     def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
         assert isinstance(f, m.LawFile)
         self.check_sources(f.sources, "law.yaml", (), "law")
         rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
                       for i, r in enumerate(f.rules))
+        for i, rule in enumerate(rules):
+            self.check_fact_roles(rule, Outcome.PERMITTED, "law.yaml", ("rules", i), "law")
         self._rule_ids = [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
         return Law(f.title, rules, tuple(f.sources))
 
@@ -503,6 +598,8 @@ class _Checker:
                 self.check_sources(rv.sources, file, here + ("reviews", j), ctx)
             rules = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
                           for j, rule in enumerate(r.rules))
+            for j, rule in enumerate(rules):
+                self.check_fact_roles(rule, Outcome(r.default), file, here + ("rules", j), ctx)
             rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(rules)]
             regimes.setdefault(r.id, Regime(
                 r.id, r.title or r.id, Outcome(r.default), rules, tuple(r.recipients), r.criterion, r.description,
@@ -631,17 +728,26 @@ class _Checker:
                              help="make `until` equal the next start, or drop it (an entry lasts until the next)")
         if entries and entries[-1].until is not None:
             self.warn("timeline-gap", f"timeline `{tid}`: the last entry ends on {entries[-1].until} and nothing "
-                      "follows; no regime is in force after it", self.span(file, here + ("entries", len(entries) - 1, "until")))
+                      "follows; after it the last entry before it whose start holds is in force again, if any",
+                      self.span(file, here + ("entries", len(entries) - 1, "until")))
 
     # -- pipeline -----------------------------------------------------------------------------
     def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> tuple[LineItem, ...]:
         path = self.root / PIPELINE_FILE
-        if not path.exists():
+        refused = check_file(self.root, PIPELINE_FILE, self.display(PIPELINE_FILE))
+        if refused is not None and refused.code == "missing-file":
             self.err("missing-file", f"missing file `{PIPELINE_FILE}`", Span(self.display(PIPELINE_FILE)),
                      help="the pipeline: a CSV with columns " + ", ".join(ITEM_COLUMNS + ITEM_OPTIONAL_COLUMNS))
             return ()
-        header, rows, diags = read_csv(path, self.display(PIPELINE_FILE))
-        self.diags.extend(diags)
+        if refused is not None:
+            self.diags.append(refused)
+            return ()
+        csv_file = CsvFile(path, self.display(PIPELINE_FILE))
+        header, rows = csv_file.header, iter(csv_file)
+        self.diags.extend(csv_file.diagnostics)
+        csv_file.diagnostics = self.diags  # the rows' problems join the others, in line order
+        if not header:
+            return ()
         missing = [c for c in ITEM_COLUMNS if c not in header]
         required_attrs = [a for a, d in self.manifest.attributes.items() if d.required and a not in header]
         for c in missing + required_attrs:
@@ -694,6 +800,7 @@ class _Checker:
                     timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
         file = "tests.yaml"
         by_id = {i.id: i for i in items}
+        item_names: NameIndex | None = None
         out = []
         names = Counter(t.name for t in f.tests)
         for i, t in enumerate(f.tests):
@@ -705,7 +812,9 @@ class _Checker:
             if t.item is not None:
                 item = by_id.get(t.item)
                 if item is None and t.item not in getattr(self, "bad_item_ids", ()):
-                    self.unknown("item", t.item, by_id, self.span(file, here + ("item",)), ctx)
+                    if item_names is None:  # sorted once, searched near each unknown name
+                        item_names = NameIndex(by_id)
+                    self.unknown("item", t.item, item_names, self.span(file, here + ("item",)), ctx)
             elif t.request is not None:
                 req = {k: ("" if v is None else ",".join(v) if isinstance(v, list) else str(v)) for k, v in t.request.items()}
                 req.setdefault("id", f"test-{i + 1}")
@@ -813,21 +922,15 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
     for key, value in raw.items():
         kspan = ck.span(file, path + (key, "@key"))
         vspan = ck.span(file, path + (key,))
-        if key == "facts":
-            ck.err("bad-condition", f"{context}: conditions cannot test facts", kspan,
-                   help="use `require: [FACT, ...]` on the rule: while a required fact is missing the outcome is "
-                        "blocked; facts only ever relax a decision, never tighten it")
-            continue
-        attr = attributes.get(key)
+        attr = attributes.get(key) if key != FACTS else AttributeSchema(FACTS, "set", tuple(fact_ids), True)
         if attr is None:
-            known = list(attributes)
+            known = list(attributes) + [FACTS]
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
                    help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
             continue
-        default_op = {"enum": "in", "string": "in", "category": "under", "set": "all", "decimal": "eq"}[attr.type]
-        allowed = {"enum": ("in", "not_in"), "string": ("in", "not_in"), "category": ("under", "not_under"),
-                   "set": ("all", "any", "none"), "decimal": ("gt", "gte", "lt", "lte", "eq")}[attr.type]
-        aliases = {"not": "not_under" if attr.type == "category" else "not_in"}
+        default_op = DEFAULT_OPERATOR[attr.type]
+        allowed = operators_for(attr.type)
+        aliases = ALIASES[attr.type]
         ops: list[tuple[str, str | None, Any]] = []  # (operator, key as written, values)
         if isinstance(value, dict):
             seen_ops: dict[str, str] = {}
@@ -849,14 +952,16 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
                 ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
                        help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
                 continue
-            if attr.type == "decimal":
+            if OPERATORS[op].arity == "one":
                 if isinstance(vals, (list, dict, bool)) or vals is None:
                     ck.err("bad-value", f"{context}: `{key}.{op}` needs one number", ospan)
                     continue
                 try:
-                    num = Decimal(str(vals))
-                except InvalidOperation:
-                    ck.err("bad-value", f"{context}: `{vals}` is not a number", vspan)
+                    num = (parse_decimal(vals, what="threshold") if key == "amount" else
+                           parse_decimal(vals, places=ATTRIBUTE_PLACES, digits=ATTRIBUTE_MAX_DIGITS, what="threshold"))
+                except ValueProblem as problem:
+                    where = ck.span(file, path + (key,) + ((as_written,) if as_written is not None else ()))
+                    ck.err("bad-value", f"{context}: {problem.message}", where, help=problem.help)
                     continue
                 preds.append(Predicate(key, op, (num,)))
                 continue
@@ -868,7 +973,7 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
                 for j, v in enumerate(vlist):
                     if v not in attr.values:
                         what = "category" if attr.type == "category" else "flag" if key == "flags" else (
-                            key if attr.builtin else f"{key} value")
+                            "fact" if key == FACTS else key if attr.builtin else f"{key} value")
                         where = path + (key,) + ((as_written,) if as_written is not None else ())
                         sp = ck.span(file, where + (j,) if isinstance(vals, list) else where)
                         ck.unknown(what, v, attr.values, sp, context)
@@ -876,7 +981,21 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
     return Condition(tuple(sorted(preds, key=lambda p: (p.attribute, p.op, p.values))))
 
 
-def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
+
+
+def _inside(root: Path, relative: str) -> bool:
+    """True when ``relative`` names a path inside ``root`` (decided on the names alone: nothing outside is
+    looked at, so a warning cannot tell whether some path on the machine exists)."""
+    p = Path(relative)
+    if p.is_absolute() or ".." in p.parts:
+        return False
+    try:
+        return (root / p).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
                    attributes: dict[str, AttributeSchema], taxonomy: Taxonomy, programs: dict[str, Program],
                    ck: Any) -> LineItem | None:
     """One pipeline row (CSV or inline request) -> a :class:`LineItem`, or None with errors reported."""
@@ -910,22 +1029,17 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
     if category not in taxonomy:
         ok = False
         ck.unknown("category", category, taxonomy, spans.get("category"), ctx)
-    raw_amount = values.get("amount", "").replace("_", "")
+    raw_amount = values.get("amount", "")
     amount = Decimal(0)
     try:
-        amount = Decimal(raw_amount)
-        if not amount.is_finite():
-            raise InvalidOperation
-        if amount < 0:
-            bad("bad-amount", "amount", f"amount `{raw_amount}` is negative", "amounts are non-negative USD")
-        elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            bad("bad-amount", "amount", f"amount `{raw_amount}` has more than two decimal places",
-                "amounts are exact USD with at most cents, e.g. `1250000.00`")
-    except InvalidOperation:
-        bad("bad-amount", "amount", f"amount `{raw_amount}` is not a decimal number",
-            "write an exact amount in USD without currency sign or thousands separators, e.g. `1250000.00`")
-    flags_raw = values.get("flags", "")
-    flags = frozenset(f.strip() for f in re.split(r"[,;|]", flags_raw) if f.strip())
+        amount = parse_amount(raw_amount)
+    except ValueProblem as problem:
+        bad("bad-amount", "amount", f"amount {problem.message}", problem.help)
+    flags: frozenset[str] = frozenset()
+    try:
+        flags = parse_set(values.get("flags", ""))
+    except ValueProblem as problem:
+        bad("bad-value", "flags", f"flags: {problem.message}", problem.help)
     for f in sorted(flags):
         if f not in attributes["flags"].values:
             ok = False
@@ -939,7 +1053,11 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
             ok = False
             ck.unknown(f"{name} value", v, a.values, spans.get(name), ctx)
         elif a.type == "set":
-            members = frozenset(x.strip() for x in re.split(r"[,;|]", v) if x.strip())
+            try:
+                members = parse_set(v)
+            except ValueProblem as problem:
+                bad("bad-value", name, f"`{name}`: {problem.message}", problem.help)
+                continue
             for x in sorted(members):
                 if x not in a.values:
                     ok = False
@@ -951,18 +1069,19 @@ def parse_item_row(values: dict[str, str], spans: dict[str, Span], line: int,
                 attrs[name] = None
                 continue
             try:
-                attrs[name] = Decimal(v)
-            except InvalidOperation:
-                bad("bad-value", name, f"`{name}` value `{v}` is not a decimal number")
+                attrs[name] = parse_decimal(v, places=ATTRIBUTE_PLACES, digits=ATTRIBUTE_MAX_DIGITS)
+            except ValueProblem as problem:
+                bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
-        attrs[name] = v or None
+        attrs[name] = sys.intern(v) if v else None
     for name in values:
         if name not in attributes and name not in ("id", "description"):
             attrs[name] = values[name]
     if not ok:
         return None
-    return LineItem(ident, recipient, program, channel, category, amount, flags, values.get("description", ""),
-                    prog.status if prog else "approved", attrs, line)
+    intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
+    return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
+                    values.get("description", ""), prog.status if prog else "approved", attrs, line)
 
 
 def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,

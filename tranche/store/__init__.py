@@ -15,18 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .audit import Entry, Verification, entries, verify
+from sqlalchemy import Connection, select
+
+from .audit import GENESIS, Anchor, Entry, Verification, anchor, entries, verify
 from .db import DEFAULT_FILE, ENV_URL, Database, default_url, display_url, resolve_url
 from .events import SchemaMigrated
 from .facts import FactRecord, assert_fact, list_facts, retract_fact
 from .migrations import current_revision, ensure_current, head_revision, upgrade
 from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, list_cases, open_case, review_map
+from .tables import audit_head
 from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
 from .users import ROLES, User, actor_name, add_user, bootstrap_admin, list_users, set_role
 
 __all__ = [
-    "DEFAULT_FILE", "ENV_URL", "ROLES", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
-    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "actor_name", "add_user", "approve",
+    "DEFAULT_FILE", "ENV_URL", "ROLES", "Anchor", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
+    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "actor_name", "add_user", "anchor", "approve",
     "assert_fact", "bootstrap_admin", "case_history", "current_revision", "default_url", "deny", "display_url",
     "ensure_current", "entries", "get_case", "head_revision", "init_db", "list_cases", "list_facts",
     "list_scenarios", "list_users", "load", "open_case", "open_db", "read_scenario", "resolve_url", "retract_fact",
@@ -70,15 +73,33 @@ class InitReport:
 
 
 def init_db(url: str | None = None, admin: str | None = None, actor: str | None = None) -> InitReport:
-    """Create or migrate the schema (no data is lost); with ``admin``, make that user an admin."""
-    from .audit import append
+    """Create or migrate the schema (no data is lost); with ``admin``, make that user an admin.
+
+    The audit key is created beside the database (see :mod:`tranche.store.keys`) when it is missing;
+    the migration and its `schema-migrated` entry are one transaction, so that concurrent calls agree
+    on who created the database.
+    """
+    from . import keys
+    from .audit import append_all, identity, sign_head
+    from .replay import baseline
 
     who = actor_name(actor)
     with Database(url, create=True) as db:
-        before, after = upgrade(db)
-        if before != after:
-            with db.write() as conn:
-                append(conn, SchemaMigrated(actor=who, from_revision=before, to_revision=after))
+
+        def record(conn: Connection, before: str | None, after: str) -> None:
+            signed = conn.execute(select(audit_head.c.mac).where(audit_head.c.id == 1)).scalar_one_or_none()
+            if signed is None:  # a new database, or one whose log began before revision 0003: key it
+                keys.ensure_key(keys.key_path(db.url))
+            if before == after:
+                sign_head(conn)
+                return
+            ident = identity(conn)
+            found = baseline(conn) if before is not None and ident is not None and ident.genesis == GENESIS else None
+            append_all(conn, [SchemaMigrated(actor=who, from_revision=before, to_revision=after,
+                                             database=ident.database_id if ident else "", baseline=found)],
+                       adopt=True)
+
+        before, after = upgrade(db, then=record)
         added = False
         if admin is not None:
             _, added = bootstrap_admin(db, admin, who)

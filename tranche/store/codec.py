@@ -229,7 +229,8 @@ def manifest_doc(s: Scenario) -> dict[str, Any]:
         "channels": [[k, v] for k, v in s.channels.items()],
         "flags": [[k, v] for k, v in s.flags.items()],
         "attributes": [{"name": a.name, "type": a.type, "values": list(a.values), "builtin": a.builtin,
-                        "description": a.description} for a in s.attributes.values()],
+                        "description": a.description, **({"required": True} if a.required else {})}
+                       for a in s.attributes.values()],
         "notes": list(s.notes), "sources": list(s.scenario_sources),
         **({"demo": s.demo.to_dict()} if s.demo is not None else {}),  # absent: hashes as before demos existed
     }
@@ -245,7 +246,8 @@ def demo_from_manifest(doc: Mapping[str, Any]) -> Demo | None:
 
 def attributes_from_manifest(doc: Mapping[str, Any]) -> dict[str, AttributeSchema]:
     return {a["name"]: AttributeSchema(a["name"], a["type"], tuple(a["values"]), bool(a["builtin"]),
-                                       str(a["description"])) for a in doc["attributes"]}
+                                       str(a["description"]), bool(a.get("required", False)))
+            for a in doc["attributes"]}
 
 
 def types_of(attributes: Mapping[str, AttributeSchema]) -> dict[str, str]:
@@ -290,4 +292,13 @@ def content_hash(s: Scenario) -> str:
     """The SHA-256 of :func:`scenario_doc`: loading the same content twice changes nothing."""
     doc = scenario_doc(s)
     doc["tests"] = [{k: v for k, v in t.items() if k != "span"} for t in doc["tests"]]  # where, not what
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+def parts_hash(s: Scenario) -> str:
+    """The SHA-256 of :func:`scenario_doc` without the facts (whose dates `tranche fact` changes): what
+    `tranche audit verify` recomputes from the stored rows to prove they are what was loaded."""
+    doc = scenario_doc(s)
+    doc["tests"] = [{k: v for k, v in t.items() if k != "span"} for t in doc["tests"]]
+    doc["facts"] = sorted(f["id"] for f in doc["facts"])
     return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()

@@ -20,6 +20,8 @@ True
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -88,15 +90,36 @@ def translate(exc: SQLAlchemyError, url: str) -> TrancheError:
     return StoreError(f"database `{where}`: {reason}")
 
 
+def _create_private(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only (0600, whatever the umask); SQLite gives its
+    -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create database `{path}`: {exc.strerror}",
+                         help="check that the folder exists and is writable") from None
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Driver-level autocommit: tranche issues BEGIN itself (see _sqlite_begin), so that reads and
     # writes get the transaction kind they need.
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")  # first: concurrent openers of a new file wait, not fail
+    for attempt in range(300):  # switching a new file to WAL can be BUSY without the busy handler: retry
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 299:
+                raise
+            time.sleep(0.1)
     cur.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -128,6 +151,8 @@ class Database:
             if not create and not path.exists():
                 raise StoreError(f"no database at `{path}`",
                                  help="create it with `tranche init --admin NAME` (or pass --db / TRANCHE_DB)")
+            if create:
+                _create_private(path)
             self.path: Path | None = path
         else:
             self.path = None

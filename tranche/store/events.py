@@ -87,6 +87,8 @@ class SchemaMigrated(Event):
     name: ClassVar[str] = "schema-migrated"
     from_revision: str | None
     to_revision: str
+    database: str = ""  # the database's id (audit_identity), from revision 0003
+    baseline: dict[str, Any] | None = None  # the state as found, when the log began before revision 0003
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +122,8 @@ class ScenarioLoaded(Event):
     regime_versions: dict[str, str]
     counts: dict[str, int]
     path: str = ""
+    facts: dict[str, list[str | None]] | None = None  # fact -> [date, until] after the load
+    parts_hash: str = ""  # codec.parts_hash: everything loaded but the facts' dates
 
 
 @dataclass(frozen=True, kw_only=True)

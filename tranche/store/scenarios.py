@@ -169,7 +169,8 @@ def load(db: Database, s: Scenario, actor: str, *, as_of: dt.date | None = None,
         events = [ScenarioLoaded(actor=actor, created=created, scenario=s.id, revision=revision, content_hash=digest,
                                  law_version=s.law.version,
                                  regime_versions={r.id: r.version for r in s.regimes.values()},
-                                 counts=report.counts, path=where_from),
+                                 counts=report.counts, path=where_from, facts=_fact_states(conn, s.id),
+                                 parts_hash=codec.parts_hash(s)),
                   *([law_event] if law_event else []), *regime_events, *events]
         append_all(conn, events)
         from .reviews import rebase_cases, sync_cases
@@ -179,6 +180,12 @@ def load(db: Database, s: Scenario, actor: str, *, as_of: dt.date | None = None,
         report.cases_reopened, report.cases_stale, report.cases_withdrawn = reopened, stale, withdrawn
         report.cases_opened = sync_cases(conn, stored, actor, day)
         return report
+
+
+def _fact_states(conn: Connection, sid: str) -> dict[str, list[str | None]]:
+    """fact -> [date, until] as the facts table holds them (recorded in `scenario-loaded` for replay)."""
+    return {r.id: [r.date.isoformat() if r.date else None, r.until.isoformat() if r.until else None]
+            for r in conn.execute(select(facts.c.id, facts.c.date, facts.c.until).where(facts.c.scenario_id == sid))}
 
 
 def _write_parts(conn: Connection, s: Scenario, on_progress: Progress | None) -> None:

@@ -33,7 +33,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "metadata", "DecimalText", "scenarios", "taxonomy_nodes", "sources", "programs", "line_items", "facts",
     "law_versions", "regime_versions", "regimes", "timelines", "policy_tests", "users", "review_cases",
-    "review_decisions", "audit_log", "audit_head", "ROLES", "CASE_STATUSES",
+    "review_decisions", "audit_log", "audit_head", "audit_identity", "ROLES", "CASE_STATUSES",
 ]
 
 ROLES = ("analyst", "reviewer", "approver", "admin")
@@ -251,6 +251,7 @@ audit_log = Table(
     Column("payload", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(HASH), nullable=False),
     Column("hash", String(HASH), nullable=False),
+    Column("mac", String(HASH)),  # migration 0003: HMAC under the audit key (None: written before 0003)
 )
 
 audit_head = Table(  # migration 0002: the last entry, so that a truncated log is detected
@@ -258,4 +259,13 @@ audit_head = Table(  # migration 0002: the last entry, so that a truncated log i
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(HASH), nullable=False),
+    Column("mac", String(HASH)),  # migration 0003: HMAC of the head under the audit key
+)
+
+audit_identity = Table(  # migration 0003: which database this log belongs to, and what entry #1 chains from
+    "audit_identity", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("database_id", String(HASH), nullable=False),
+    Column("genesis", String(HASH), nullable=False),
+    Column("created", String(TIME), nullable=False),
 )

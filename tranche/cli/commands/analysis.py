@@ -55,8 +55,8 @@ def diff(
     if format is render.Format.json:
         render.emit_json(result.to_dict())
     elif format is render.Format.csv:
-        render.emit_csv(["from", "to", "requests", *programs, "total"],
-                        [[st.from_.value, st.to.value, st.requests,
+        render.emit_csv(["from", "to", "from_criterion", "to_criterion", "requests", *programs, "total"],
+                        [[st.from_.value, st.to.value, st.from_criterion or "", st.to_criterion or "", st.requests,
                           *(f"{st.impact[p]:.2f}" if p in st.impact else "0.00" for p in programs),
                           f"{st.amount:.2f}"] for st in result.statements])
     else:
@@ -102,6 +102,9 @@ def print_diff(result: Diff, programs: list[str]) -> None:
     rows = []
     for i, st in enumerate(result.statements, 1):
         change = render.styled_outcome(st.from_.value) + Text(" → ") + render.styled_outcome(st.to.value)
+        if st.change == "criterion":  # both review: say on which criterion, before and after
+            change = (render.styled_outcome(st.from_.value) + Text(f" ({st.from_criterion or 'no criterion'}) → ")
+                      + render.styled_outcome(st.to.value) + Text(f" ({st.to_criterion or 'no criterion'})"))
         lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
         if len(lines) > 1:
             lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
@@ -110,8 +113,7 @@ def print_diff(result: Diff, programs: list[str]) -> None:
     number = max(len(r[0]) for r in rows)
     change_w = max(render.cell_width(r[1]) for r in rows)
     room = render.console.width - render.fits([number, 0, 0, amounts])  # for change + requests
-    if room - change_w < 30:
-        change_w = 12  # `prohibited →` on one line, the new outcome below
+    change_w = max(12, min(change_w, room - 30))  # requests keep 30 columns; `prohibited →` fits in 12
     if room - change_w < 24:  # narrow: one block per statement
         render.console.print(Text(title, style="bold"))
         for num, changed, requests, figures in rows:
@@ -135,6 +137,8 @@ def lint(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     regime: Optional[List[str]] = typer.Option(None, "--regime", "-r",
                                                help="lint only these regimes (the law, facts and timelines always)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="facts holding on this date count as holding "
+                                        "(conflicts with the law), YYYY-MM-DD (default: today)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
@@ -149,7 +153,8 @@ def lint(
             return 1
         raise PolicyError(result.diagnostics, message)
     s = result.scenario
-    findings = result.warnings() + lint_scenario(s, split_list(regime) or None)
+    findings = result.warnings() + lint_scenario(s, split_list(regime) or None,
+                                                 as_of=parse_date(as_of) if as_of else None)
     if format is render.Format.json:
         render.emit_json({**error_document(findings, 0), "scenario": scenario})
     elif format is render.Format.csv:

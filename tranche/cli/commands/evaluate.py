@@ -111,8 +111,9 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
         title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
-        rows = [[p["regime"], p["start"] or "pending", p["end"] or "—", p["trigger"], p["default"],
-                 ", ".join(p["sources"])] for p in t["periods"]]
+        rows = [[p["regime"], p["start"] or ("pending" if p["pending"] else "not in force"), p["end"] or "—",
+                 p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"])]
+                for p in t["periods"]]
         render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources"], rows))
     rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
              ", ".join(f["sources"])] for f in data["facts"]]

@@ -98,9 +98,15 @@ def schema_cmd(
     if file is not None and file not in names:
         raise UsageError(f"unknown scenario file `{file}`", help=did_you_mean(file, names) or "one of " + ", ".join(names))
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ([file] if file else names):
-            (out / f"{name}.schema.json").write_text(json.dumps(schema(name), indent=2) + "\n")
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out `{out}` is a file, not a folder", help="name a folder for the schema files")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ([file] if file else names):
+                (out / f"{name}.schema.json").write_text(json.dumps(schema(name), indent=2) + "\n")
+        except OSError as exc:
+            raise UsageError(f"--out `{out}`: cannot write there: {exc.strerror or exc}",
+                             help="choose a folder you can write to") from None
         render.console.print(f"wrote {len([file] if file else names)} schema file(s) to {out}")
         return 0
     render.emit_json(schema(file))

@@ -34,7 +34,7 @@ fact_app = typer.Typer(help="Assert, retract and list the facts of a stored scen
                        rich_markup_mode=None)
 review_app = typer.Typer(help="Case-by-case review: list, show, open, approve and deny cases.",
                          no_args_is_help=True, rich_markup_mode=None)
-audit_app = typer.Typer(help="The tamper-evident audit log: verify the hash chain, show entries.",
+audit_app = typer.Typer(help="The tamper-evident audit log: verify it, export an anchor, show entries.",
                         no_args_is_help=True, rich_markup_mode=None)
 user_app = typer.Typer(help="Users and roles (analyst, reviewer, approver, admin).", no_args_is_help=True,
                        rich_markup_mode=None)
@@ -375,27 +375,68 @@ def review_deny(
 
 @audit_app.command("verify")
 def audit_verify(
-    anchor: Optional[str] = typer.Option(None, "--anchor", help="SEQ:HASH printed by an earlier verify: "
-                                                                 "also check the log up to there is unchanged"),
+    anchor: Optional[str] = typer.Option(None, "--anchor", help="SEQ:HASH printed by an earlier verify, or the file "
+                                                                 "`tranche audit anchor` wrote: also check the log up "
+                                                                 "to there is unchanged"),
+    key: Optional[Path] = typer.Option(None, "--key", help="the audit key file (default: TRANCHE_AUDIT_KEY, else "
+                                                            "beside the SQLite file)"),
     format: render.Format = FORMAT,
 ) -> int:
-    """Recompute the hash chain: exit 0 if intact, 2 naming the first bad entry."""
+    """Check the hash chain, signatures, anchor and replayed state: exit 0 if intact, 2 naming what is wrong."""
     with _db() as db:
-        result = store.verify(db, anchor)
+        result = store.verify(db, anchor, key_file=key)
     if format is render.Format.json:
         render.emit_json(result.to_dict())
     elif format is render.Format.csv:
-        render.emit_csv(["ok", "entries", "head_seq", "head_hash", "first_bad", "problem"],
+        render.emit_csv(["ok", "entries", "head_seq", "head_hash", "first_bad", "problem", "signatures",
+                         "state_differences"],
                         [[result.ok, result.entries, result.head_seq, result.head_hash, result.first_bad,
-                          result.problem]])
+                          result.problem, result.signatures, len(result.differences)]])
     elif result.ok:
         render.console.print(f"[green]audit log intact[/]: {result.entries} entries; "
                              f"head #{result.head_seq} {result.head_hash}")
+        signed = ("signatures checked" if result.signatures == "checked"
+                  else f"signatures not checked (no key at {result.key})")
+        render.console.print(f"  {signed}; the tables match the replayed log"
+                             + ("; the anchor matches" if result.anchored else ""))
         render.console.print(f"  anchor (keep it elsewhere; check later with --anchor): {result.anchor()}")
     else:
-        render.console.print(f"[bold red]audit log broken at entry #{result.first_bad}[/]: "
-                             f"{render.escape(result.problem)}")
+        if result.problem:
+            where = f" at entry #{result.first_bad}" if result.first_bad else ""
+            render.console.print(f"[bold red]audit log broken{where}[/]: {render.escape(result.problem)}")
+        if result.differences:
+            n = len(result.differences)
+            render.console.print(f"[bold red]the tables differ from the replayed log[/] ({n} difference"
+                                 f"{'s' if n != 1 else ''}):")
+            for line in result.differences:
+                render.console.print(f"  {render.escape(line)}")
     return 0 if result.ok else 2
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    out: Optional[Path] = typer.Option(None, "--out", help="write the anchor (JSON) to this file; "
+                                                                  "default: print it"),
+) -> int:
+    """Export the verified head as an anchor, to keep outside the database (check with `verify --anchor FILE`)."""
+    import json
+
+    with _db() as db:
+        a = store.anchor(db)
+    text = json.dumps(a.to_dict(), indent=2) + "\n"
+    if out is None:
+        render.console.print(text, end="", markup=False, highlight=False)
+        return 0
+    if out.exists():
+        raise UsageError(f"--out `{out}` exists already", help="anchors are kept, not overwritten; name a new file")
+    try:
+        with out.open("x", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise UsageError(f"--out `{out}`: cannot write there: {exc.strerror or exc}",
+                         help="choose a file in a folder you can write to") from None
+    render.console.print(f"anchor #{a.seq} {a.hash} of database {a.database} written to {out}")
+    return 0
 
 
 @audit_app.command("show")

@@ -9,13 +9,14 @@ database that is not initialized or needs migrating.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from ...errors import StoreError
 from ..db import Database
@@ -23,6 +24,7 @@ from ..db import Database
 __all__ = ["HERE", "config", "head_revision", "current_revision", "upgrade", "ensure_current"]
 
 HERE = Path(__file__).parent
+_LOCK = 0x7472616E636865  # "tranche": the advisory lock `tranche init` holds while it migrates
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -52,22 +54,30 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
-    """Migrate ``db`` to ``revision``; return (revision before, revision after)."""
+def upgrade(db: Database, revision: str = "head",
+            then: Callable[[Connection, str | None, str], None] | None = None) -> tuple[str | None, str]:
+    """Migrate ``db`` to ``revision`` in one write transaction; return (revision before, revision after).
+
+    Concurrent callers queue (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock): one migrates, the
+    others find the schema current.  ``then(conn, before, after)`` runs in the same transaction.
+    """
     with db.connect() as conn:
         conn = conn.execution_options(tranche_write=True)
-        before = current_revision(conn)
-        conn.rollback()
-        if before is not None and before not in revisions():
-            raise StoreError(f"database `{db.display}` is at schema revision `{before}`, newer than this tranche knows",
-                             help="upgrade tranche")
-        try:
-            command.upgrade(config(conn), revision)
-        except CommandError as exc:
-            raise StoreError(f"cannot migrate `{db.display}`: {exc}") from None
-        after = current_revision(conn)
-        conn.rollback()
-    assert after is not None
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            before = current_revision(conn)
+            if before is not None and before not in revisions():
+                raise StoreError(f"database `{db.display}` is at schema revision `{before}`, newer than this "
+                                 "tranche knows", help="upgrade tranche")
+            try:
+                command.upgrade(config(conn), revision)
+            except CommandError as exc:
+                raise StoreError(f"cannot migrate `{db.display}`: {exc}") from None
+            after = current_revision(conn)
+            assert after is not None
+            if then is not None:
+                then(conn, before, after)
     return before, after
 
 

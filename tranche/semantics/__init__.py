@@ -1,0 +1,42 @@
+"""The semantic core: what a rule, a layer, an outcome and a decision mean, defined once.
+
+Every evaluator path consumes these definitions: the in-memory evaluator
+(:mod:`tranche.engine`), the SQL compiler (:mod:`tranche.compiler`), the
+request-class analysis behind ``diff``, ``lint`` and conflicts
+(:mod:`tranche.analysis`) and ``compare``.  None of them re-derives them.
+
+* the outcome order is :class:`~tranche.language.scenario.Outcome`'s own
+  (definition order, least restrictive first);
+* an operator's meaning is its row in :mod:`tranche.language.operators`;
+* a value's form is :mod:`tranche.language.values`;
+* a rule's state once the facts are fixed, a layer, how a layer decides and
+  how layers combine, and the conflict-with-the-law test are here.
+"""
+
+from .policy import (
+    Facts,
+    Layer,
+    LayerResult,
+    RuleState,
+    Verdict,
+    combine,
+    default_marker,
+    in_conflict,
+    resolve_layer,
+    rule_outcome,
+    rule_state,
+)
+
+__all__ = [
+    "Facts",
+    "Layer",
+    "LayerResult",
+    "RuleState",
+    "Verdict",
+    "combine",
+    "default_marker",
+    "in_conflict",
+    "resolve_layer",
+    "rule_outcome",
+    "rule_state",
+]

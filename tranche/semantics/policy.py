@@ -1,0 +1,195 @@
+"""Rules with the facts fixed, layers, how a layer decides, how layers combine (PRODUCT.md, steps 2-3).
+
+* A **rule state** is a rule once the facts are known: its conditions with
+  the fact tests decided (a rule whose ``when`` tests a fact that does not
+  hold, or one of whose exceptions is then certain, never matches; a *hold* is
+  lifted once every fact it names holds), the outcome it gives when it matches
+  -- its effect's outcome, or ``blocked`` while a fact it ``require``-s does
+  not hold -- and the facts it misses (:func:`rule_state`).
+* A **layer** (the law, or the regime in force) is its rule states plus a
+  default outcome and the default's criterion (:class:`Layer`).
+* Within a layer, the most restrictive matching rule state wins; where none
+  matches, the default applies (:meth:`Layer.result`).  The deciding rules are
+  the matching states at the winning outcome, most restrictive first, then in
+  file order; a ``review`` result carries the criteria of its deciding rules
+  (or the default's).
+* The decision is the most restrictive of the layers' outcomes
+  (:func:`combine`): its deciding rules are those of the layers at that
+  outcome (law first), else ``default:<layer>`` for each layer whose default
+  gave it (regime first); a ``blocked`` decision lists the missing facts of its
+  deciding rules, sorted; a ``review`` decision the criteria of its layers.
+* A regime is **in conflict** with the law where the regime layer says yes
+  (``permitted`` or ``review``) and the law layer does not (:func:`in_conflict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol, Sequence
+
+from ..language.scenario import Condition, Outcome, Rule
+
+__all__ = [
+    "Facts",
+    "RuleState",
+    "Layer",
+    "LayerResult",
+    "Verdict",
+    "rule_outcome",
+    "rule_state",
+    "resolve_layer",
+    "combine",
+    "in_conflict",
+    "default_marker",
+]
+
+
+class Facts(Protocol):
+    """Which facts hold (a :class:`tranche.engine.FactState`, or any object answering ``holds``)."""
+
+    def holds(self, fact: str) -> bool: ...
+
+
+def rule_outcome(rule: Rule, missing: Sequence[str] = ()) -> Outcome:
+    """The outcome ``rule`` gives where it matches, when ``missing`` are the required facts that do not hold."""
+    return Outcome.BLOCKED if missing else rule.effect.outcome
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """A rule with the facts fixed: where it matches, the outcome it gives there, and the facts it misses.
+
+    ``when`` and ``unless`` are the rule's conditions with their fact tests
+    decided (item predicates only); ``index`` is the rule's position in its
+    layer (file order).
+    """
+
+    rule: Rule
+    outcome: Outcome
+    missing: tuple[str, ...] = ()
+    index: int = 0
+    when: Condition = Condition()
+    unless: tuple[Condition, ...] = ()
+
+
+def rule_state(rule: Rule, facts: Facts, index: int = 0) -> RuleState | None:
+    """The state of ``rule`` under ``facts``; None where the facts make it inapplicable to any item."""
+    if rule.lifted_by and all(facts.holds(f) for f in rule.lifted_by):
+        return None  # a hold, lifted
+    when = rule.when.fix_facts(facts.holds)
+    if when is None:
+        return None
+    unless: list[Condition] = []
+    for exc in rule.unless:
+        fixed = exc.fix_facts(facts.holds)
+        if fixed is None:
+            continue  # this exception cannot apply under these facts
+        if not fixed.predicates:
+            return None  # this exception applies to every item: the rule never matches
+        unless.append(fixed)
+    missing = tuple(f for f in rule.require if not facts.holds(f))
+    return RuleState(rule, rule_outcome(rule, missing), missing, index, when, tuple(unless))
+
+
+def default_marker(layer: str) -> str:
+    """How a decision names a layer's default among its deciding rules."""
+    return f"default:{layer}"
+
+
+@dataclass(frozen=True, eq=False)
+class LayerResult:
+    """The result of one layer (the law or a regime) for one request."""
+
+    layer: str
+    version: str
+    outcome: Outcome
+    matches: tuple[RuleState, ...]  # every matching rule state, most restrictive first, then file order
+    default: Outcome | None  # set when no rule matched and the default applied
+    criterion: str | None = None
+    inert: tuple[Rule, ...] = ()  # the layer's rules the facts keep from applying (for explanations)
+
+    @property
+    def deciding(self) -> tuple[RuleState, ...]:
+        """The matching rule states that give the layer's outcome (empty: the default decided)."""
+        return tuple(m for m in self.matches if m.outcome is self.outcome)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The law or one regime with the facts fixed: rule states, default and the default's criterion."""
+
+    name: str
+    version: str
+    default: Outcome
+    rules: tuple[RuleState, ...]
+    criterion: str | None = None
+    inert: tuple[Rule, ...] = field(default=(), compare=False)  # rules the facts keep from applying
+
+    def giving(self, outcome: Outcome) -> tuple[RuleState, ...]:
+        """The rule states that give ``outcome`` where they match, in file order."""
+        return tuple(s for s in self.rules if s.outcome is outcome)
+
+    def result(self, matched: Iterable[RuleState]) -> LayerResult:
+        """The layer's result when exactly ``matched`` (states of this layer) match the request."""
+        ordered = tuple(sorted(matched, key=lambda s: (-s.outcome.rank, s.index)))
+        if not ordered:
+            return LayerResult(self.name, self.version, self.default, (), self.default,
+                               self.criterion if self.default is Outcome.REVIEW else None, self.inert)
+        outcome = ordered[0].outcome
+        criterion = None
+        if outcome is Outcome.REVIEW:
+            criterion = _join(s.rule.criterion for s in ordered if s.outcome is outcome)
+        return LayerResult(self.name, self.version, outcome, ordered, None, criterion, self.inert)
+
+
+def resolve_layer(name: str, version: str, rules: Sequence[Rule], default: Outcome, facts: Facts,
+                  criterion: str | None = None) -> Layer:
+    """The layer ``name`` with every rule's state fixed under ``facts`` (rules that cannot apply left out)."""
+    states = [rule_state(r, facts, i) for i, r in enumerate(rules)]
+    return Layer(name, version, default, tuple(s for s in states if s is not None), criterion,
+                 tuple(r for r, s in zip(rules, states) if s is None))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The combined decision of the layers: outcome, deciding rules, missing facts, review criterion.
+
+    ``lifted_by``: for a ``prohibited`` decision whose deciding rules are all
+    holds, the facts that would lift them (empty otherwise).
+    """
+
+    outcome: Outcome
+    rules: tuple[str, ...]
+    missing: tuple[str, ...]
+    criterion: str | None
+    lifted_by: tuple[str, ...] = ()
+
+
+def combine(law: LayerResult, regime: LayerResult) -> Verdict:
+    """The decision: the most restrictive of the two layers (PRODUCT.md, step 3)."""
+    layers = (law, regime)
+    outcome = Outcome.most_restrictive(r.outcome for r in layers)
+    deciding = [m for r in layers for m in r.matches if m.outcome is outcome]
+    if deciding:
+        rules = tuple(m.rule.id for m in deciding)
+    else:
+        rules = tuple(default_marker(r.layer) for r in reversed(layers) if r.outcome is outcome)
+    missing: tuple[str, ...] = ()
+    if outcome is Outcome.BLOCKED:
+        missing = tuple(sorted({f for m in deciding for f in m.missing}))
+    criterion = None
+    if outcome is Outcome.REVIEW:
+        criterion = _join(r.criterion for r in reversed(layers) if r.outcome is outcome)
+    lifted: tuple[str, ...] = ()
+    if deciding and all(m.rule.lifted_by for m in deciding):
+        lifted = tuple(dict.fromkeys(f for m in deciding for f in m.rule.lifted_by))
+    return Verdict(outcome, rules, missing, criterion, lifted)
+
+
+def in_conflict(law: Outcome, regime: Outcome) -> bool:
+    """Whether a regime outcome conflicts with the law's: the regime says yes where the law does not."""
+    return regime.affirmative and not law.affirmative
+
+
+def _join(criteria: Iterable[str | None]) -> str | None:
+    return "; ".join(dict.fromkeys(c for c in criteria if c)) or None
