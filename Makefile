@@ -1,27 +1,33 @@
-# tranche — two commands: `make demo` and `make test`. Everything they need is installed here.
+# tranche — two commands: `make demo` and `make test`. Everything they need is installed here:
+# the demo only the runtime dependencies, the tests also the `test` extra (pytest, mypy, PySpark, ...).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
 
 .PHONY: demo test install bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TESTSTAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TESTSTAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/tranche demo
 
-test: $(STAMP)
+test: $(TESTSTAMP)
 	$(BIN)/python -m pytest -q tranche tests
 	$(BIN)/python -m mypy
 
-bench: $(STAMP)
+bench: $(TESTSTAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/analysis_bench.py

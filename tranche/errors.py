@@ -17,6 +17,10 @@ message, an optional ``help`` (the fix, often "did you mean ..."), a
 :class:`Span` locating it and a severity.  ``str(diagnostic)`` renders it for
 people with the offending source line underlined; ``to_dict()`` is the form
 for machines (``--error-format json`` and the API).
+
+:func:`error_document` is the one JSON shape of a failure, for every command
+under ``--error-format json`` and for the API: always the keys of
+:data:`ERROR_KEYS`, every diagnostic with the keys of :data:`DIAGNOSTIC_KEYS`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ __all__ = [
     "ConflictError",
     "PermissionDenied",
     "did_you_mean",
+    "error_document",
+    "ERROR_KEYS",
+    "DIAGNOSTIC_KEYS",
 ]
 
 Severity = Literal["error", "warning"]
@@ -114,8 +121,8 @@ class Diagnostic:
             "message": self.message,
             "help": self.help,
             "file": self.span.file if self.span else None,
-            "line": self.span.line if self.span else None,
-            "col": self.span.col if self.span else None,
+            "line": self.span.line if self.span and self.span.line > 0 else None,
+            "column": self.span.col if self.span and self.span.line > 0 and self.span.col > 0 else None,
         }
 
 
@@ -131,13 +138,8 @@ class TrancheError(Exception):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": False,
-            "error": self.message,
-            "help": self.help,
-            "code": self.code,
-            "errors": [d.to_dict() for d in self.diagnostics],
-        }
+        """The canonical JSON shape of this error (see :func:`error_document`)."""
+        return error_document(self)
 
 
 class PolicyError(TrancheError):
@@ -241,3 +243,53 @@ def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     if not close:
         return None
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+
+
+ERROR_KEYS = ("ok", "error", "code", "help", "status", "errors", "warnings")
+"""The keys of every JSON error document, in order."""
+
+DIAGNOSTIC_KEYS = ("code", "severity", "message", "help", "file", "line", "column")
+"""The keys of every diagnostic in a JSON error document (``file``, ``line``, ``column`` may be null)."""
+
+
+def error_document(error: TrancheError | Sequence[Diagnostic], status: int = 1,
+                   message: str | None = None) -> dict[str, Any]:
+    """The one JSON shape of a failure: for every command under ``--error-format json`` and for the API.
+
+    ``error`` is a :class:`TrancheError` or a list of diagnostics; ``status`` is the exit code (or, for the
+    API, the HTTP status).  ``errors`` is never empty for a failure: an error without diagnostics of its own
+    appears there as one diagnostic (its code, message and help, no location).  With ``status`` 0 and no
+    error diagnostic it reports success with warnings (``ok`` true, ``error`` and ``code`` null).
+
+    >>> doc = error_document(UsageError("`x` is not a date", help="write dates as YYYY-MM-DD"))
+    >>> tuple(doc) == ERROR_KEYS, doc["code"], doc["errors"][0]["message"]
+    (True, 'usage', '`x` is not a date')
+    >>> error_document([Diagnostic("w", "a warning", severity="warning")], status=0)["ok"]
+    True
+    """
+    if isinstance(error, TrancheError):
+        diags = list(error.diagnostics)
+        code: str | None = error.code
+        text: str | None = message or error.message
+        help_ = error.help
+    else:
+        diags = list(error)
+        first = next((d for d in diags if d.severity == "error"), None)
+        code = "policy" if first is not None else None
+        n = sum(1 for d in diags if d.severity == "error")
+        text = message or (f"{n} error{'s' if n != 1 else ''}" if n else None)
+        help_ = None
+    errors = [d for d in diags if d.severity == "error"]
+    warnings = [d for d in diags if d.severity == "warning"]
+    ok = status == 0 and not errors and not isinstance(error, TrancheError)
+    if not ok and not errors:
+        errors = [Diagnostic(code or "error", text or "failed", None, help_)]
+    return {
+        "ok": ok,
+        "error": None if ok else text,
+        "code": None if ok else code,
+        "help": None if ok else help_,
+        "status": status,
+        "errors": [d.to_dict() for d in errors],
+        "warnings": [d.to_dict() for d in warnings],
+    }

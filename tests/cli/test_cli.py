@@ -48,7 +48,7 @@ def test_error_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     data = json.loads(err)
     assert data["ok"] is False
     assert data["errors"][0]["code"] == "unknown-category"
-    assert data["errors"][0]["line"] == 10 and data["errors"][0]["col"] == 21
+    assert data["errors"][0]["line"] == 10 and data["errors"][0]["column"] == 21
 
 
 def test_policy_tests_pass_and_fail(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -95,7 +95,8 @@ def test_decide_table_explains(capsys: pytest.CaptureFixture[str]) -> None:
     (["compare", MINI, "--as-of", "2001-01-01"], "--options"),
     (["schema", "regime.yaml"], "did you mean `regimes.yaml`"),
     (["check", "/no/such/folder"], "does not exist"),
-    (["decide", MINI], "Missing argument"),
+    (["decide"], "missing argument `scenario`"),
+    (["decide", MINI], "give a line item id or --request"),
 ])
 def test_user_errors_exit_1_without_traceback(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
     code, out, err = run(capsys, *argv)
@@ -129,8 +130,9 @@ def test_compare_json_matches_an_independent_sum(capsys: pytest.CaptureFixture[s
 def test_compare_csv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "compare", MINI, "--as-of", "2001-06-01", "--options", "closed", "--format", "csv")
     lines = out.strip().splitlines()
-    assert lines[0] == "option,program,total,permitted,review,blocked,prohibited,permitted_share"
-    assert lines[1] == "closed,P1,300.00,100.00,150.00,0.00,50.00,0.3333"
+    assert lines[0] == ("option,program,total,permitted,review,blocked,prohibited,permitted_share,"
+                        "conflict_amount,conflicts")
+    assert lines[1] == "closed,P1,300.00,100.00,150.00,0.00,50.00,0.3333,0.00,"
 
 
 def test_timeline_json(capsys: pytest.CaptureFixture[str]) -> None:

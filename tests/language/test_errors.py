@@ -70,3 +70,21 @@ def test_collects_every_error_not_just_the_first(tmp_path: Path) -> None:
     csv.write_text(csv.read_text().replace("spares,100.00", "spar,1x").replace("secret,jets", "secrt,jets"))
     codes = sorted(d.code for d in check(root).errors())
     assert codes == ["bad-amount", "unknown-category", "unknown-flag"]
+
+
+def test_a_shape_error_in_regimes_hides_no_fact_and_cascades_into_no_test(tmp_path: Path) -> None:
+    root = broken(tmp_path, {"file": "regimes.yaml", "find": "effect: review", "replace": "effect: allow"})
+    regimes = root / "regimes.yaml"
+    regimes.write_text(regimes.read_text().replace("    default: permitted\n",
+                                                   "    default: permitted\n    effective: {fact: coup.AA}\n", 1))
+    codes = sorted(d.code for d in check(root).errors())
+    assert codes == ["bad-value", "unknown-fact"]  # both at once; no `unknown-rule` from tests.yaml
+
+
+def test_no_diagnostic_without_help_and_no_library_code(tmp_path: Path) -> None:
+    """Every case of tests/fixtures/errors.yaml: a help line on every error, no pydantic error type as code."""
+    for n, case in enumerate(CASES):
+        root = broken(tmp_path / str(n), case)
+        for d in check(root).errors():
+            assert d.help, str(d)
+            assert not d.code.endswith(("-error", "-parsing", "-mismatch")), str(d)

@@ -173,25 +173,23 @@ def test_demo_loads_into_the_embedded_database_and_reruns(capsys: pytest.Capture
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0
     with store.open_db(str(tmp_path / "tranche.db")) as db:
-        assert [u.role for u in store.list_users(db)] == ["admin"]
+        # the acting user became the admin; the demo added a reviewer for its printed next steps
+        assert sorted((u.name, u.role) for u in store.list_users(db)) == [("demo-reviewer", "reviewer"),
+                                                                          ("demo-user", "admin")]
 
 
 def test_stored_reviews_apply_to_evaluations_of_stored_scenarios(cli: Cli, loaded: Database) -> None:
     import datetime as dt
 
-    from tranche.cli.commands.common import load, stored_reviews
     from tranche.engine import Evaluator
+    from tranche.service import Workspace
 
     assert cli("review", "approve", "1", "-j", "urgent", "--actor", "rita")[0] == 0
-    from tranche.cli import render
-
-    render.state.db = loaded.url
-    try:
-        s = load("mini")
-    finally:
-        render.state.db = None
+    ws = Workspace(loaded.url)
+    s = ws.scenario("mini")
     ev = Evaluator(s, dt.date(2001, 6, 1))
     assert ev.decide_id("I2").outcome.value == "review"
-    ev.reviews = stored_reviews(s, ev)
+    ev.reviews = ws.reviews(s, ev)
     assert ev.decide_id("I2").outcome.value == "permitted"
-    assert stored_reviews(load(str(MINI)), ev) == {}
+    assert ws.evaluator(s, dt.date(2001, 6, 1)).decide_id("I2").outcome.value == "permitted"
+    assert ws.reviews(ws.scenario(str(MINI)), ev) == {}  # a folder is read from its files: no stored case

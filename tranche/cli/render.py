@@ -10,14 +10,15 @@ import sys
 from enum import Enum
 from typing import Any, Iterable, Sequence
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, TrancheError, error_document
 
 __all__ = ["state", "Format", "ErrorFormat", "console", "err_console", "emit_json", "emit_json_err", "emit_csv", "table", "escape",
-           "print_diagnostics", "OUTCOME_STYLE", "styled_outcome"]
+           "print_diagnostics", "report_error", "OUTCOME_STYLE", "styled_outcome"]
 
 
 class Format(str, Enum):
@@ -48,6 +49,13 @@ state = _State()
 console = Console(width=_width(), highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, width=_width(), highlight=False)
 
+
+def setup() -> None:
+    """(Re)create the consoles for this invocation, so that the terminal width (or `COLUMNS`) is read now."""
+    global console, err_console
+    console = Console(width=_width(), highlight=False, soft_wrap=False)
+    err_console = Console(stderr=True, width=_width(), highlight=False)
+
 OUTCOME_STYLE = {"permitted": "green", "review": "yellow", "blocked": "magenta", "prohibited": "red"}
 
 
@@ -68,23 +76,73 @@ def emit_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     sys.stdout.write(buf.getvalue())
 
 
+TEXT_MIN = 10  # a text column may wrap down to this width; figures never wrap or shrink
+
+
+def cell_width(value: Any) -> int:
+    """The widest line of a cell, in terminal cells."""
+    text = value.plain if isinstance(value, Text) else ("" if value is None else str(value))
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def fits(widths: Sequence[int]) -> int:
+    """The width of a table whose columns need ``widths`` (heavy box: a border and one space each side)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-          right: Sequence[str] = (), caption: str | None = None) -> Table:
-    t = Table(title=title, caption=caption, title_justify="left", caption_justify="left", show_lines=False)
-    for c in columns:
-        if c in right:  # figures never wrap
-            t.add_column(c, justify="right", no_wrap=True)
-        else:
-            t.add_column(c, justify="left", overflow="fold")
-    for r in rows:
-        t.add_row(*[v if isinstance(v, Text) else ("" if v is None else str(v)) for v in r])
-    return t
+          right: Sequence[str] = (), caption: str | None = None) -> RenderableType:
+    """A table whose figures (the ``right`` columns) are never truncated or wrapped.
+
+    Text columns wrap.  When the figures do not fit the terminal side by side, the table is split into
+    several tables stacked vertically, each repeating the first column (the narrow layout).
+    """
+    cells = [[v if isinstance(v, Text) else ("" if v is None else str(v)) for v in r] for r in rows]
+    need = []
+    for i, c in enumerate(columns):
+        widest = max([cell_width(c), *(cell_width(r[i]) for r in cells)])
+        need.append(widest if c in right else min(widest, max(TEXT_MIN, 1)))
+    groups = _groups(need, console.width)
+    tables = []
+    for k, group in enumerate(groups):
+        t = Table(title=title if k == 0 else None, caption=caption if k == len(groups) - 1 else None,
+                  title_justify="left", caption_justify="left", show_lines=False)
+        for i in group:
+            if columns[i] in right:  # figures never wrap, never shrink
+                t.add_column(columns[i], justify="right", no_wrap=True, min_width=need[i])
+            else:
+                t.add_column(columns[i], justify="left", overflow="fold")
+        for r in cells:
+            t.add_row(*[r[i] for i in group])
+        tables.append(t)
+    return tables[0] if len(tables) == 1 else Group(*tables)
+
+
+def _groups(need: Sequence[int], width: int) -> list[list[int]]:
+    """Column indexes per stacked table: all in one when they fit, else the first column plus as many of the
+    others as fit, in order."""
+    if fits(need) <= width or len(need) <= 2:
+        return [list(range(len(need)))]
+    groups: list[list[int]] = []
+    current = [0]
+    for i in range(1, len(need)):
+        if len(current) > 1 and fits([need[j] for j in current] + [need[i]]) > width:
+            groups.append(current)
+            current = [0]
+        current.append(i)
+    groups.append(current)
+    return groups
 
 
 def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int = 50) -> None:
-    """Diagnostics to stderr: human (with source excerpt), plain (one line each) or json."""
+    """Diagnostics to stderr: human (with source excerpt), plain (one line each) or json.
+
+    In json, this is for warnings of a command that succeeds: one document with ``ok`` true (the same keys as
+    an error, see :func:`tranche.errors.error_document`).  Failures go through :func:`report_error`.
+    """
     if fmt is ErrorFormat.json:
-        sys.stderr.write(json.dumps({"ok": False, "errors": [d.to_dict() for d in diags]}, indent=2) + "\n")
+        if diags:
+            emit_json_err(error_document(list(diags), status=0))
         return
     shown = list(diags)[:limit]
     for d in shown:
@@ -100,6 +158,27 @@ def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int 
             err_console.print()
     if len(diags) > limit:
         sys.stderr.write(f"... and {len(diags) - limit} more\n")
+
+
+def report_error(exc: TrancheError, fmt: ErrorFormat, status: int) -> None:
+    """A failure on stderr: its diagnostics and its message (human, plain), or one JSON document (json)."""
+    if fmt is ErrorFormat.json:
+        emit_json_err(error_document(exc, status))
+        return
+    if exc.diagnostics:
+        print_diagnostics(exc.diagnostics, fmt)
+    if fmt is ErrorFormat.plain:
+        if not exc.diagnostics:
+            sys.stderr.write(f"error: {exc.message}" + (f" (help: {exc.help})" if exc.help else "") + "\n")
+        else:
+            sys.stderr.write(f"{exc.message}\n")
+        return
+    if exc.diagnostics:
+        err_console.print(Text(exc.message, style="bold red"))
+        return
+    err_console.print(Text("error: ", style="bold red") + Text(exc.message))
+    if exc.help:
+        err_console.print(Text(f"  = help: {exc.help}"))
 
 
 def emit_json_err(data: Any) -> None:

@@ -59,7 +59,7 @@ def parse_assumption(text: str, scenario: Scenario, as_of: dt.date) -> tuple[str
         try:
             return name, parse_date(when)
         except UsageError:
-            raise UsageError(f"`{text}`: `{when}` is not a date", help="write FACT@YYYY-MM-DD, e.g. coup.PER@1962-07-18") from None
+            raise UsageError(f"`{text}`: `{when}` is not a date", help=f"write FACT@YYYY-MM-DD, e.g. `{name}@2001-12-31`") from None
     return name, as_of
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "RECIPIENT_PATTERN",
     "AttributeFile",
     "RecipientFile",
+    "DemoFile",
     "ScenarioFile",
     "TaxonomyNodeFile",
     "TaxonomyFile",
@@ -74,6 +75,18 @@ class RecipientFile(_Model):
     name: str = ""
 
 
+class DemoFile(_Model):
+    """`demo:` in `scenario.yaml`: what `tranche demo` shows for this scenario."""
+
+    as_of: dt.date = Field(description="the date of the comparison, YYYY-MM-DD")
+    options: list[str] = Field(min_length=1, description="regimes or timelines to compare, in order; the first "
+                                                         "is the one the printed next steps explain")
+    assume: list[str] = Field(default_factory=list, description="facts assumed to hold (FACT or FACT@YYYY-MM-DD)")
+    recipient: str | None = Field(default=None, pattern=RECIPIENT_PATTERN,
+                                  description="whose timeline is shown; default: the scenario's first recipient")
+    note: str = Field(default="", description="one line printed above the comparison (what it shows, its source)")
+
+
 class ScenarioFile(_Model):
     """`scenario.yaml`: what the scenario is and the vocabulary its files use."""
 
@@ -90,6 +103,7 @@ class ScenarioFile(_Model):
     currency: str = "USD"
     notes: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    demo: DemoFile | None = Field(default=None, description="what `tranche demo` compares for this scenario")
 
 
 class TaxonomyNodeFile(_Model):

@@ -41,6 +41,7 @@ __all__ = [
     "Taxonomy",
     "Source",
     "PolicyTest",
+    "Demo",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
     "FACTS",
@@ -489,6 +490,21 @@ class PolicyTest:
 
 
 @dataclass(frozen=True)
+class Demo:
+    """What `tranche demo` shows for a scenario (its `demo:` block): options compared on a date."""
+
+    as_of: dt.date
+    options: tuple[str, ...]
+    assume: tuple[str, ...] = ()
+    recipient: str | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "options": list(self.options), "assume": list(self.assume),
+                "recipient": self.recipient, "note": self.note}
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole validated scenario."""
 
@@ -513,6 +529,7 @@ class Scenario:
     tests: tuple[PolicyTest, ...]
     notes: tuple[str, ...] = ()
     scenario_sources: tuple[str, ...] = ()
+    demo: Demo | None = None
 
     def item(self, item_id: str) -> LineItem:
         return self._items_by_id[item_id]

@@ -426,7 +426,9 @@ class CsvFile:
                         "csv-field-count",
                         f"row has {len(record)} field{'s' if len(record) != 1 else ''}, the header has {len(header)}",
                         Span(name, lineno, 1, max(1, len(raw))),
-                        help="quote values that contain commas, e.g. `\"a,b\"`"))
+                        help=("quote values that contain commas, e.g. `\"a,b\"`" if len(record) > len(header) else
+                              "give every column of the header, empty ones too: end the row with a comma per "
+                              "missing column (`" + ",".join(header[len(record):]) + "` missing)")))
                     continue
                 values = {h: v.strip() for h, v in zip(header, record)}
                 yield CsvRow(lineno, values, _RowSpans(name, lineno, raw, header, record))

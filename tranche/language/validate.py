@@ -30,6 +30,7 @@ from .scenario import (
     FACTS,
     AttributeSchema,
     Condition,
+    Demo,
     Effect,
     Fact,
     Law,
@@ -197,16 +198,47 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
                 help_ = "use letters, digits, `_`, `.` and `-`, starting with a letter or digit"
         elif kind in ("literal_error", "enum"):
             expected = err.get("ctx", {}).get("expected", "")
-            hint = did_you_mean(str(err.get("input")), re.findall(r"'([^']+)'", expected))
-            msg = f"`{err.get('input')}` is not allowed; expected {expected}"
-            help_ = hint
+            choices = re.findall(r"'([^']+)'", expected)
+            given = str(err.get("input"))
+            synonym = _SYNONYMS.get(given.lower())
+            hint = (f"did you mean `{synonym}`?" if synonym in choices else None) or did_you_mean(given, choices)
+            msg = f"`{given}` is not allowed; expected {expected}"
+            help_ = hint or "one of " + ", ".join(f"`{c}`" for c in choices)
+        elif kind.startswith(("date_", "datetime_")):
+            msg = f"`{err.get('input')}` is not a date"
+            help_ = "write dates as YYYY-MM-DD, e.g. 2001-12-31"
         msg = msg[:1].lower() + msg[1:]
         msg = msg.rstrip(".")
         field_name = next((k for k in reversed(loc) if isinstance(k, str)), None)
         if field_name and kind not in ("literal_error",) and not msg.startswith("`"):
             msg = f"`{field_name}`: {msg}"
-        out.append(Diagnostic(kind.replace("_", "-"), f"{prefix}{msg}", pos.span(loc), help_))
+        if help_ is None:  # every diagnostic has a help line: the field's own description, else the schema
+            owner = _model_at(model_cls, loc[:-1])
+            fld = owner.model_fields.get(str(loc[-1])) if owner is not None and loc else None
+            help_ = (fld.description if fld is not None and fld.description else None) or \
+                "see `tranche schema` for what this field takes"
+        out.append(Diagnostic(_code(kind), f"{prefix}{msg}", pos.span(loc), help_))
     return out
+
+
+_SYNONYMS = {"allow": "permit", "permitted": "permit", "accept": "permit", "deny": "forbid", "prohibit": "forbid",
+             "prohibited": "forbid", "block": "forbid", "reject": "forbid", "reviewed": "review"}
+
+
+def _code(kind: str) -> str:
+    """A tranche diagnostic code for a pydantic error type (no library codes reach users)."""
+    if kind in ("literal_error", "enum"):
+        return "bad-value"
+    if kind.startswith(("date_", "datetime_")):
+        return "bad-date"
+    if kind == "string_pattern_mismatch":
+        return "bad-id"
+    if kind.startswith(("int_", "float_", "decimal_")) or kind in ("finite_number", "greater_than_equal",
+                                                                     "greater_than", "less_than", "less_than_equal"):
+        return "bad-number"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "bad-type"
+    return kind.replace("_", "-")
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,6 +268,8 @@ class _Checker:
         return p.span(path) if p else Span(self.display(file))
 
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
+        if what == "fact" and not getattr(self, "facts_ok", True):
+            return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
@@ -314,6 +348,7 @@ class _Checker:
         taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
         facts_f = files["facts.yaml"]
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
+        self.facts_ok = isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists()
         self.fact_ids = list(facts)
         self.fact_map = facts
         programs = self.build_programs(files["programs.yaml"]) if files["programs.yaml"] else None
@@ -325,6 +360,11 @@ class _Checker:
         timelines: dict[str, Timeline] = {}
         if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
             regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
+        else:  # the regimes could not be built: still report their unknown facts, and no cascade in tests
+            self.policy_complete = False
+            if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
+                self.raw_fact_refs(facts)
+        self.policy_complete = getattr(self, "policy_complete", True) and law is not None
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
@@ -332,6 +372,8 @@ class _Checker:
         tests_f = files["tests.yaml"]
         if isinstance(tests_f, m.TestsFile) and taxonomy is not None and programs is not None:
             tests = self.build_tests(tests_f, items, taxonomy, programs, regimes, timelines)
+        demo = self.build_demo(manifest.demo, regimes, timelines, facts, isinstance(regimes_f, m.RegimesFile),
+                               isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists())
         if any(d.severity == "error" for d in self.diags) or taxonomy is None or programs is None or law is None:
             return CheckResult(None, tuple(self.diags))
         scenario = Scenario(
@@ -340,7 +382,7 @@ class _Checker:
             channels=dict(manifest.channels), flags=dict(manifest.flags), attributes=attributes,
             taxonomy=taxonomy, programs=programs, items=items, facts=facts, law=law, regimes=regimes,
             timelines=timelines, sources=sources, tests=tests, notes=tuple(manifest.notes),
-            scenario_sources=tuple(manifest.sources))
+            scenario_sources=tuple(manifest.sources), demo=demo)
         return CheckResult(scenario, tuple(self.diags))
 
     def build_sources(self, f: m.SourcesFile) -> dict[str, Source]:
@@ -856,7 +898,7 @@ class _Checker:
                         self.err("missing-field", f"{ctx}: the request lacks `{col}`", self.span(file, here + ("request",)))
                 if all(c in req for c in ITEM_COLUMNS):
                     item = parse_item_row(req, spans, 0, self.attributes, taxonomy, programs, self)
-            if t.regime is not None and t.regime not in regimes and t.regime not in timelines:
+            if t.regime is not None and t.regime not in regimes and t.regime not in timelines and self.policy_complete:
                 self.unknown("regime", t.regime, list(regimes) + list(timelines), self.span(file, here + ("regime",)), ctx)
             for j, fact in enumerate(t.assume):
                 name = fact.split("@", 1)[0]
@@ -872,7 +914,7 @@ class _Checker:
                                       self.span(file, here)))
         rule_ids = {rid for *_, rid in getattr(self, "_rule_ids", [])} | {
             r.id for reg in regimes.values() for r in reg.rules}
-        for i, t in enumerate(f.tests):
+        for i, t in enumerate(f.tests if self.policy_complete else ()):  # else: reported where it broke
             for j, rid in enumerate(t.rules or ()):
                 if rid.startswith("default:"):
                     layers = ["law", *regimes]
@@ -882,6 +924,63 @@ class _Checker:
                 elif rid not in rule_ids:
                     self.unknown("rule", rid, rule_ids, self.span(file, ("tests", i, "rules", j)), f"test `{t.name}`")
         return tuple(out)
+
+    # -- facts named by regimes.yaml when the file could not be read as a whole ------------------------
+    def raw_fact_refs(self, facts: dict[str, Fact]) -> None:
+        """Unknown facts in `effective:`, timeline `from:` and rules' `require` of a regimes.yaml that failed
+        its shape check, so that `check` reports them in the same run as the shape errors."""
+        raw = self.raw.get("regimes.yaml")
+        if not isinstance(raw, dict):
+            return
+        file = "regimes.yaml"
+
+        def ref(value: Any, path: YamlPath, ctx: str) -> None:
+            if isinstance(value, str) and value not in facts:
+                self.unknown("fact", value, facts, self.span(file, path), ctx)
+
+        for i, r in enumerate(raw.get("regimes") or []):
+            if not isinstance(r, dict):
+                continue
+            ctx = f"regime `{r.get('id')}`"
+            eff = r.get("effective")
+            if isinstance(eff, dict):
+                ref(eff.get("fact"), ("regimes", i, "effective", "fact"), ctx)
+            for j, rule in enumerate(r.get("rules") or []):
+                if isinstance(rule, dict) and isinstance(rule.get("require"), list):
+                    for k, fact in enumerate(rule["require"]):
+                        ref(fact, ("regimes", i, "rules", j, "require", k), f"{ctx}, rule `{rule.get('id')}`")
+        for i, t in enumerate(raw.get("timelines") or []):
+            if not isinstance(t, dict):
+                continue
+            for j, e in enumerate(t.get("entries") or []):
+                if isinstance(e, dict) and isinstance(e.get("from"), dict):
+                    ref(e["from"].get("fact"), ("timelines", i, "entries", j, "from", "fact"), f"timeline `{t.get('id')}`")
+
+    # -- the demo block of scenario.yaml ---------------------------------------------------------------
+    def build_demo(self, f: m.DemoFile | None, regimes: dict[str, Regime], timelines: dict[str, Timeline],
+                   facts: dict[str, Fact], regimes_ok: bool, facts_ok: bool) -> Demo | None:
+        """`demo:` as a value; its options, facts and recipient must exist (checked only where their files
+        are valid, so that one broken file does not cascade)."""
+        if f is None:
+            return None
+        file, ctx = "scenario.yaml", "demo"
+        if regimes_ok:
+            for i, name in enumerate(f.options):
+                if name not in regimes and name not in timelines:
+                    self.unknown("option", name, [*regimes, *timelines], self.span(file, ("demo", "options", i)), ctx)
+        for i, text in enumerate(f.assume):
+            name, _, when = text.partition("@")
+            if facts_ok and name not in facts:
+                self.unknown("fact", name, facts, self.span(file, ("demo", "assume", i)), ctx)
+            if when:
+                try:
+                    dt.date.fromisoformat(when)
+                except ValueError:
+                    self.err("bad-date", f"{ctx}: `{when}` is not a date", self.span(file, ("demo", "assume", i)),
+                             help="write FACT@YYYY-MM-DD, or FACT alone for the demo's date")
+        if f.recipient is not None and f.recipient not in self.recipients:
+            self.unknown("recipient", f.recipient, self.recipients, self.span(file, ("demo", "recipient")), ctx)
+        return Demo(f.as_of, tuple(f.options), tuple(f.assume), f.recipient, f.note)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -1057,3 +1156,24 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
     intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
     return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
                     values.get("description", ""), prog.status if prog else "approved", attrs, line)
+
+
+def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,
+                                                                                                list[Diagnostic]]:
+    """An ad-hoc request (the pipeline's columns as a mapping, lists for flags) read as a pipeline row is:
+    the line item, or None and every problem found (unknown category, program, flag, ... with did-you-mean)."""
+    ck = _Checker(scenario.root)
+    row = {k: ("" if v is None else ",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in values.items()}
+    row.setdefault("id", where)
+    for col in ITEM_COLUMNS:
+        if col not in row:
+            ck.err("missing-field", f"{where}: the request lacks `{col}`", None,
+                   help="give " + ", ".join(f"`{c}`" for c in ITEM_COLUMNS[1:]) + " (and `flags`, attributes)")
+    known = set(ITEM_COLUMNS) | {"flags", "description"} | set(scenario.attributes)
+    for col in row:
+        if col not in known:
+            ck.unknown("column", col, sorted(known), None, where)  # type: ignore[arg-type]
+    if ck.diags:
+        return None, ck.diags
+    item = parse_item_row(row, {}, 0, dict(scenario.attributes), scenario.taxonomy, dict(scenario.programs), ck)
+    return (item if not ck.diags else None), ck.diags

@@ -175,7 +175,7 @@ def parse_date(value: dt.date | str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
-        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+        raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
 
 
 def is_under(node: str, ancestor: str) -> bool:

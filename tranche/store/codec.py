@@ -24,6 +24,7 @@ from ..errors import Span, StoreError
 from ..language.scenario import (
     AttributeSchema,
     Condition,
+    Demo,
     Effect,
     Fact,
     Law,
@@ -231,7 +232,16 @@ def manifest_doc(s: Scenario) -> dict[str, Any]:
                         "description": a.description, **({"required": True} if a.required else {})}
                        for a in s.attributes.values()],
         "notes": list(s.notes), "sources": list(s.scenario_sources),
+        **({"demo": s.demo.to_dict()} if s.demo is not None else {}),  # absent: hashes as before demos existed
     }
+
+
+def demo_from_manifest(doc: Mapping[str, Any]) -> Demo | None:
+    d = doc.get("demo")
+    if not d:
+        return None
+    return Demo(dt.date.fromisoformat(d["as_of"]), tuple(d["options"]), tuple(d["assume"]), d["recipient"],
+                str(d["note"]))
 
 
 def attributes_from_manifest(doc: Mapping[str, Any]) -> dict[str, AttributeSchema]:

@@ -394,7 +394,7 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
         currency=manifest["currency"], recipients=dict(manifest["recipients"]), channels=dict(manifest["channels"]),
         flags=dict(manifest["flags"]), attributes=attributes, taxonomy=taxonomy, programs=progs, items=items,
         facts=fcts, law=law, regimes=regs, timelines=tls, sources=srcs, tests=tests, notes=tuple(manifest["notes"]),
-        scenario_sources=tuple(manifest["sources"]))
+        scenario_sources=tuple(manifest["sources"]), demo=codec.demo_from_manifest(manifest))
 
 
 def read_scenario(db: Database, scenario_id: str | None = None) -> Scenario:

@@ -10,9 +10,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ...analysis import Diff, diff as diff_options, lint as lint_scenario
-from ...errors import Diagnostic
-from ...language import check as check_scenario
+from typing import TYPE_CHECKING
+
+from ...errors import Diagnostic, PolicyError, UsageError, error_document
+
+if TYPE_CHECKING:
+    from ...analysis import Diff
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -27,8 +30,10 @@ def register(app: typer.Typer) -> None:
 
 def diff(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    a: str = typer.Argument(..., help="the option before: a regime, or a timeline (needs --as-of)"),
-    b: str = typer.Argument(..., help="the option after: a regime, or a timeline (needs --as-of)"),
+    a: Optional[str] = typer.Argument(None, help="the option before: a regime, or a timeline (needs --as-of)"),
+    b: Optional[str] = typer.Argument(None, help="the option after: a regime, or a timeline (needs --as-of)"),
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="the two options as A,B "
+                                                "(as in compare), instead of the arguments"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="fix every fact's state at this date, YYYY-MM-DD "
                                         "(default: facts in any state, unless assumed)"),
     assume: Optional[List[str]] = ASSUME,
@@ -37,8 +42,14 @@ def diff(
     format: render.Format = FORMAT,
 ) -> int:
     """Every class of requests whose outcome differs between two options, as few exact statements."""
+    from ...analysis import diff as diff_options
+
+    names = [x for x in (a, b) if x] + split_list(options)
+    if len(names) != 2:
+        raise UsageError(f"diff compares two options; {len(names)} given",
+                         help="pass them as arguments `diff SCENARIO A B` or as `--options A,B`")
     s = load(scenario)
-    result = diff_options(s, a, b, as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
+    result = diff_options(s, names[0], names[1], as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
                           law=with_law)
     programs = [p for p in s.programs if any(p in st.impact for st in result.statements)]
     if format is render.Format.json:
@@ -86,13 +97,9 @@ def print_diff(result: Diff, programs: list[str]) -> None:
         render.console.print(Text(caption, style="dim"))
         return
     n = len(result.statements)
-    table = Table(title=render.escape(f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"),
-                  caption=render.escape(caption), title_justify="left", caption_justify="left")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("change")
-    table.add_column("requests", ratio=1, min_width=24, overflow="fold")
-    table.add_column("pipeline amounts", justify="right", no_wrap=True)
+    title = f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"
     width = max((len(p) for p in [*programs, "total"]), default=5)
+    rows = []
     for i, st in enumerate(result.statements, 1):
         change = render.styled_outcome(st.from_.value) + Text(" → ") + render.styled_outcome(st.to.value)
         if st.change == "criterion":  # both review: say on which criterion, before and after
@@ -101,7 +108,28 @@ def print_diff(result: Diff, programs: list[str]) -> None:
         lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
         if len(lines) > 1:
             lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
-        table.add_row(str(i), change, Text(st.requests), Text("\n".join(lines) or "no item"))
+        rows.append((str(i), change, st.requests, "\n".join(lines) or "no item"))
+    amounts = max(render.cell_width(r[3]) for r in rows)
+    number = max(len(r[0]) for r in rows)
+    change_w = max(render.cell_width(r[1]) for r in rows)
+    room = render.console.width - render.fits([number, 0, 0, amounts])  # for change + requests
+    change_w = max(12, min(change_w, room - 30))  # requests keep 30 columns; `prohibited →` fits in 12
+    if room - change_w < 24:  # narrow: one block per statement
+        render.console.print(Text(title, style="bold"))
+        for num, changed, requests, figures in rows:
+            render.console.print(Text(f"{num}. ") + changed)
+            render.console.print(Padding(Text(requests), (0, 0, 0, 3)))
+            render.console.print(Padding(Text(figures), (0, 0, 0, 3)))
+        render.console.print(Text(caption, style="dim"))
+        return
+    table = Table(title=render.escape(title), caption=render.escape(caption), title_justify="left",
+                  caption_justify="left")
+    table.add_column("#", justify="right", no_wrap=True, width=number)
+    table.add_column("change", width=change_w)
+    table.add_column("requests", width=room - change_w, overflow="fold")
+    table.add_column("pipeline amounts", justify="right", no_wrap=True, width=amounts)
+    for num, changed, requests, figures in rows:
+        table.add_row(num, changed, Text(requests), Text(figures))
     render.console.print(table)
 
 
@@ -114,23 +142,23 @@ def lint(
     format: render.Format = FORMAT,
 ) -> int:
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
+    from ...analysis import lint as lint_scenario
+    from ...language import check as check_scenario
+
     result = check_scenario(Path(scenario))
     if not result.passed or result.scenario is None:
-        if format is render.Format.json:
-            render.emit_json({"ok": False, "scenario": scenario, "errors": [d.to_dict() for d in result.errors()],
-                              "warnings": [d.to_dict() for d in result.warnings()]})
-        else:
-            render.print_diagnostics(result.diagnostics, render.state.error_format)
-            render.err_console.print(f"[bold red]{len(result.errors())} error(s)[/]: `{scenario}` was not linted")
-        return 1
-    s = load(scenario) if result.scenario is None else result.scenario
+        message = f"{len(result.errors())} error(s): `{scenario}` was not linted"
+        if format is render.Format.json:  # the report itself, on stdout
+            render.emit_json({**error_document(list(result.diagnostics), 1, message), "scenario": scenario})
+            return 1
+        raise PolicyError(result.diagnostics, message)
+    s = result.scenario
     findings = result.warnings() + lint_scenario(s, split_list(regime) or None,
                                                  as_of=parse_date(as_of) if as_of else None)
     if format is render.Format.json:
-        render.emit_json({"ok": True, "scenario": scenario, "errors": [],
-                          "warnings": [d.to_dict() for d in findings]})
+        render.emit_json({**error_document(findings, 0), "scenario": scenario})
     elif format is render.Format.csv:
-        render.emit_csv(["severity", "code", "file", "line", "col", "message", "help"],
+        render.emit_csv(["severity", "code", "file", "line", "column", "message", "help"],
                         [[d.severity, d.code, d.span.file if d.span else "", d.span.line if d.span else "",
                           d.span.col if d.span else "", d.message, d.help or ""] for d in findings])
     else:

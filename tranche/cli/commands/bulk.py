@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
-from ...compiler.run import BulkResult, bulk as bulk_duckdb, bulk_spark, dates_between
 from ...errors import UsageError
-from ...language.scenario import OUTCOMES
+
+if TYPE_CHECKING:
+    from ...compiler.run import BulkResult
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -20,15 +21,41 @@ ENGINES = ("duckdb", "spark")
 
 def register(app: typer.Typer) -> None:
     app.command("bulk")(bulk)
+    app.command("sql")(sql)
+
+
+def sql(
+    scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD (default: today)"),
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="regimes or timelines, A,B,...; "
+                                                "default: each recipient's timeline of record"),
+    assume: Optional[List[str]] = typer.Option(None, "--assume", "-a",
+                                               help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable"),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, sqlite, postgres or spark"),
+    summary: bool = typer.Option(False, "--summary", help="the summary query (option, as_of, program, outcome, "
+                                 "amount, items) instead of one row per item"),
+) -> int:
+    """Print the SQL that `bulk` runs: every item of a table `items` decided under each option (what dbt compile
+    shows for a model)."""
+    from ...compiler import contexts, plan
+    from ...compiler.plan import REQUIRED_COLUMNS
+
+    s = load(scenario)
+    day = parse_date(as_of) if as_of else dt.date.today()
+    names: list[str | None] = list(split_list(options)) or [None]
+    compiled = plan(s, contexts(s, [day], names, split_list(assume)), REQUIRED_COLUMNS + ("flags",), "items")
+    text = compiled.summary_sql(dialect, pretty=True) if summary else compiled.sql(dialect, pretty=True)
+    render.console.print(text, markup=False, highlight=False, soft_wrap=True)
+    return 0
 
 
 def bulk(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     items: str = typer.Option(..., "--items", "-i", help="line items: a .parquet or .csv file with the columns "
                               "id, recipient, program, channel, category, amount, flags (comma-separated), and any others"),
-    out: str = typer.Option(..., "--out", "-o", help="where to write the decisions (Parquet)"),
+    out: str = typer.Option(..., "--out", help="where to write the decisions (Parquet)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD"),
-    options: Optional[List[str]] = typer.Option(None, "--options", help="regimes or timelines, A,B,...; "
+    options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="regimes or timelines, A,B,...; "
                                                 "default: each recipient's timeline of record"),
     dates: Optional[List[str]] = typer.Option(None, "--dates", help="more dates, D1,D2,..."),
     every: Optional[str] = typer.Option(None, "--every", help="a date every period (7d, 2w) from --from to --to"),
@@ -41,6 +68,10 @@ def bulk(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from ...compiler.run import bulk as bulk_duckdb, bulk_spark
+
     if engine not in ENGINES:
         raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
     days = _dates(as_of, split_list(dates), every, start, end)
@@ -62,6 +93,8 @@ def bulk(
 
 
 def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
+    from ...compiler.run import dates_between
+
     out: set[dt.date] = set()
     if as_of:
         out.add(parse_date(as_of))
@@ -69,7 +102,7 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
     if every is not None or end is not None or start is not None:
         if every is None or end is None or (start is None and as_of is None):
             raise UsageError("--every needs --from (or --as-of) and --to",
-                             help="e.g. --every 7d --from 1962-10-03 --to 1963-09-25")
+                             help="e.g. --every 7d --from 2001-01-01 --to 2001-12-31")
         first = parse_date(start, "--from") if start else parse_date(as_of or "", "--as-of")
         out.update(dates_between(first, parse_date(end, "--to"), every))
     if not out:
@@ -78,6 +111,8 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
 
 
 def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
+    from ...language.scenario import OUTCOMES
+
     rows = result.summary
     if format is render.Format.json:
         render.emit_json({"out": str(result.out), "rows": result.rows, "items": result.items,

@@ -1,62 +1,59 @@
-"""Helpers shared by the command modules: loading, dates, option lists."""
+"""Helpers shared by the command modules: the workspace, dates, option lists."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 from typing import Sequence
 
-from ...errors import PolicyError, UsageError
-from ...language import Scenario, check
-from ...engine import Evaluator, ReviewCase
-from ...store import DEFAULT_FILE, list_cases, open_db, read_scenario, review_map
+from typing import TYPE_CHECKING, Any
+
+from ...errors import UsageError
 from .. import render
 
-_SCENARIO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_STORED: dict[int, tuple[Scenario, str | None]] = {}  # scenarios read from a store, and its URL
+if TYPE_CHECKING:  # imported where used: `tranche --help` loads none of the heavy layers
+    from ...engine import Evaluator, ReviewCase
+    from ...language import Scenario
+    from ...service import Workspace
+
+_WORKSPACE: list["Workspace"] = []
 
 
-def stored_reviews(scenario: Scenario, ev: Evaluator) -> dict[str, ReviewCase]:
-    """The review cases of the store that apply to ``ev`` ({} for a scenario read from files).
+class LazyModule:
+    """A module imported on first attribute access (keeps `tranche --help` from importing SQLAlchemy)."""
 
-    Use as ``ev.reviews = stored_reviews(s, ev)``: approved cases make their items permitted, denied ones
-    prohibited, under the regime version they were decided under only.
-    """
-    entry = _STORED.get(id(scenario))
-    if entry is None or entry[0] is not scenario:
-        return {}
-    with open_db(entry[1]) as db:
-        cases = list_cases(db, scenario.id, "all")
-    return review_map(ev, cases)
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        from importlib import import_module
+
+        return getattr(import_module(self._name), attr)
+
+
+def workspace() -> Workspace:
+    """The workspace of this invocation: scenario folders, and the store of `--db` / `TRANCHE_DB`."""
+    from ...service import Workspace
+
+    if not _WORKSPACE or _WORKSPACE[0].db != render.state.db:
+        _WORKSPACE[:] = [Workspace(render.state.db)]
+    return _WORKSPACE[0]
 
 
 def load(path: str) -> Scenario:
-    """A scenario folder, or a scenario id in the store; raise :class:`PolicyError` with every diagnostic.
+    """A scenario folder, or a scenario id in the store (see :meth:`Workspace.scenario`)."""
+    return workspace().scenario(path)
 
-    A folder is always read from its files.  Anything else that looks like a scenario id is read from the
-    database (`--db URL` / `TRANCHE_DB`, default `tranche.db` in the working folder) when there is one.
-    """
-    if not Path(path).exists() and _SCENARIO_ID.match(path):
-        if render.state.db or Path(DEFAULT_FILE).exists():
-            with open_db(render.state.db) as db:
-                stored = read_scenario(db, path)
-            _STORED[id(stored)] = (stored, render.state.db)
-            return stored
-        raise UsageError(f"no scenario folder `{path}`, and no database to look up a scenario `{path}` in",
-                         help="pass a scenario folder (e.g. scenarios/peru-1962), or a stored scenario's id with "
-                              "--db URL (default: tranche.db here; create it with `tranche init` and `tranche load`)")
-    result = check(Path(path))
-    if not result.passed or result.scenario is None:
-        raise PolicyError(result.errors(), f"`{path}` has {len(result.errors())} error(s); nothing was loaded")
-    return result.scenario
+
+def stored_reviews(scenario: Scenario, ev: Evaluator) -> dict[str, ReviewCase]:
+    """The store's review cases that apply to ``ev`` ({} for a scenario read from files)."""
+    return workspace().reviews(scenario, ev)
 
 
 def parse_date(value: str, option: str = "--as-of") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option}: `{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-10-03") from None
+        raise UsageError(f"{option}: `{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
 
 
 def split_list(values: Sequence[str] | None) -> list[str]:
@@ -65,11 +62,3 @@ def split_list(values: Sequence[str] | None) -> list[str]:
     for v in values or ():
         out += [x.strip() for x in v.split(",") if x.strip()]
     return out
-
-
-def default_scenario() -> Path:
-    """The Peru 1962 scenario shipped with tranche (repository checkout or current folder)."""
-    here = Path(__file__).resolve().parents[3] / "scenarios" / "peru-1962"
-    if here.is_dir():
-        return here
-    return Path("scenarios") / "peru-1962"

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from typing import Any, List, Optional
 
 import typer
 from rich.text import Text
 
-from ...engine import Comparison, Evaluator, compare as compare_options, decision_dict, explain_lines, facts_at, periods
-from ...errors import UsageError, did_you_mean
-from ...language import Scenario
-from ...language.scenario import OUTCOMES
+from typing import TYPE_CHECKING
+
+from ...errors import UsageError
 from .. import render
-from .common import default_scenario, load, parse_date, split_list, stored_reviews
+
+if TYPE_CHECKING:
+    from ...engine import Comparison
+    from ...language import Scenario
+from .common import load, parse_date, split_list, stored_reviews, workspace
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
@@ -29,55 +33,49 @@ def register(app: typer.Typer) -> None:
 
 def decide(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    item: str = typer.Argument(..., help="line item id"),
-    as_of: str = typer.Option(..., "--as-of", help="date of the decision, YYYY-MM-DD"),
+    item: Optional[str] = typer.Argument(None, help="line item id (or --request)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decision, YYYY-MM-DD (default: today)"),
     regime: Optional[str] = typer.Option(None, "--regime", "-r", help="a regime or timeline; default: the recipient's record"),
     assume: Optional[List[str]] = ASSUME,
+    request: Optional[str] = typer.Option(None, "--request", help="decide a request that is not in the pipeline: a "
+                                          "JSON object with its columns (recipient, program, channel, category, "
+                                          "amount, flags, ...), an array, JSON lines, or - to read them from stdin"),
     format: render.Format = FORMAT,
 ) -> int:
-    """Decide one line item at a date, with the full explanation."""
+    """Decide one line item (or ad-hoc requests) at a date, with the full explanation."""
+    from ...engine import decision_dict, explain_lines
+
+    if (item is None) == (request is None):
+        raise UsageError("give a line item id or --request, not both" if item else "give a line item id or --request",
+                         help="e.g. `tranche decide SCENARIO ITEM` or `tranche decide SCENARIO --request '{...}'`")
     s = load(scenario)
-    ev = Evaluator(s, parse_date(as_of), split_list(assume), regime)
-    ev.reviews = stored_reviews(s, ev)
-    d = ev.decide_id(item)
+    day = parse_date(as_of) if as_of else dt.date.today()
+    ev = workspace().evaluator(s, day, split_list(assume), regime)
+    if request is not None:
+        from ... import service
+
+        text = sys.stdin.read() if request == "-" else request
+        decisions = [ev.decide(i) for i in service.requests_from_json(s, text)]
+    else:
+        decisions = [ev.decide_id(item or "")]
     if format is render.Format.json:
-        render.emit_json(decision_dict(d))
+        docs = [decision_dict(d) for d in decisions]
+        render.emit_json(docs[0] if item is not None else docs if len(docs) > 1 else docs[0])
     elif format is render.Format.csv:
         render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
                         [[d.item.id, d.as_of, d.outcome.value, " ".join(d.rules), " ".join(d.missing_facts),
-                          d.criterion, d.regime_id, d.regime_version]])
+                          d.criterion, d.regime_id, d.regime_version] for d in decisions])
     else:
-        for line in explain_lines(d, s):
-            if line.startswith("outcome: "):
-                render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
-                                     + Text(line[len("outcome: ") + len(d.outcome.value):]))
-            else:
-                render.console.print(Text(line))
+        for n, d in enumerate(decisions):
+            if n:
+                render.console.print()
+            for line in explain_lines(d, s):
+                if line.startswith("outcome: "):
+                    render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
+                                         + Text(line[len("outcome: ") + len(d.outcome.value):]))
+                else:
+                    render.console.print(Text(line))
     return 0
-
-
-def _timeline_data(s: Scenario, recipient: str, as_of: dt.date, assume: list[str]) -> dict[str, Any]:
-    facts = facts_at(s, as_of, assume)
-    tls = sorted((t for t in s.timelines.values() if t.recipient == recipient), key=lambda t: (not t.record, t.id))
-    out_t = []
-    for t in tls:
-        out_t.append({
-            "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources),
-            "periods": [{"regime": p.regime, "title": p.title, "start": p.start.isoformat() if p.start else None,
-                         "end": p.end.isoformat() if p.end else None, "trigger": p.trigger,
-                         "pending": p.pending, "note": p.note, "default": p.default, "sources": list(p.sources)}
-                        for p in periods(s, t, facts)],
-        })
-    fact_rows = []
-    for f in sorted(s.facts.values(), key=lambda f: (f.date is None, f.date or dt.date.max, f.id)):
-        if f.recipient not in (None, recipient):
-            continue
-        fact_rows.append({"fact": f.id, "title": f.title, "kind": f.kind,
-                          "date": f.date.isoformat() if f.date else None,
-                          "until": f.until.isoformat() if f.until else None,
-                          "assumed": f.id in facts.assumed, "sources": list(f.sources)})
-    return {"recipient": recipient, "as_of": as_of.isoformat(), "assumed": sorted(facts.assumed),
-            "timelines": out_t, "facts": fact_rows}
 
 
 def timeline(
@@ -88,19 +86,21 @@ def timeline(
     format: render.Format = FORMAT,
 ) -> int:
     """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
+    from ... import service
+
     s = load(scenario)
-    rec = recipient or next(iter(s.recipients))
-    if rec not in s.recipients:
-        raise UsageError(f"unknown recipient `{rec}`", help=did_you_mean(rec, s.recipients))
     day = parse_date(as_of) if as_of else dt.date.today()
-    data = _timeline_data(s, rec, day, split_list(assume))
+    data = service.timeline(s, recipient, day, split_list(assume))
     if format is render.Format.json:
         render.emit_json(data)
         return 0
-    if format is render.Format.csv:
-        rows = [[t["id"], p["regime"], p["start"], p["end"], p["trigger"], p["default"], " ".join(p["sources"])]
-                for t in data["timelines"] for p in t["periods"]]
-        render.emit_csv(["timeline", "regime", "start", "end", "trigger", "default", "sources"], rows)
+    if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
+        rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
+                 "", " ".join(p["sources"])] for t in data["timelines"] for p in t["periods"]]
+        rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
+                  " ".join(f["sources"])] for f in data["facts"]]
+        render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
+                         "assumed", "sources"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -124,16 +124,19 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
 
 def compare(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
-    as_of: str = typer.Option(..., "--as-of", help="date, YYYY-MM-DD"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="date, YYYY-MM-DD (default: today)"),
     options: List[str] = typer.Option(..., "--options", "-o", help="regimes or timelines to compare: A,B,C"),
     assume: Optional[List[str]] = ASSUME,
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
-    items: bool = typer.Option(False, "--items", help="also list every item's decision (what each figure is made of)"),
+    items: bool = typer.Option(False, "--by-item", "--items", help="also list every item's decision (what each figure "
+                               "is made of); --items is the old spelling"),
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
+    from ...engine import compare as compare_options
+
     s = load(scenario)
-    result = compare_options(s, parse_date(as_of), split_list(options), split_list(assume), recipient,
+    result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
                              reviews=lambda ev: stored_reviews(s, ev))
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
@@ -144,18 +147,7 @@ def compare(
                           " ".join(r["rules"]), " ".join(r["missing_facts"]), r["criterion"]]
                          for opt in result.options for r in opt.item_rows()])
     elif format is render.Format.csv:
-        header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share"]
-        rows = []
-        for opt in result.options:
-            for p in opt.programs:
-                d = p.to_dict()
-                rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-            for p in opt.channels:
-                d = p.to_dict()
-                rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-            d = opt.totals.to_dict()
-            rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"]])
-        render.emit_csv(header, rows)
+        _comparison_csv(result)
     else:
         print_comparison(s, result)
         if items:
@@ -169,11 +161,41 @@ def compare(
     return 0
 
 
+def _comparison_csv(result: Comparison) -> None:
+    from ...language.scenario import OUTCOMES
+
+    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share", "conflict_amount",
+              "conflicts"]
+    rows = []
+    for opt in result.options:
+        def conflicts(program: str | None) -> list[Any]:
+            """The option's conflicts with the law touching ``program`` (None: all): amount and descriptions."""
+            hits = [c for c in opt.conflicts if program is None or program in c.by_program]
+            amount = sum((c.amount if program is None else c.by_program[program] for c in hits), Decimal(0))
+            text = "; ".join(f"{c.describe()} (law rule(s) {', '.join(c.law_rules)})" for c in hits)
+            return [f"{amount:.2f}", text]
+
+        for p in opt.programs:
+            d = p.to_dict()
+            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
+                         *conflicts(p.program)])
+        for p in opt.channels:
+            d = p.to_dict()
+            rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
+        d = opt.totals.to_dict()
+        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
+                     *conflicts(None)])
+    render.emit_csv(header, rows)
+
+
 def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
 def print_comparison(s: Scenario, result: Comparison) -> None:
+    from ...language.scenario import OUTCOMES
+
     assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
@@ -200,29 +222,40 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
 
 
 def demo(
-    scenario: Optional[str] = typer.Option(None, "--scenario", help="default: scenarios/peru-1962"),
+    folder: Optional[str] = typer.Argument(None, help="a scenario folder with a `demo:` block "
+                                           "(default: the first such folder under scenarios/)"),
+    scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="the same as the argument (old spelling)"),
+    format: render.Format = FORMAT,
 ) -> int:
-    """The Peru 1962 scenario in the embedded database: the timeline and the memo's options on 3 October 1962."""
-    from .store import demo_store
+    """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
+    from ... import service
 
-    path = scenario or str(default_scenario())
-    as_of = dt.date(1962, 10, 3)
-    s, explore = demo_store(load(path), as_of)  # evaluated from the database from here on
-    rec = next(iter(s.recipients))
-    assume = ["congress.appropriation.FY1963"]
+    run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
+    s = run.scenario
+    if format is render.Format.json:
+        render.emit_json(run.to_dict())
+        return 0
+    if format is render.Format.csv:
+        _comparison_csv(run.comparison)
+        return 0
     render.console.print(Text(f"{s.title}", style="bold underline"))
     if s.description:
         render.console.print(s.description.strip())
     render.console.print()
-    print_timeline(s, _timeline_data(s, rec, as_of, []))
+    print_timeline(s, run.timeline)
     render.console.print()
-    render.console.print(Text("The memo's options (FRUS 1961-63 XII doc. 427), the FY1963 figures "
-                              "\"if approved\": congressional action assumed", style="italic"))
-    result = compare_options(s, as_of, ["limited", "recommended", "full"], assume)
-    print_comparison(s, result)
+    if run.demo.note:
+        render.console.print(Text(run.demo.note, style="italic"))
+    print_comparison(s, run.comparison)
     for note in s.notes:
         render.console.print(Text(f"note: {note}", style="dim"))
     render.console.print()
-    for line in explore:
-        render.console.print(Text(line))
+    render.console.print(Text(f"Stored as `{s.id}` ({run.state}) in the database"))
+    render.console.print(Text(f"  {run.url}"))
+    render.console.print(Text(f"law version {s.law.version}, {len(s.regimes)} regimes, {run.open_cases} open review "
+                              "cases. Explore further, from the database:"))
+    for command, what in run.next_steps:  # each works as printed (tests/cli/test_demo.py runs them)
+        render.console.print(Text(f"  # {what}", style="dim"))
+        render.console.print(Text(f"  {command}"), soft_wrap=True)
+    render.console.print(Text("docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations"))
     return 0

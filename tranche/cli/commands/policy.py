@@ -8,10 +8,7 @@ from typing import Optional
 
 import typer
 
-from ...errors import UsageError, did_you_mean
-from ...engine import run_tests
-from ...language import check as check_scenario
-from ...language.schema import file_names, schema
+from ...errors import PolicyError, UsageError, did_you_mean, error_document
 from .. import render
 from .common import load
 
@@ -27,20 +24,24 @@ def check(
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
     """Validate every file of a scenario; exit 1 on any error."""
+    from ...language import check as check_scenario
+
     result = check_scenario(Path(scenario))
-    if format is render.Format.json:
-        render.emit_json({"ok": result.passed, "scenario": scenario,
-                          "errors": [d.to_dict() for d in result.errors()],
-                          "warnings": [d.to_dict() for d in result.warnings()]})
+    errors, warnings = len(result.errors()), len(result.warnings())
+    failed = f"{_n(errors, 'error')}, {_n(warnings, 'warning')}: `{scenario}` was not loaded"
+    if format is render.Format.json:  # the report itself, on stdout: the error shape plus the scenario
+        render.emit_json({**error_document(list(result.diagnostics), 0 if result.passed else 1,
+                                           None if result.passed else failed), "scenario": scenario})
         return 0 if result.passed else 1
     if format is render.Format.csv:
-        render.emit_csv(["severity", "code", "file", "line", "col", "message", "help"],
+        render.emit_csv(["severity", "code", "file", "line", "column", "message", "help"],
                         [[d.severity, d.code, d.span.file if d.span else "", d.span.line if d.span else "",
                           d.span.col if d.span else "", d.message, d.help or ""] for d in result.diagnostics])
         return 0 if result.passed else 1
+    if not result.passed or result.scenario is None:
+        raise PolicyError(result.diagnostics, failed)
     render.print_diagnostics(result.diagnostics, render.state.error_format)
-    errors, warnings = len(result.errors()), len(result.warnings())
-    if result.passed and result.scenario is not None:
+    if result.scenario is not None:
         s = result.scenario
         n_regime_rules = sum(len(r.rules) for r in s.regimes.values())
         parts = [_n(len(s.items), "line item") + " in " + _n(len(s.programs), "program"),
@@ -50,9 +51,7 @@ def check(
                  _n(len(s.tests), "policy test")]
         render.console.print(f"[green]ok[/]: `{s.id}`: " + ", ".join(parts)
                              + (f"; {_n(warnings, 'warning')}" if warnings else ""))
-        return 0
-    render.err_console.print(f"[bold red]{errors} error(s)[/], {warnings} warning(s): `{scenario}` was not loaded")
-    return 1
+    return 0
 
 
 def _n(count: int, singular: str, plural: str | None = None) -> str:
@@ -64,6 +63,8 @@ def test(
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
     """Run the scenario's policy tests; exit 2 if any fails."""
+    from ...engine import run_tests
+
     s = load(scenario)
     results = run_tests(s)
     passed = sum(r.passed for r in results)
@@ -91,6 +92,8 @@ def schema_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="write one <file>.schema.json per file into this folder"),
 ) -> int:
     """Print the JSON Schema of the scenario files (for editors and validators)."""
+    from ...language.schema import file_names, schema
+
     names = file_names()
     if file is not None and file not in names:
         raise UsageError(f"unknown scenario file `{file}`", help=did_you_mean(file, names) or "one of " + ", ".join(names))

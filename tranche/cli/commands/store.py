@@ -14,13 +14,16 @@ from typing import Any, List, Optional
 import typer
 from rich.text import Text
 
-from ... import store
-from ...engine import Evaluator, explain_lines
-from ...errors import EvaluationError, PolicyError, UsageError
-from ...language import Scenario, check
-from ...store.reviews import review_map
+from typing import TYPE_CHECKING
+
+from ...errors import UsageError
 from .. import render
-from .common import parse_date, split_list
+from .common import LazyModule, parse_date, split_list, workspace
+
+if TYPE_CHECKING:
+    from ... import store
+else:
+    store = LazyModule("tranche.store")
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ACTOR = typer.Option(None, "--actor", envvar="TRANCHE_ACTOR", show_envvar=True,
@@ -98,13 +101,13 @@ def load(
     format: render.Format = FORMAT,
 ) -> int:
     """Check a scenario and write it to the database in one transaction; changed regimes get new versions."""
+    from ...service import Workspace
+
     day = parse_date(as_of) if as_of else None
     who = _actor(actor)
-    result = check(Path(folder))
-    if not result.passed or result.scenario is None:
-        raise PolicyError(result.errors(), f"`{folder}` has {len(result.errors())} error(s); nothing was loaded")
+    scenario = Workspace.folder(folder)
     with _db() as db:
-        report = store.load(db, result.scenario, who, as_of=day, path=str(Path(folder).resolve()))
+        report = store.load(db, scenario, who, as_of=day, path=str(Path(folder).resolve()))
         url = db.display
     if format is render.Format.json:
         render.emit_json({**report.to_dict(), "database": url})
@@ -273,20 +276,11 @@ def review_show(
     format: render.Format = FORMAT,
 ) -> int:
     """A case, its history, and the item's decision under the case's regime with the case applied."""
+    from ...engine import explain_lines
+
     day = parse_date(as_of) if as_of else dt.date.today()
-    with _db() as db:
-        c = store.get_case(db, case)
-        history = store.case_history(db, case)
-        s = store.read_scenario(db, c.scenario)
-        cases = store.list_cases(db, c.scenario, "all", item=c.item)
-    decision = None
-    if s.has_item(c.item) and c.regime in s.regimes:
-        ev = Evaluator(s, day, split_list(assume), c.regime)
-        ev.reviews = review_map(ev, cases)
-        try:
-            decision = ev.decide(s.item(c.item))
-        except EvaluationError:
-            decision = None
+    view = workspace().case(case, day, split_list(assume))
+    c, history, s, decision = view.case, view.history, view.scenario, view.decision
     if format is render.Format.json:
         render.emit_json({**c.to_dict(), "history": [h.to_dict() for h in history],
                           "decision": decision.to_dict() if decision else None})
@@ -421,7 +415,7 @@ def audit_verify(
 
 @audit_app.command("anchor")
 def audit_anchor(
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the anchor (JSON) to this file; "
+    out: Optional[Path] = typer.Option(None, "--out", help="write the anchor (JSON) to this file; "
                                                                   "default: print it"),
 ) -> int:
     """Export the verified head as an anchor, to keep outside the database (check with `verify --anchor FILE`)."""
@@ -517,38 +511,3 @@ def user_list(format: render.Format = FORMAT) -> int:
         render.console.print(render.table("Users", ["Name", "Role", "Added", "By"],
                                           [[u.name, u.role, u.added_at, u.added_by] for u in users]))
     return 0
-
-
-# -- the demo's database ----------------------------------------------------------------------------------
-
-def demo_store(s: Scenario, as_of: dt.date) -> tuple[Scenario, list[str]]:
-    """Put ``s`` in the embedded database (created if needed, re-runnable) and read it back from there.
-
-    On an empty database the acting user becomes its admin.  Returns the scenario as stored and lines
-    telling what was done and how to explore further.
-    """
-    who = store.actor_name(None)
-    store.init_db(render.state.db)
-    with store.open_db(render.state.db) as db:
-        if not store.list_users(db):
-            store.bootstrap_admin(db, who, who)
-        report = store.load(db, s, who, as_of=as_of, path=str(s.root.resolve()))
-        stored = store.read_scenario(db, s.id)
-        open_cases = store.list_cases(db, s.id, "open")
-        url = db.display
-    state = "already there, unchanged" if report.unchanged else f"loaded, revision {report.revision}"
-    regime = "limited" if "limited" in stored.regimes else next(iter(stored.regimes))
-    item = stored.items[0].id if stored.items else "ITEM"
-    lines = [
-        f"Stored as `{stored.id}` ({state}) in the database",
-        f"  {url}",
-        f"law version {stored.law.version}, {len(stored.regimes)} regimes, {len(open_cases)} open review cases. "
-        "Explore further, from the database:",
-        f"  tranche decide {stored.id} {item} --as-of {as_of} --regime {regime}   # explain a figure",
-        "  tranche review list                        # the case-by-case requests",
-        "  tranche review approve CASE -j TEXT --actor NAME   # a reviewer's decision",
-        "  tranche versions                           # law and regime versions (edit a regime, load again)",
-        "  tranche audit verify                       # the tamper-evident audit log",
-        "  docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations",
-    ]
-    return stored, lines
