@@ -658,7 +658,7 @@ class _Checker:
             default = Outcome(r.default) if r.default else (base.default if base else Outcome.PROHIBITED)
             criterion = r.criterion if r.criterion is not None or base is None else base.criterion
             if r.default is None and r.extends is None:
-                self.err("missing-field", f"{ctx}: `default` is required", self.span(file, here + ("id",)),
+                self.err("missing-field", f"{ctx}: missing field `default`", self.span(file, here + ("id",)),
                          help="give `default: permitted|review|prohibited`, or `extends: REGIME` to inherit it")
             n_rules = len(r.rules)
             for j, own_rule in enumerate(own):
