@@ -21,8 +21,10 @@ from tranche.language.values import format_set
 from ..helpers import run
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "triggered"
-DATES = [dt.date(2000, 6, 1), dt.date(2001, 6, 1), dt.date(2001, 6, 4)]
-WHAT_IFS: list[list[str]] = [[], ["progress.AAA"], ["helicopters.cleared"], ["notice.congress.AAA@2001-05-20"]]
+DATES = [dt.date(2000, 6, 1), dt.date(2001, 6, 1), dt.date(2001, 6, 4), dt.date(2001, 6, 5)]
+WHAT_IFS: list[list[str]] = [[], ["progress.AAA"], ["helicopters.cleared"], ["notice.congress.AAA@2001-05-20"],
+                             ["waiver.training.AAA", "notice.congress.AAA@2001-05-20"],
+                             ["waiver.training.AAA", "waiver.spares.AAA", "notice.congress.AAA@2001-05-20"]]
 
 
 def test_the_fixture_policy_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,3 +97,31 @@ def test_contract_six_is_enforced_by_check(tmp_path: Path, capsys: pytest.Captur
     code, _, err = run(capsys, "check", str(folder))
     assert code == 1
     assert " ".join(message.split()) in " ".join(err.split()), err
+
+
+def test_a_waiver_is_named_with_its_scope_and_composes() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    what_if = ["waiver.training.AAA", "notice.congress.AAA@2001-05-20"]
+    early = tranche.decide(s, "I1", "2001-06-03", assume=what_if)  # effective from 2001-05-20 + 15 days = 06-04
+    assert early.outcome.value == "prohibited" and early.waivers() == []
+    d = tranche.decide(s, "I1", "2001-06-05", assume=what_if)
+    assert d.outcome.value == "permitted" and d.waivers() == [("law.coup", "waiver.training.AAA")]
+    assert d.to_dict()["waivers"] == [{"rule": "law.coup", "waiver": "waiver.training.AAA"}]
+    assert tranche.decide(s, "I6", "2001-06-05", assume=what_if).outcome.value == "prohibited"  # out of scope
+    both = tranche.decide(s, "I6", "2001-06-05", assume=[*what_if, "waiver.spares.AAA"])
+    assert both.outcome.value == "permitted" and both.waivers() == [("law.coup", "waiver.spares.AAA")]
+    lift = s.facts["waiver.training.AAA"].lifts[0]
+    assert lift.rules == ("law.coup",) and lift.facts == ("waiver.training.AAA", "notice.congress.AAA.after-15d")
+
+
+def test_a_trigger_cannot_lift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _broken(tmp_path, "facts.yaml", "    title: waiver for spares\n    role: waiver",
+                     "    title: waiver for spares\n    role: trigger")
+    code, _, err = run(capsys, "check", str(folder))
+    assert code == 1 and "a trigger cannot lift rules" in " ".join(err.split())
+
+
+def test_an_unknown_lifted_rule_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _broken(tmp_path, "facts.yaml", "      - rules: [law.coup]", "      - rules: [law.cop]")
+    code, _, err = run(capsys, "check", str(folder))
+    assert code == 1 and "unknown rule `law.cop`" in err and "facts.yaml:" in err and "law.coup" in err

@@ -78,10 +78,36 @@ class Decision:
         for layer in (self.law, self.regime):
             for m in layer.matches:
                 names.update(dict.fromkeys(m.rule.facts))
+            for st in layer.states:  # rules that apply to the item but did not match: an exception (a waiver)
+                if st.rule.facts and st.when.item_predicates_hold(self.item):
+                    names.update(dict.fromkeys(st.rule.facts))
             for rule in layer.inert:
                 if all(p.attribute == FACTS or p.holds(self.item.get(p.attribute)) for p in rule.when.predicates):
                     names.update(dict.fromkeys(rule.facts))
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
+
+    def waivers(self) -> list[tuple[str, str]]:
+        """(rule, waiver) for every rule a waiver or certification lifts for this item."""
+        out: list[tuple[str, str]] = []
+        holds = self.facts.holds
+        for layer in (self.law, self.regime):
+            matched = {id(m) for m in layer.matches}
+            for st in layer.states:
+                if id(st) in matched or not st.when.item_predicates_hold(self.item):
+                    continue
+                found = next((u.waiver for u in st.unless if u.waiver and u.item_predicates_hold(self.item)), None)
+                if found:
+                    out.append((st.rule.id, found))
+            for rule in layer.inert:
+                when = rule.when.fix_facts(holds)
+                if when is None or not when.item_predicates_hold(self.item):
+                    continue
+                for u in rule.unless:
+                    fixed = u.fix_facts(holds) if u.waiver else None
+                    if fixed is not None and fixed.item_predicates_hold(self.item):
+                        out.append((rule.id, u.waiver or ""))
+                        break
+        return out
 
     def to_dict(self) -> dict[str, object]:
         return decision_dict(self)

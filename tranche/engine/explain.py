@@ -74,6 +74,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "missing_facts": list(d.missing_facts),
         "criterion": d.criterion,
         "lifted_by": list(d.lifted_by),
+        "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
         "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
@@ -145,6 +146,10 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
     lines.append("")
     lines += _layer_lines(d.law, "law", scenario)
     lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
+    for rule, waiver in d.waivers():
+        fact = scenario.facts.get(waiver)
+        title = f" ({fact.title})" if fact is not None and fact.title else ""
+        lines.append(f"rule `{rule}` lifted for this item by `{waiver}`{title}")
     checked = d.facts_checked()
     if checked:
         lines.append("facts checked:")

@@ -31,6 +31,7 @@ __all__ = [
     "ProgramsFile",
     "FactFile",
     "AfterFile",
+    "LiftFile",
     "FactsFile",
     "RuleFile",
     "LawFile",
@@ -150,6 +151,15 @@ class FactFile(_Model):
     after: "AfterFile | None" = Field(
         default=None, description="a derived fact: holds from `days` days after the date of `fact` "
                                   "(a waiting period, e.g. 15 days after a notification to Congress)")
+    lifts: Annotated[list["LiftFile"], WithJsonSchema({
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
+        default_factory=list, description="a waiver or certification: while it holds, the named rules do not apply "
+                                          "to the items in `scope` (one or a list; several waivers compose)")
+
+    @field_validator("lifts", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -160,11 +170,21 @@ class FactFile(_Model):
         return self
 
 
+class LiftFile(_Model):
+    rules: list[str] = Field(min_length=1, description="ids of the law or regime rules it lifts")
+    scope: dict[str, Any] = Field(default_factory=dict, description="a condition: the items it covers (program, "
+                                  "account, category, recipient, ...); empty: every item the rules cover")
+    after: "AfterFile | None" = Field(default=None, description="effective only `days` days after `fact` (e.g. a "
+                                      "report to Congress)")
+    note: str = ""
+
+
 class AfterFile(_Model):
     fact: str = Field(pattern=FACT_PATTERN, description="the fact the period runs from")
     days: int = Field(ge=0, le=36500, description="days after that fact's date")
 
 
+LiftFile.model_rebuild()
 FactFile.model_rebuild()
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "TimelineEntry",
     "Timeline",
     "Fact",
+    "Lift",
     "Program",
     "LineItem",
     "TaxonomyNode",
@@ -188,9 +189,14 @@ class Condition:
     """
 
     predicates: tuple[Predicate, ...] = ()
+    waiver: str | None = None  # set on an exception a waiver adds: the waiver (a fact) that lifts the rule here
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.predicates]
+
+    def item_predicates_hold(self, item: "LineItem") -> bool:
+        """The condition's tests of the item (its tests of facts left aside) hold for ``item``."""
+        return all(p.attribute == FACTS or p.holds(item.get(p.attribute)) for p in self.predicates)
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -208,7 +214,7 @@ class Condition:
                 rest.append(p)
             elif not p.holds(members):
                 return None
-        return Condition(tuple(rest))
+        return Condition(tuple(rest), self.waiver)
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,7 @@ class Fact:
     span: Span | None = field(default=None, compare=False)
     role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
     after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
+    lifts: tuple["Lift", ...] = ()  # a waiver or certification: the rules it lifts, and for which items
 
     @property
     def tightens(self) -> bool:
@@ -365,6 +372,23 @@ class Fact:
 
     def holds_on(self, day: dt.date) -> bool:
         return self.date is not None and self.date <= day and (self.until is None or day < self.until)
+
+
+@dataclass(frozen=True)
+class Lift:
+    """What a waiver (or certification) lifts: named rules, for the items in ``scope``, once ``facts`` hold.
+
+    ``facts`` are the waiver itself and, for a waiver effective only some days after a
+    report, the derived fact of that period.
+    """
+
+    rules: tuple[str, ...]
+    scope: Condition
+    facts: tuple[str, ...]
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rules": list(self.rules), "scope": self.scope.to_dict(), "facts": list(self.facts), "note": self.note}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from .scenario import (
     Effect,
     Fact,
     Law,
+    Lift,
     LineItem,
     Outcome,
     PolicyTest,
@@ -360,6 +361,8 @@ class _Checker:
         timelines: dict[str, Timeline] = {}
         if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
             regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
+            if isinstance(facts_f, m.FactsFile) and law is not None:
+                law, regimes = self.apply_waivers(facts_f, facts, law, regimes, taxonomy)
         else:  # the regimes could not be built: still report their unknown facts, and no cascade in tests
             self.policy_complete = False
             if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
@@ -570,6 +573,85 @@ class _Checker:
                          "matches", self.span(file, where),
                          help="facts may bring into force or lift only rules at least as restrictive as the layer's "
                               "default; write the opposite rule, or change the default")
+
+    def apply_waivers(self, f: m.FactsFile, facts: dict[str, Fact], law: Law, regimes: dict[str, Regime],
+                      taxonomy: Taxonomy) -> tuple[Law, dict[str, Regime]]:
+        """Waivers and certifications (facts with `lifts`) become exceptions of the rules they lift.
+
+        Each lift adds to each named rule, wherever the rule is (the law, every regime that has
+        it), the exception "the waiver holds (and its waiting period has run) and the item is in
+        the scope", marked with the waiver so that explanations name it.  Several waivers compose:
+        any of them lifts the rule for its items.  Contract 6 holds: a trigger cannot lift, and a
+        waiver may lift only rules at least as restrictive as their layer's default.
+        """
+        layers: dict[str, list[tuple[str, Outcome]]] = {}
+        for rule in law.rules:
+            layers.setdefault(rule.id, []).append(("law", law.default))
+        for reg in regimes.values():
+            for rule in reg.rules:
+                layers.setdefault(rule.id, []).append((reg.id, self.floor_of(rule, reg.rules, reg.default)))
+        by_layer_rule = {(r.layer, r.id): r for r in law.rules} | {(g.id, r.id): r for g in regimes.values()
+                                                                    for r in g.rules}
+        added: dict[tuple[str, str], list[Condition]] = {}
+        for i, x in enumerate(f.facts):
+            if not x.lifts:
+                continue
+            fact = facts[x.id]
+            ctx = f"fact `{x.id}`"
+            lifts: list[Lift] = []
+            for k, lift in enumerate(x.lifts):
+                path: YamlPath = ("facts", i, "lifts", k) if self.has_path("facts.yaml", ("facts", i, "lifts", k)) \
+                    else ("facts", i, "lifts")
+                if fact.tightens:
+                    self.err("fact-role", f"{ctx}: a trigger cannot lift rules: a trigger may only tighten",
+                             self.span("facts.yaml", path), help=f"give `{x.id}` `role: waiver` or `certification`")
+                    continue
+                scope = parse_condition(lift.scope, self.attributes, taxonomy, self.fact_ids, "facts.yaml",
+                                        path + ("scope",), self, ctx)
+                needs = [x.id]
+                if lift.after is not None:
+                    report = lift.after.fact
+                    if report not in facts:
+                        self.unknown("fact", report, list(facts), self.span("facts.yaml", path + ("after", "fact")), ctx)
+                        continue
+                    derived = f"{report}.after-{lift.after.days}d"
+                    facts.setdefault(derived, Fact(derived, f"{lift.after.days} days after `{report}`", "derived",
+                                                   role=fact.role, after=(report, lift.after.days)))
+                    if derived not in self.fact_ids:
+                        self.fact_ids.append(derived)
+                    needs.append(derived)
+                test = Predicate(FACTS, "all", tuple(sorted(needs)))
+                exception = Condition(tuple(sorted(scope.predicates + (test,),
+                                                   key=lambda p: (p.attribute, p.op, p.values))), waiver=x.id)
+                for j, rid in enumerate(lift.rules):
+                    where = self.span("facts.yaml", path + ("rules", j))
+                    if rid not in layers:
+                        self.unknown("rule", rid, list(layers), where, ctx)
+                        continue
+                    for layer, floor in layers[rid]:
+                        rule = by_layer_rule[(layer, rid)]
+                        if rule.effect.outcome.rank < floor.rank:
+                            self.err("fact-role", f"{ctx}: lifting the `{rule.effect}` rule `{rid}` under a "
+                                     f"`{floor}` default would tighten the decision where no other rule matches",
+                                     where, help="a waiver lifts a restriction: name a rule at least as restrictive "
+                                                 "as its layer's default")
+                            continue
+                        added.setdefault((layer, rid), []).append(exception)
+                lifts.append(Lift(tuple(lift.rules), scope, tuple(needs), lift.note))
+            facts[x.id] = dataclasses.replace(fact, lifts=tuple(lifts))
+
+        def lifted(rule: Rule, layer: str) -> Rule:
+            extra = added.get((layer, rule.id))
+            return dataclasses.replace(rule, unless=rule.unless + tuple(extra)) if extra else rule
+
+        law = dataclasses.replace(law, rules=tuple(lifted(r, "law") for r in law.rules))
+        regimes = {k: dataclasses.replace(g, rules=tuple(lifted(r, g.id) for r in g.rules)) for k, g in regimes.items()}
+        return law, regimes
+
+    def has_path(self, file: str, path: YamlPath) -> bool:
+        """Whether ``file`` has a node at ``path`` (a list where one item was also accepted)."""
+        positions = self.pos.get(file)
+        return positions is not None and tuple(path) in positions.spans
 
     @staticmethod
     def floor_of(rule: Rule, rules: Sequence[Rule], default: Outcome) -> Outcome:

@@ -107,6 +107,7 @@ class LayerResult:
     default: Outcome | None  # set when no rule matched and the default applied
     criterion: str | None = None
     inert: tuple[Rule, ...] = ()  # the layer's rules the facts keep from applying (for explanations)
+    states: tuple[RuleState, ...] = ()  # every rule state of the layer (for explanations)
 
     @property
     def deciding(self) -> tuple[RuleState, ...]:
@@ -152,12 +153,12 @@ class Layer:
                 ordered = (fallback,)
         if not ordered:
             return LayerResult(self.name, self.version, self.default, (), self.default,
-                               self.criterion if self.default is Outcome.REVIEW else None, self.inert)
+                               self.criterion if self.default is Outcome.REVIEW else None, self.inert, self.rules)
         outcome = ordered[0].outcome
         criterion = None
         if outcome is Outcome.REVIEW:
             criterion = _join(s.rule.criterion for s in ordered if s.outcome is outcome)
-        return LayerResult(self.name, self.version, outcome, ordered, None, criterion, self.inert)
+        return LayerResult(self.name, self.version, outcome, ordered, None, criterion, self.inert, self.rules)
 
 
 def resolve_layer(name: str, version: str, rules: Sequence[Rule], default: Outcome, facts: Facts,
