@@ -125,3 +125,32 @@ def test_an_unknown_lifted_rule_is_located(tmp_path: Path, capsys: pytest.Captur
     folder = _broken(tmp_path, "facts.yaml", "      - rules: [law.coup]", "      - rules: [law.cop]")
     code, _, err = run(capsys, "check", str(folder))
     assert code == 1 and "unknown rule `law.cop`" in err and "facts.yaml:" in err and "law.coup" in err
+
+
+def test_decisions_carry_actions_and_notifications() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    held = tranche.decide(s, "I3", "2001-06-05")  # shipped, held: both actions
+    assert [(o.kind, o.name) for o in held.obligations()] == [("action", "stop_release"), ("action", "hold_in_transit")]
+    contracted = tranche.decide(s, "I4", "2001-06-05")  # contracted: no hold in transit
+    assert [o.name for o in contracted.obligations()] == ["stop_release"]
+    notice = ["notice.congress.AAA@2001-05-25", "waiver.spares.AAA"]
+    waiting = tranche.decide(s, "I6", "2001-06-05", assume=notice)  # 2001-05-25 + 15 days = 2001-06-09
+    assert waiting.outcome.value == "blocked"
+    assert [o.to_dict() for o in waiting.obligations()] == [
+        {"kind": "notification", "name": "notify.large_grant", "by": "the appropriations committees",
+         "status": "waiting until 2001-06-09"}]
+    cleared = tranche.decide(s, "I6", "2001-06-09", assume=notice)
+    assert cleared.outcome.value == "permitted" and cleared.obligations()[0].status == "cleared since 2001-06-09"
+
+
+def test_compare_totals_obligations_and_any_attribute() -> None:
+    s = tranche.load_scenario(FIXTURE)
+    c = tranche.compare(s, dt.date(2001, 6, 5), ["record"], ["notice.congress.AAA@2001-05-25"], by="stage")
+    opt = c.options[0]
+    amounts = {i.id: i.amount for i in s.items}
+    stops = next(o for o in opt.obligations if o.name == "stop_release")
+    assert stops.amount == amounts["I3"] + amounts["I4"] and stops.items == 2
+    groups = {g.program: g.total for g in opt.groups}
+    assert groups == {"(none)": sum(amounts[i] for i in ("I1", "I2", "I5", "I6")), "contracted": amounts["I4"],
+                      "shipped": amounts["I3"]}
+    assert opt.to_dict()["groups"][0]["stage"] == "(none)"

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..errors import NotFound, did_you_mean
-from ..language.scenario import FACTS, LineItem, Outcome, Regime, Scenario
+from ..language.scenario import FACTS, LineItem, Notification, Outcome, Regime, Scenario
 from ..language.values import parse_date
 from ..semantics import LayerResult, Verdict, combine, resolve_layer
 from .explain import decision_dict
 from .index import LayerIndex
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
 
-__all__ = ["ReviewCase", "Decision", "Evaluator", "decide", "evaluator"]
+__all__ = ["ReviewCase", "Obligation", "Decision", "Evaluator", "decide", "evaluator"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,19 @@ class ReviewCase:
     regime_version: str
     justification: str = ""
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A duty a decision carries: an action the regime orders for the line, or a notification to make."""
+
+    kind: str  # "action" | "notification"
+    name: str  # the action (stop_release, ...) or the notification's id
+    by: str  # the rule that orders the action, or whom the notification goes to
+    status: str = ""  # a notification's state: notify | not yet notified | waiting until DATE | cleared since DATE
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "by": self.by, "status": self.status}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +69,7 @@ class Decision:
     facts: FactState
     review_case: ReviewCase | None = None
     lifted_by: tuple[str, ...] = ()  # a prohibited decision held only by holds: the facts that would lift them
+    notifications: tuple[Notification, ...] = ()  # the law's notification duties (tested per item)
 
     @property
     def regime_id(self) -> str:
@@ -85,6 +99,29 @@ class Decision:
                 if all(p.attribute == FACTS or p.holds(self.item.get(p.attribute)) for p in rule.when.predicates):
                     names.update(dict.fromkeys(rule.facts))
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
+
+    def obligations(self) -> list[Obligation]:
+        """The actions the deciding rules order for this line, and the notifications it needs."""
+        out: list[Obligation] = []
+        for layer in (self.law, self.regime):
+            for m in layer.matches:
+                if m.outcome is self.outcome:
+                    out += [Obligation("action", a.name, m.rule.id) for a in m.rule.actions
+                            if a.when.item_predicates_hold(self.item)]
+        for n in self.notifications:
+            when = n.when.fix_facts(self.facts.holds)
+            if when is None or not when.item_predicates_hold(self.item):
+                continue
+            if n.fact is None:
+                status = "notify"
+            elif n.fact in self.facts.holding:
+                status = f"cleared since {self.facts.holding[n.fact]}"
+            elif n.fact in self.facts.scheduled:
+                status = f"waiting until {self.facts.scheduled[n.fact]}"
+            else:
+                status = "not yet notified"
+            out.append(Obligation("notification", n.id, n.to or n.title, status))
+        return out
 
     def waivers(self) -> list[tuple[str, str]]:
         """(rule, waiver) for every rule a waiver or certification lifts for this item."""
@@ -166,7 +203,7 @@ class Evaluator:
             else:
                 case = None
         return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case,
-                        lifted)
+                        lifted, self.scenario.law.notifications)
 
     def decide_id(self, item_id: str) -> Decision:
         if not self.scenario.has_item(item_id):

@@ -75,6 +75,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "criterion": d.criterion,
         "lifted_by": list(d.lifted_by),
         "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
+        "obligations": [o.to_dict() for o in d.obligations()],
         "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
@@ -146,6 +147,11 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
     lines.append("")
     lines += _layer_lines(d.law, "law", scenario)
     lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
+    for o in d.obligations():
+        if o.kind == "action":
+            lines.append(f"action: {o.name.replace('_', ' ')} (ordered by `{o.by}`)")
+        else:
+            lines.append(f"notification `{o.name}` to {o.by}: {o.status}")
     for rule, waiver in d.waivers():
         fact = scenario.facts.get(waiver)
         title = f" ({fact.title})" if fact is not None and fact.title else ""

@@ -32,6 +32,8 @@ __all__ = [
     "FactFile",
     "AfterFile",
     "LiftFile",
+    "ActionFile",
+    "NotificationFile",
     "FactsFile",
     "RuleFile",
     "LawFile",
@@ -194,6 +196,25 @@ class FactsFile(_Model):
     facts: list[FactFile] = Field(default_factory=list)
 
 
+class ActionFile(_Model):
+    do: str = Field(pattern=ID_PATTERN, description="what the regime orders for the line, e.g. stop_release, "
+                                                    "hold_in_transit, continue_contract_then_store, no_new_offers")
+    when: dict[str, Any] = Field(default_factory=dict, description="for which lines (e.g. a stage): a condition")
+    note: str = ""
+
+
+class NotificationFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = ""
+    to: str = Field(default="", description="who is notified, e.g. the Committees on Appropriations")
+    when: dict[str, Any] = Field(default_factory=dict, description="the requests that need it: thresholds by value "
+                                 "(`amount: {gte: ...}`) and item class")
+    wait: "AfterFile | None" = Field(default=None, description="notify and proceed unless objected to: the requests are "
+                                     "blocked until `days` after `fact` (the notification)")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class RuleFile(_Model):
     id: str = Field(pattern=ID_PATTERN)
     description: str = ""
@@ -204,6 +225,8 @@ class RuleFile(_Model):
     effect: Effect_ = "permit"
     criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
     require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")
+    actions: list[ActionFile | str] = Field(default_factory=list, description="what the regime orders for the lines "
+                                            "this rule decides (obligations carried by the decision)")
     lifted_by: list[str] = Field(default_factory=list, description="a hold: with `effect: forbid`, prohibited until "
                                                                    "every one of these facts holds (policy, not law: "
                                                                    "the explanation names what would lift it)")
@@ -229,6 +252,7 @@ class LawFile(_Model):
 
     title: str = "Law"
     rules: list[RuleFile] = Field(default_factory=list)
+    notifications: list[NotificationFile] = Field(default_factory=list, description="duties a decision creates")
     sources: list[str] = Field(default_factory=list)
 
 

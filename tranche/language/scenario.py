@@ -29,6 +29,8 @@ __all__ = [
     "Predicate",
     "Condition",
     "Rule",
+    "Action",
+    "Notification",
     "Law",
     "ReviewDate",
     "Regime",
@@ -218,6 +220,37 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Action:
+    """What a regime orders for a line a rule decides (an obligation, as in XACML), where ``when`` holds."""
+
+    name: str
+    when: Condition = Condition()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"do": self.name, "when": self.when.to_dict(), "note": self.note}
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A duty to notify (e.g. Congress) that a request creates; with a wait, the request is blocked until
+    ``days`` after ``report`` (the generated law rule ``id`` requires ``fact``, the derived fact)."""
+
+    id: str
+    title: str
+    to: str
+    when: Condition
+    report: str | None = None
+    days: int | None = None
+    fact: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "to": self.to, "when": self.when.to_dict(), "report": self.report,
+                "days": self.days, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule of the law or of a regime: where it applies, what it does, on what basis."""
 
@@ -234,6 +267,7 @@ class Rule:
     span: Span | None = field(default=None, compare=False)
     lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
     otherwise: bool = False  # a conditional default: applies only where no other rule of its layer matches
+    actions: tuple[Action, ...] = ()  # what the regime orders for the lines this rule decides
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -251,6 +285,8 @@ class Rule:
             out["lifted_by"] = list(self.lifted_by)
         if self.otherwise:
             out["otherwise"] = True
+        if self.actions:
+            out["actions"] = [a.to_dict() for a in self.actions]
         return out
 
     @property
@@ -268,13 +304,17 @@ class Law:
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()
     default: Outcome = Outcome.PERMITTED
+    notifications: tuple[Notification, ...] = ()
 
     @property
     def version(self) -> str:
         """A content hash of the rules and default (computed once)."""
         cached: str | None = self.__dict__.get("_version")
         if cached is None:
-            cached = _digest({"law": [r.to_dict() for r in self.rules], "default": self.default.value})
+            doc: dict[str, Any] = {"law": [r.to_dict() for r in self.rules], "default": self.default.value}
+            if self.notifications:
+                doc["notifications"] = [n.to_dict() for n in self.notifications]
+            cached = _digest(doc)
             object.__setattr__(self, "_version", cached)
         return cached
 

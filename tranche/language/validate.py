@@ -32,9 +32,11 @@ from .scenario import (
     Condition,
     Demo,
     Effect,
+    Action,
     Fact,
     Law,
     Lift,
+    Notification,
     LineItem,
     Outcome,
     PolicyTest,
@@ -367,6 +369,8 @@ class _Checker:
             self.policy_complete = False
             if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
                 self.raw_fact_refs(facts)
+        if law is not None and taxonomy is not None and isinstance(files["law.yaml"], m.LawFile):
+            law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
         self.policy_complete = getattr(self, "policy_complete", True) and law is not None
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
@@ -523,8 +527,17 @@ class _Checker:
                 if fact not in self.fact_ids:
                     self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
         self.check_sources(r.sources, file, path, ctx)
+        actions: list[Action] = []
+        for i, a in enumerate(r.actions):
+            spec = m.ActionFile(do=a) if isinstance(a, str) else a
+            cond = parse_condition(spec.when, self.attributes, taxonomy, self.fact_ids, file,
+                                   path + ("actions", i, "when"), self, ctx)
+            if cond.facts:
+                self.err("bad-condition", f"{ctx}: an action's `when` tests the line, not facts",
+                         self.span(file, path + ("actions", i, "when")), help="test the line's attributes (e.g. its stage)")
+            actions.append(Action(spec.do, cond, spec.note))
         return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
-                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by))
+                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by), actions=tuple(actions))
 
     def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
         """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
@@ -614,12 +627,7 @@ class _Checker:
                     if report not in facts:
                         self.unknown("fact", report, list(facts), self.span("facts.yaml", path + ("after", "fact")), ctx)
                         continue
-                    derived = f"{report}.after-{lift.after.days}d"
-                    facts.setdefault(derived, Fact(derived, f"{lift.after.days} days after `{report}`", "derived",
-                                                   role=fact.role, after=(report, lift.after.days)))
-                    if derived not in self.fact_ids:
-                        self.fact_ids.append(derived)
-                    needs.append(derived)
+                    needs.append(self.derived_fact(facts, report, lift.after.days, fact.role))
                 test = Predicate(FACTS, "all", tuple(sorted(needs)))
                 exception = Condition(tuple(sorted(scope.predicates + (test,),
                                                    key=lambda p: (p.attribute, p.op, p.values))), waiver=x.id)
@@ -647,6 +655,47 @@ class _Checker:
         law = dataclasses.replace(law, rules=tuple(lifted(r, "law") for r in law.rules))
         regimes = {k: dataclasses.replace(g, rules=tuple(lifted(r, g.id) for r in g.rules)) for k, g in regimes.items()}
         return law, regimes
+
+    def derived_fact(self, facts: dict[str, Fact], report: str, days: int, role: str) -> str:
+        """The derived fact `days` days after `report` (created once, shared by every waiver or notice using it)."""
+        derived = f"{report}.after-{days}d"
+        facts.setdefault(derived, Fact(derived, f"{days} days after `{report}`", "derived", role=role,
+                                       after=(report, days)))
+        if derived not in self.fact_ids:
+            self.fact_ids.append(derived)
+        return derived
+
+    def apply_notifications(self, f: m.LawFile, facts: dict[str, Fact], law: Law, taxonomy: Taxonomy) -> Law:
+        """Notifications: duties decisions carry; a `wait` also becomes a law rule blocking until the period runs."""
+        notices: list[Notification] = []
+        rules: list[Rule] = []
+        taken = {r.id for r in law.rules}
+        for i, n in enumerate(f.notifications):
+            path: YamlPath = ("notifications", i)
+            ctx = f"notification `{n.id}`"
+            if n.id in taken:
+                self.err("duplicate-id", f"{ctx}: a rule has the same id", self.span("law.yaml", path + ("id",)),
+                         help="notification ids name the rule that holds requests during the wait: make it unique")
+                continue
+            when = parse_condition(n.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
+                                   self, ctx)
+            self.check_sources(n.sources, "law.yaml", path, ctx)
+            report = days = fact = None
+            if n.wait is not None:
+                report, days = n.wait.fact, n.wait.days
+                if report not in facts:
+                    self.unknown("fact", report, list(facts), self.span("law.yaml", path + ("wait", "fact")), ctx)
+                    continue
+                fact = self.derived_fact(facts, report, days, facts[report].role)
+                rules.append(Rule(n.id, "law", Effect.PERMIT, when, (), None, (fact,), tuple(n.sources),
+                                  f"{n.title or 'notification'}: proceeds {days} days after `{report}` unless objected to",
+                                  tuple(n.notes), self.span("law.yaml", path)))
+            notices.append(Notification(n.id, n.title, n.to, when, report, days, fact, tuple(n.sources)))
+        if not notices:
+            return law
+        self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
+            ("law.yaml", ("notifications", i, "id"), r.id) for i, r in enumerate(rules)]
+        return dataclasses.replace(law, rules=law.rules + tuple(rules), notifications=tuple(notices))
 
     def has_path(self, file: str, path: YamlPath) -> bool:
         """Whether ``file`` has a node at ``path`` (a list where one item was also accepted)."""

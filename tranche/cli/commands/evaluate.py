@@ -130,6 +130,7 @@ def compare(
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
     items: bool = typer.Option(False, "--by-item", "--items", help="also list every item's decision (what each figure "
                                "is made of); --items is the old spelling"),
+    by: Optional[str] = typer.Option(None, "--by", help="also total by this attribute (e.g. account, channel)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
@@ -137,7 +138,7 @@ def compare(
 
     s = load(scenario)
     result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
-                             reviews=lambda ev: stored_reviews(s, ev))
+                             reviews=lambda ev: stored_reviews(s, ev), by=by)
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
     elif format is render.Format.csv and items:
@@ -183,6 +184,10 @@ def _comparison_csv(result: Comparison) -> None:
             d = p.to_dict()
             rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
                          d["permitted_share"], "", ""])
+        for p in opt.groups:
+            d = p.to_dict()
+            rows.append([opt.name, f"{opt.by}:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
         rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
                      *conflicts(None)])
@@ -213,11 +218,22 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
         render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
                                           rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        if opt.groups:
+            grows = [row(g.program, g) for g in opt.groups]
+            render.console.print(render.table(f"option `{opt.name}` by {opt.by}",
+                                              [str(opt.by).capitalize(), "Total", "Permitted", "Review", "Blocked",
+                                               "Prohibited", "Share"], grows,
+                                              right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
         for c in opt.conflicts:
             render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
                 f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
         if not opt.conflicts:
             render.console.print(Text("  no conflict with the law", style="green"))
+        for ob in opt.obligations:
+            what = ob.name.replace("_", " ") if ob.kind == "action" else f"notification `{ob.name}`"
+            states = "; ".join(f"{n} {k}" for k, n in sorted(ob.statuses.items()))
+            render.console.print(Text(f"  {ob.kind}: ", style="bold") + Text(
+                f"{what}: {ob.items} item{'s' if ob.items != 1 else ''}, {ob.amount:,.2f}" + (f" ({states})" if states else "")))
         render.console.print()
 
 
