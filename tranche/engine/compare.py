@@ -19,6 +19,7 @@ from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
 from ..language.values import ZERO
 from ..semantics import in_conflict
+from ..semantics.caps import CapUse
 from .decide import Decision, Evaluator, ReviewCase
 from .timeline import resolve_option
 
@@ -116,6 +117,7 @@ class OptionResult:
     obligations: list[ObligationTotal] = field(default_factory=list)
     groups: list[Summary] = field(default_factory=list)  # by a declared attribute (`compare --by`)
     by: str | None = None
+    caps: list[CapUse] = field(default_factory=list)  # each cap pool: allocated, headroom, blocked
 
     def item_rows(self) -> list[dict[str, Any]]:
         """Every item's decision under this option: what each figure is made of."""
@@ -140,6 +142,9 @@ class OptionResult:
                          for c in self.channels],
             "conflicts": [c.to_dict() for c in self.conflicts],
             "obligations": [o.to_dict() for o in self.obligations],
+            "caps": [{"cap": c.cap, "pool": list(c.pool), "limit": f"{c.limit:.2f}", "allocated": f"{c.allocated:.2f}",
+                      "headroom": f"{c.headroom:.2f}", "blocked": f"{c.blocked:.2f}", "blocked_items": c.blocked_items}
+                     for c in self.caps],
             **({"by": self.by, "groups": [{self.by: g.program, **{k: v for k, v in g.to_dict().items()
                                                                    if k != "program"}} for g in self.groups]}
                if self.by else {}),
@@ -246,5 +251,5 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
             channels[d.item.channel].add(d.item.amount, d.outcome)
         results.append(OptionResult(name, regimes, per, total, _conflicts(decisions),
                                     [c for c in channels.values() if c.items], decisions, _obligations(decisions),
-                                    _groups(decisions, by) if by else [], by))
+                                    _groups(decisions, by) if by else [], by, ev.cap_uses() if scenario.law.caps else []))
     return Comparison(as_of, assume, results)

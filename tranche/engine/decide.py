@@ -12,6 +12,7 @@ many items quickly; :func:`decide` is the one-call form.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -20,6 +21,7 @@ from ..errors import NotFound, did_you_mean
 from ..language.scenario import FACTS, LineItem, Notification, Outcome, Regime, Scenario
 from ..language.values import parse_date
 from ..semantics import LayerResult, Verdict, combine, resolve_layer
+from ..semantics.caps import CapHit, CapUse, allocate
 from .explain import decision_dict
 from .index import LayerIndex
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
@@ -70,6 +72,7 @@ class Decision:
     review_case: ReviewCase | None = None
     lifted_by: tuple[str, ...] = ()  # a prohibited decision held only by holds: the facts that would lift them
     notifications: tuple[Notification, ...] = ()  # the law's notification duties (tested per item)
+    cap: CapHit | None = None  # set when an aggregate ceiling blocks the line
 
     @property
     def regime_id(self) -> str:
@@ -165,6 +168,8 @@ class Evaluator:
         self._in_force: dict[str, InForce] = {}
         self._regime_index: dict[str, LayerIndex] = {}
         self._combined: dict[tuple[int, int], Verdict] = {}
+        self._hits: dict[str, CapHit] | None = None
+        self._uses: list[CapUse] = []
         if regime is not None:
             resolve_option(scenario, regime)  # fail early on an unknown name
 
@@ -182,7 +187,44 @@ class Evaluator:
         return idx
 
     def decide(self, item: LineItem) -> Decision:
-        """Decide one item (the contract's steps 1-4)."""
+        """Decide one item (the contract's steps 1-4), then the law's caps over the pipeline.
+
+        A cap is aggregate: a pipeline line is allocated with the scenario's whole pipeline;
+        a line that is not in the pipeline (an ad-hoc request) after all of it.
+        """
+        d = self._decide(item)
+        if d.outcome is not Outcome.PERMITTED or not self.scenario.law.caps:
+            return d
+        hit = self._pipeline_hits().get(item.id) if self._in_pipeline(item) else self._request_hit(item, d)
+        return d if hit is None else self._capped(d, hit)
+
+    def _in_pipeline(self, item: LineItem) -> bool:
+        return self.scenario.has_item(item.id) and self.scenario.item(item.id) == item
+
+    def _pipeline_hits(self) -> dict[str, CapHit]:
+        if self._hits is None:
+            lines = [(i, self._decide(i).outcome) for i in self.scenario.items]
+            hits, self._uses = allocate(self.scenario.law.caps, lines, self.facts.holds)
+            self._hits = {lines[k][0].id: h for k, h in hits.items()}
+        return self._hits
+
+    def _request_hit(self, item: LineItem, d: "Decision") -> CapHit | None:
+        lines = [(i, self._decide(i).outcome) for i in self.scenario.items] + [(item, d.outcome)]
+        hits, _ = allocate(self.scenario.law.caps, lines, self.facts.holds)
+        return hits.get(len(lines) - 1)
+
+    def cap_uses(self) -> list[CapUse]:
+        """Each cap pool's allocation over the scenario's pipeline (for `compare`)."""
+        self._pipeline_hits()
+        return list(self._uses)
+
+    @staticmethod
+    def _capped(d: "Decision", hit: CapHit) -> "Decision":
+        return dataclasses.replace(d, outcome=Outcome.BLOCKED, rules=(hit.cap,), missing_facts=(), criterion=None,
+                                   lifted_by=(), cap=hit)
+
+    def _decide(self, item: LineItem) -> Decision:
+        """The decision of the layers and review cases, before caps."""
         in_force = self._in_force.get(item.recipient) or self.in_force(item.recipient)
         law = self.law_index.evaluate(item)
         reg = self.regime_index(in_force.regime).evaluate(item)

@@ -33,6 +33,7 @@ __all__ = [
     "AfterFile",
     "LiftFile",
     "ActionFile",
+    "CapFile",
     "NotificationFile",
     "FactsFile",
     "RuleFile",
@@ -215,6 +216,19 @@ class NotificationFile(_Model):
     notes: list[str] = Field(default_factory=list)
 
 
+class CapFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = ""
+    limit: Any = Field(description="the ceiling, exact decimal USD (e.g. 57500000.00)")
+    when: dict[str, Any] = Field(default_factory=dict, description="the lines that count against it (a condition)")
+    per: list[str] = Field(default_factory=list, description="one ceiling per value of these attributes (e.g. "
+                           "[recipient] or [program]); empty: one pool")
+    order: list[str] = Field(default_factory=list, description="allocation order: attributes, `-attr` for descending; "
+                             "ties by item id")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class RuleFile(_Model):
     id: str = Field(pattern=ID_PATTERN)
     description: str = ""
@@ -253,6 +267,8 @@ class LawFile(_Model):
     title: str = "Law"
     rules: list[RuleFile] = Field(default_factory=list)
     notifications: list[NotificationFile] = Field(default_factory=list, description="duties a decision creates")
+    caps: list[CapFile] = Field(default_factory=list, description="aggregate ceilings, allocated in a declared order: "
+                                "a permitted line that would exceed one is blocked naming it")
     sources: list[str] = Field(default_factory=list)
 
 

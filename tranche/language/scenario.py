@@ -30,6 +30,7 @@ __all__ = [
     "Condition",
     "Rule",
     "Action",
+    "Cap",
     "Notification",
     "Law",
     "ReviewDate",
@@ -251,6 +252,25 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """An aggregate ceiling: the permitted lines in ``when`` are allocated in ``order`` (then by id), one pool per
+    value of ``per``; from the first line whose running total would exceed ``limit``, lines are blocked."""
+
+    id: str
+    title: str
+    limit: Decimal
+    when: Condition = Condition()
+    per: tuple[str, ...] = ()
+    order: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "limit": str(self.limit), "when": self.when.to_dict(),
+                "per": list(self.per), "order": [("-" if d else "") + a for a, d in self.order],
+                "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule of the law or of a regime: where it applies, what it does, on what basis."""
 
@@ -305,6 +325,7 @@ class Law:
     sources: tuple[str, ...] = ()
     default: Outcome = Outcome.PERMITTED
     notifications: tuple[Notification, ...] = ()
+    caps: tuple[Cap, ...] = ()
 
     @property
     def version(self) -> str:
@@ -314,6 +335,8 @@ class Law:
             doc: dict[str, Any] = {"law": [r.to_dict() for r in self.rules], "default": self.default.value}
             if self.notifications:
                 doc["notifications"] = [n.to_dict() for n in self.notifications]
+            if self.caps:
+                doc["caps"] = [c.to_dict() for c in self.caps]
             cached = _digest(doc)
             object.__setattr__(self, "_version", cached)
         return cached

@@ -33,6 +33,7 @@ from .scenario import (
     Demo,
     Effect,
     Action,
+    Cap,
     Fact,
     Law,
     Lift,
@@ -371,6 +372,7 @@ class _Checker:
                 self.raw_fact_refs(facts)
         if law is not None and taxonomy is not None and isinstance(files["law.yaml"], m.LawFile):
             law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
+            law = self.build_caps(files["law.yaml"], law, taxonomy)
         self.policy_complete = getattr(self, "policy_complete", True) and law is not None
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
@@ -696,6 +698,46 @@ class _Checker:
         self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
             ("law.yaml", ("notifications", i, "id"), r.id) for i, r in enumerate(rules)]
         return dataclasses.replace(law, rules=law.rules + tuple(rules), notifications=tuple(notices))
+
+    def build_caps(self, f: m.LawFile, law: Law, taxonomy: Taxonomy) -> Law:
+        """Aggregate ceilings: a limit, the lines that count, the pools (`per`) and the allocation order."""
+        caps: list[Cap] = []
+        taken = {r.id for r in law.rules} | {n.id for n in law.notifications}
+        for i, c in enumerate(f.caps):
+            path: YamlPath = ("caps", i)
+            ctx = f"cap `{c.id}`"
+            if c.id in taken:
+                self.err("duplicate-id", f"{ctx}: a rule or notification has the same id",
+                         self.span("law.yaml", path + ("id",)), help="decisions name the cap by its id: make it unique")
+                continue
+            taken.add(c.id)
+            try:
+                limit = parse_amount(c.limit)
+            except ValueProblem as problem:
+                self.err("bad-value", f"{ctx}: limit {problem.message}", self.span("law.yaml", path + ("limit",)),
+                         help=problem.help)
+                continue
+            when = parse_condition(c.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
+                                   self, ctx)
+            attrs = [a for a in self.attributes if a not in (FACTS,)]
+            for key in ("per", "order"):
+                for j, raw in enumerate(getattr(c, key)):
+                    name = raw[1:] if key == "order" and raw.startswith("-") else raw
+                    if name not in self.attributes and name != "id":
+                        self.unknown("attribute", name, attrs + ["id"], self.span("law.yaml", path + (key, j)), ctx)
+                    elif name in self.attributes and self.attributes[name].type == "set":
+                        self.err("bad-value", f"{ctx}: `{key}` cannot use the set `{name}`",
+                                 self.span("law.yaml", path + (key, j)),
+                                 help="pools and allocation order take one value per line: an enum, string, decimal "
+                                      "or category attribute, or `id`")
+            self.check_sources(c.sources, "law.yaml", path, ctx)
+            order = tuple((o[1:], True) if o.startswith("-") else (o, False) for o in c.order)
+            caps.append(Cap(c.id, c.title, limit, when, tuple(c.per), order, tuple(c.sources)))
+        if not caps:
+            return law
+        self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
+            ("law.yaml", ("caps", i, "id"), c.id) for i, c in enumerate(caps)]
+        return dataclasses.replace(law, caps=tuple(caps))
 
     def has_path(self, file: str, path: YamlPath) -> bool:
         """Whether ``file`` has a node at ``path`` (a list where one item was also accepted)."""

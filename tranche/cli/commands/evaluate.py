@@ -229,6 +229,12 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
                 f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
         if not opt.conflicts:
             render.console.print(Text("  no conflict with the law", style="green"))
+        for cu in opt.caps:
+            pool = f" ({', '.join(cu.pool)})" if cu.pool else ""
+            blocked = f"; blocks {cu.blocked:,.2f} ({cu.blocked_items} item{'s' if cu.blocked_items != 1 else ''})" \
+                if cu.blocked_items else ""
+            render.console.print(Text("  cap: ", style="bold") + Text(
+                f"`{cu.cap}`{pool}: {cu.allocated:,.2f} of {cu.limit:,.2f} allocated, headroom {cu.headroom:,.2f}{blocked}"))
         for ob in opt.obligations:
             what = ob.name.replace("_", " ") if ob.kind == "action" else f"notification `{ob.name}`"
             states = "; ".join(f"{n} {k}" for k, n in sorted(ob.statuses.items()))
