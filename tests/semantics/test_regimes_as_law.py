@@ -154,3 +154,32 @@ def test_compare_totals_obligations_and_any_attribute() -> None:
     assert groups == {"(none)": sum(amounts[i] for i in ("I1", "I2", "I5", "I6")), "contracted": amounts["I4"],
                       "shipped": amounts["I3"]}
     assert opt.to_dict()["groups"][0]["stage"] == "(none)"
+
+
+def test_aggregate_policy_tests_state_the_memo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Expected `compare` figures (the record's: $6.1M of $9M) and `diff` statements, as tests.yaml data."""
+    folder = tmp_path / "peru"
+    shutil.copytree(Path(__file__).parent.parent.parent / "scenarios" / "peru-1962", folder)
+    with (folder / "tests.yaml").open("a") as f:
+        f.write("""
+aggregates:
+  - name: the limited resumption releases $6.1M of the $9M FY 1962 and earlier program
+    as_of: 1962-10-03
+    compare: {option: limited, row: FY1962, expect: {total: 9000000.00, permitted: 6100000.00}}
+  - name: and $1.5M of the $13.8M FY 1963 program, if approved
+    as_of: 1962-10-03
+    assume: [congress.appropriation.FY1963]
+    compare: {option: limited, row: FY1963, expect: {total: 13800000.00, permitted: 1500000.00}}
+  - name: the memo's first step puts purchases on a normal basis
+    as_of: 1962-10-03
+    diff: {a: limited, b: recommended, includes: ["sale of any category"]}
+  - name: a wrong expectation fails, naming the figure
+    as_of: 1962-10-03
+    compare: {option: limited, row: FY1962, expect: {permitted: 6000000.00}}
+""")
+    code, out, _ = run(capsys, "test", str(folder))
+    assert code == 2
+    text = " ".join(out.split())
+    assert "PASS the limited resumption releases $6.1M" in text and "PASS and $1.5M" in text
+    assert "PASS the memo's first step" in text
+    assert "FAIL a wrong expectation fails" in text and "expected permitted 6,000,000.00, got 6,100,000.00" in text

@@ -48,6 +48,9 @@ __all__ = [
     "SourcesFile",
     "PolicyTestFile",
     "TestsFile",
+    "AggregateTestFile",
+    "CompareExpectFile",
+    "DiffExpectFile",
     "FILE_MODELS",
 ]
 
@@ -378,10 +381,42 @@ class PolicyTestFile(_Model):
         return self
 
 
+class CompareExpectFile(_Model):
+    option: str = Field(description="a regime or timeline")
+    row: str = Field(default="total", description="`total`, a program id, `channel:CHANNEL` or `ATTRIBUTE:VALUE`")
+    expect: dict[str, Any] = Field(description="any of total, permitted, review, blocked, prohibited (amounts), "
+                                   "share (the permitted share, e.g. 0.678), items")
+
+
+class DiffExpectFile(_Model):
+    a: str
+    b: str
+    with_law: bool = False
+    statements: int | None = Field(default=None, description="how many statements")
+    includes: list[str] = Field(default_factory=list, description="texts some statement contains")
+    amount: Any = Field(default=None, description="the pipeline amount of all statements together")
+
+
+class AggregateTestFile(_Model):
+    name: str
+    as_of: dt.date
+    assume: list[str] = Field(default_factory=list)
+    compare: CompareExpectFile | None = None
+    diff: DiffExpectFile | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "AggregateTestFile":
+        if (self.compare is None) == (self.diff is None):
+            raise ValueError("give exactly one of `compare` or `diff`")
+        return self
+
+
 class TestsFile(_Model):
-    """`tests.yaml`: expected outcomes of items at dates under given facts."""
+    """`tests.yaml`: expected outcomes of items at dates under given facts, and expected aggregates."""
 
     tests: list[PolicyTestFile] = Field(default_factory=list)
+    aggregates: list[AggregateTestFile] = Field(default_factory=list, description="expected figures of `compare` "
+                                                "and statements of `diff` at a date")
 
 
 FILE_MODELS: dict[str, type[BaseModel]] = {

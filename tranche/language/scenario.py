@@ -45,6 +45,7 @@ __all__ = [
     "Taxonomy",
     "Source",
     "PolicyTest",
+    "AggregateTest",
     "Demo",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
@@ -577,6 +578,26 @@ class PolicyTest:
 
 
 @dataclass(frozen=True)
+class AggregateTest:
+    """Expected figures of `compare` (``kind`` compare) or statements of `diff` (``kind`` diff) at a date."""
+
+    name: str
+    kind: str
+    as_of: dt.date
+    assume: tuple[str, ...]
+    option: str = ""  # compare: the option; diff: regime a
+    other: str = ""  # diff: regime b
+    row: str = "total"
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    share: float | None = None
+    items: int | None = None
+    with_law: bool = False
+    statements: int | None = None
+    includes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Demo:
     """What `tranche demo` shows for a scenario (its `demo:` block): options compared on a date."""
 
@@ -617,6 +638,7 @@ class Scenario:
     notes: tuple[str, ...] = ()
     scenario_sources: tuple[str, ...] = ()
     demo: Demo | None = None
+    aggregates: tuple[AggregateTest, ...] = ()
 
     def item(self, item_id: str) -> LineItem:
         return self._items_by_id[item_id]

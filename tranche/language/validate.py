@@ -28,6 +28,7 @@ from . import model as m
 from .scenario import (
     BUILTIN_ATTRIBUTES,
     FACTS,
+    AggregateTest,
     AttributeSchema,
     Condition,
     Demo,
@@ -378,9 +379,11 @@ class _Checker:
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
         tests: tuple[PolicyTest, ...] = ()
+        aggregates: tuple[AggregateTest, ...] = ()
         tests_f = files["tests.yaml"]
         if isinstance(tests_f, m.TestsFile) and taxonomy is not None and programs is not None:
             tests = self.build_tests(tests_f, items, taxonomy, programs, regimes, timelines)
+            aggregates = self.build_aggregates(tests_f, programs, regimes, timelines)
         demo = self.build_demo(manifest.demo, regimes, timelines, facts, isinstance(regimes_f, m.RegimesFile),
                                isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists())
         if any(d.severity == "error" for d in self.diags) or taxonomy is None or programs is None or law is None:
@@ -391,7 +394,7 @@ class _Checker:
             channels=dict(manifest.channels), flags=dict(manifest.flags), attributes=attributes,
             taxonomy=taxonomy, programs=programs, items=items, facts=facts, law=law, regimes=regimes,
             timelines=timelines, sources=sources, tests=tests, notes=tuple(manifest.notes),
-            scenario_sources=tuple(manifest.sources), demo=demo)
+            scenario_sources=tuple(manifest.sources), demo=demo, aggregates=aggregates)
         return CheckResult(scenario, tuple(self.diags))
 
     def build_sources(self, f: m.SourcesFile) -> dict[str, Source]:
@@ -1042,6 +1045,77 @@ class _Checker:
                           help="add or correct line items, or correct the total")
 
     # -- tests --------------------------------------------------------------------------------
+    def build_aggregates(self, f: m.TestsFile, programs: dict[str, Program], regimes: dict[str, Regime],
+                         timelines: dict[str, Timeline]) -> tuple[AggregateTest, ...]:
+        """Expected `compare` figures and `diff` statements, with located errors."""
+        file = "tests.yaml"
+        out: list[AggregateTest] = []
+        options = list(regimes) + list(timelines)
+        for i, t in enumerate(f.aggregates):
+            here: YamlPath = ("aggregates", i)
+            ctx = f"aggregate test `{t.name}`"
+            for j, a in enumerate(t.assume):
+                name = a.split("@", 1)[0]
+                if name not in self.fact_ids:
+                    self.unknown("fact", name, self.fact_ids, self.span(file, here + ("assume", j)), ctx)
+            if t.compare is not None:
+                c = t.compare
+                if c.option not in options:
+                    self.unknown("regime", c.option, options, self.span(file, here + ("compare", "option")), ctx)
+                prefix, _, value = c.row.partition(":")
+                if c.row != "total" and not value and c.row not in programs:
+                    self.unknown("program", c.row, list(programs) + ["total"], self.span(file, here + ("compare", "row")),
+                                 ctx)
+                elif value and prefix not in self.attributes:
+                    self.unknown("attribute", prefix, list(self.attributes), self.span(file, here + ("compare", "row")),
+                                 ctx)
+                amounts: dict[str, Decimal] = {}
+                share: float | None = None
+                count: int | None = None
+                for key, raw in c.expect.items():
+                    where = self.span(file, here + ("compare", "expect", key))
+                    if key == "share":
+                        try:
+                            fraction = parse_decimal(raw, places=6, what="share")
+                        except ValueProblem:
+                            fraction = Decimal(-1)
+                        if not 0 <= fraction <= 1:
+                            self.err("bad-value", f"{ctx}: `share` is a number from 0 to 1", where,
+                                     help="the permitted share of the row's total, e.g. 0.678")
+                        else:
+                            share = float(fraction)
+                    elif key == "items":
+                        if isinstance(raw, bool) or not isinstance(raw, int):
+                            self.err("bad-value", f"{ctx}: `items` is a whole number", where)
+                        else:
+                            count = raw
+                    elif key in ("total", *(o.value for o in Outcome)):
+                        try:
+                            amounts[key] = parse_amount(raw)
+                        except ValueProblem as problem:
+                            self.err("bad-value", f"{ctx}: `{key}` {problem.message}", where, help=problem.help)
+                    else:
+                        self.err("unknown-field", f"{ctx}: unknown figure `{key}`", where,
+                                 help=did_you_mean(key, ["total", *(o.value for o in Outcome), "share", "items"]))
+                out.append(AggregateTest(t.name, "compare", t.as_of, tuple(t.assume), c.option, "", c.row, amounts,
+                                         share, count, span=self.span(file, here)))
+            elif t.diff is not None:
+                d = t.diff
+                for key in ("a", "b"):
+                    if getattr(d, key) not in options:
+                        self.unknown("regime", getattr(d, key), options, self.span(file, here + ("diff", key)), ctx)
+                amounts = {}
+                if d.amount is not None:
+                    try:
+                        amounts["total"] = parse_amount(d.amount)
+                    except ValueProblem as problem:
+                        self.err("bad-value", f"{ctx}: `amount` {problem.message}",
+                                 self.span(file, here + ("diff", "amount")), help=problem.help)
+                out.append(AggregateTest(t.name, "diff", t.as_of, tuple(t.assume), d.a, d.b, "total", amounts,
+                                         with_law=d.with_law, statements=d.statements, includes=tuple(d.includes),
+                                         span=self.span(file, here)))
+        return tuple(out)
+
     def build_tests(self, f: m.TestsFile, items: Sequence[LineItem], taxonomy: Taxonomy,
                     programs: dict[str, Program], regimes: dict[str, Regime],
                     timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
