@@ -12,6 +12,7 @@ is not built at all.
 from __future__ import annotations
 
 import dataclasses
+import os
 import datetime as dt
 import re
 import sys
@@ -254,6 +255,7 @@ class _Checker:
     source_ids: list[str] = field(default_factory=list)
     sources_ok: bool = False
     current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
+    packs_ok: bool = True  # every included pack was found and read
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -272,10 +274,15 @@ class _Checker:
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
         if what == "fact" and not getattr(self, "facts_ok", True):
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
+        if what in ("fact", "exemption class") and not self.packs_ok:
+            return  # an included pack could not be read: its facts and classes are unknown, not missing
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        if self.current_pack is not None and what not in ("fact", "exemption class", "source"):
+            hint = (f"the law pack `{self.current_pack}` needs the scenario to declare the {what} `{name}` (see the "
+                    "pack's pack.yaml)" + (f"; {hint}" if hint and hint.startswith("did you mean") else ""))
         prefix = f"{context}: " if context else ""
         self.err(f"unknown-{what.replace(' ', '-')}", f"{prefix}unknown {what} `{name}`", span, hint)
 
@@ -375,7 +382,7 @@ class _Checker:
             self.policy_complete = False
             if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
                 self.raw_fact_refs(facts)
-        self.policy_complete = getattr(self, "policy_complete", True) and law is not None
+        self.policy_complete = getattr(self, "policy_complete", True) and law is not None and self.packs_ok
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
@@ -661,11 +668,16 @@ class _Checker:
         """The packs `law.yaml` includes, read (paths checked first, see :mod:`.packs`); their sources join
         the scenario's (an id defined twice must say the same)."""
         self.pack_fact_ids: set[str] = set()
-        if not isinstance(law_f, m.LawFile):
-            return []
+        includes: Any = law_f.include if isinstance(law_f, m.LawFile) else None
+        if includes is None:  # law.yaml has errors of its own: still read the packs it names, so no cascade
+            raw = self.raw.get("law.yaml")
+            includes = raw.get("include") if isinstance(raw, dict) else None
+            if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
+                self.packs_ok = not (isinstance(raw, dict) and "include" in raw) and raw is not None
+                return []
         out: list[PackRef] = []
         seen: dict[Path, int] = {}
-        for i, written in enumerate(law_f.include):
+        for i, written in enumerate(includes):
             span = self.span("law.yaml", ("include", i))
             if i >= MAX_PACKS:
                 self.err("bad-include", f"`include`: more than {MAX_PACKS} law packs", span,
@@ -674,6 +686,7 @@ class _Checker:
             found = pack_folder(self.root, written, span)
             if isinstance(found, Diagnostic):
                 self.diags.append(found)
+                self.packs_ok = False
                 continue
             folder, shown = found
             if folder in seen:
@@ -685,6 +698,8 @@ class _Checker:
             for name in PACK_FILES:
                 ref.files[name] = self.read_model(name, m.PACK_FILE_MODELS[name], name != "facts.yaml", folder,
                                                   ref.key(name))
+                if ref.files[name] is None and (name != "facts.yaml" or os.path.lexists(folder / name)):
+                    self.packs_ok = False
             out.append(ref)
             ff = ref.files.get("facts.yaml")
             if isinstance(ff, m.FactsFile):
@@ -1248,8 +1263,12 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         attr = attributes.get(key) if key != FACTS else AttributeSchema(FACTS, "set", tuple(fact_ids), True)
         if attr is None:
             known = list(attributes) + [FACTS]
-            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
-                   help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
+            hint = did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known)
+            pack = getattr(ck, "current_pack", None)
+            if pack is not None:  # a law pack's condition: the including scenario lacks the attribute
+                hint = f"the law pack `{pack}` needs the scenario to declare the attribute `{key}` (see the pack's " \
+                       f"pack.yaml); {hint}"
+            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan, help=hint)
             continue
         default_op = DEFAULT_OPERATOR[attr.type]
         allowed = operators_for(attr.type)
