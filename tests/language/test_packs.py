@@ -181,3 +181,15 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def test_the_format_docs_show_the_fixture_they_name() -> None:
+    """docs/format.md's pack example is a file the tests load (the `<!-- example: PATH -->` above the block)."""
+    text = (REPO / "docs" / "format.md").read_text()
+    import re
+
+    found = re.findall(r"<!-- example: (\S+) -->\n```yaml\n(.*?)```", text, re.S)
+    assert found
+    for path, block in found:
+        assert block == (REPO / path).read_text(), path
+        assert check(REPO / Path(path).parent).passed
