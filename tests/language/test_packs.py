@@ -193,3 +193,12 @@ def test_the_format_docs_show_the_fixture_they_name() -> None:
     for path, block in found:
         assert block == (REPO / path).read_text(), path
         assert check(REPO / Path(path).parent).passed
+
+
+def test_the_store_keeps_dates_exemptions_and_starts() -> None:
+    """The store's documents round-trip the new fields, so stored law and timelines keep their versions."""
+    from tranche.store.codec import law_doc, law_from_doc, timeline_doc, timeline_from_doc, types_of
+
+    s = load_scenario(FIXTURES / "pack-7008")
+    assert law_from_doc(law_doc(s.law), types_of(s.attributes), s.law.version) == s.law
+    assert all(timeline_from_doc(timeline_doc(t)) == t for t in s.timelines.values())
