@@ -90,8 +90,8 @@ class Decision:
         """
         names: dict[str, None] = {}
         entry = self.in_force.entry
-        if entry is not None and entry.start_fact:
-            names[entry.start_fact] = None
+        if entry is not None:
+            names.update(dict.fromkeys(entry.start_facts))
         for layer in (self.law, self.regime):
             for m in layer.matches:
                 names.update(dict.fromkeys(m.rule.facts))

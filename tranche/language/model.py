@@ -37,7 +37,9 @@ __all__ = [
     "NotificationFile",
     "FactsFile",
     "RuleFile",
+    "ExemptionFile",
     "LawFile",
+    "PackFile",
     "ReviewDateFile",
     "RegimeFile",
     "StartFile",
@@ -52,6 +54,7 @@ __all__ = [
     "CompareExpectFile",
     "DiffExpectFile",
     "FILE_MODELS",
+    "PACK_FILE_MODELS",
 ]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -61,6 +64,7 @@ RECIPIENT_PATTERN = r"^[A-Z]{3}$"
 Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
+Basis_ = Literal["record", "inference", "illustrative"]
 
 
 class _Model(BaseModel):
@@ -247,6 +251,13 @@ class RuleFile(_Model):
     lifted_by: list[str] = Field(default_factory=list, description="a hold: with `effect: forbid`, prohibited until "
                                                                    "every one of these facts holds (policy, not law: "
                                                                    "the explanation names what would lift it)")
+    exempt: list[str] = Field(default_factory=list, description="exemption classes (declared under `exemptions:` in "
+                              "law.yaml or a law pack): the rule does not match where any of them applies")
+    effective: dt.date | None = Field(default=None, description="law rules only: the first day the rule applies")
+    sunset: dt.date | None = Field(default=None, description="law rules only: the first day it no longer applies "
+                                                             "(it applies on dates in [effective, sunset))")
+    basis: Basis_ | None = Field(default=None, description="record: a source states it; inference: reasoned from "
+                                                           "sources; illustrative: invented to make figures concrete")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -254,6 +265,12 @@ class RuleFile(_Model):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _sunset_after_effective(self) -> "RuleFile":
+        if self.effective is not None and self.sunset is not None and self.sunset <= self.effective:
+            raise ValueError("`sunset` must be after `effective`: the rule applies on dates in [effective, sunset)")
+        return self
 
     @model_validator(mode="after")
     def _require_needs_permit_or_review(self) -> "RuleFile":
@@ -264,15 +281,47 @@ class RuleFile(_Model):
         return self
 
 
+class ExemptionFile(_Model):
+    """An exemption class: conditions defined once (e.g. humanitarian assistance) that rules name in `exempt:`."""
+
+    title: str = ""
+    description: str = ""
+    when: Annotated[list[dict[str, Any]], WithJsonSchema({
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
+        min_length=1, description="one condition or a list of them: a request is exempt where any holds")
+    basis: Basis_ | None = None
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+
 class LawFile(_Model):
     """`law.yaml`: rules that bind every regime (statutes, agreements); its default is `permitted`."""
 
     title: str = "Law"
+    include: list[str] = Field(default_factory=list, description="law packs this scenario's law includes: paths of "
+                               "pack folders, relative to the scenario folder (e.g. `../../packs/faa-1961`)")
+    exemptions: dict[str, ExemptionFile] = Field(default_factory=dict, description="exemption classes, by name: "
+                                                  "rules name them in `exempt:`")
     rules: list[RuleFile] = Field(default_factory=list)
     notifications: list[NotificationFile] = Field(default_factory=list, description="duties a decision creates")
     caps: list[CapFile] = Field(default_factory=list, description="aggregate ceilings, allocated in a declared order: "
                                 "a permitted line that would exceed one is blocked naming it")
     sources: list[str] = Field(default_factory=list)
+
+
+class PackFile(_Model):
+    """`pack.yaml`: what a law pack is (its folder also holds law.yaml, sources.yaml and, optionally, facts.yaml)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class ReviewDateFile(_Model):
@@ -303,6 +352,8 @@ class RegimeFile(_Model):
         default=None, description="shorthand: `{date: ...}` or `{fact: ...}`; regimes with `effective` form their "
                                   "recipients' timeline of record, in file order")
     until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
+    announced: dt.date | None = Field(default=None, description="with `effective`: when it was announced, if not the "
+                                      "day it takes effect (shown by `tranche timeline`)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -310,18 +361,25 @@ class RegimeFile(_Model):
 class StartFile(_Model):
     date: dt.date | None = None
     fact: str | None = None
+    all: list[str] | None = Field(default=None, min_length=1, description="facts: in force while every one holds "
+                                  "(from the date the last of them holds)")
+    any: list[str] | None = Field(default=None, min_length=1, description="facts: in force while one of them holds "
+                                  "(from the date the first holds)")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "StartFile":
-        if (self.date is None) == (self.fact is None):
-            raise ValueError("give exactly one of `date` or `fact`")
+        if sum(x is not None for x in (self.date, self.fact, self.all, self.any)) != 1:
+            raise ValueError("give exactly one of `date`, `fact`, `all` or `any`")
         return self
 
 
 class TimelineEntryFile(_Model):
     regime: str
-    start: StartFile = Field(alias="from", description="`{date: YYYY-MM-DD}` or `{fact: FACT}` (in force from the fact's date)")
+    start: StartFile = Field(alias="from", description="`{date: YYYY-MM-DD}`, `{fact: FACT}` (in force from the "
+                             "fact's date), `{all: [FACT, ...]}` or `{any: [FACT, ...]}`")
     until: dt.date | None = Field(default=None, description="stated expiry; must meet the next entry's start")
+    announced: dt.date | None = Field(default=None, description="when the step was announced, if not the day it "
+                                      "takes effect (shown by `tranche timeline`, never decided on)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -429,3 +487,11 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "sources.yaml": SourcesFile,
     "tests.yaml": TestsFile,
 }
+
+PACK_FILE_MODELS: dict[str, type[BaseModel]] = {
+    "pack.yaml": PackFile,
+    "law.yaml": LawFile,
+    "facts.yaml": FactsFile,
+    "sources.yaml": SourcesFile,
+}
+"""The files of a law pack folder (pack.yaml, law.yaml and sources.yaml required; facts.yaml optional)."""

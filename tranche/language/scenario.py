@@ -289,6 +289,10 @@ class Rule:
     lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
     otherwise: bool = False  # a conditional default: applies only where no other rule of its layer matches
     actions: tuple[Action, ...] = ()  # what the regime orders for the lines this rule decides
+    effective: dt.date | None = None  # a law rule applies on dates in [effective, sunset)
+    sunset: dt.date | None = None
+    exempt: tuple[str, ...] = ()  # the exemption classes it names (already part of `unless`)
+    basis: str | None = None  # record | inference | illustrative
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -308,7 +312,26 @@ class Rule:
             out["otherwise"] = True
         if self.actions:
             out["actions"] = [a.to_dict() for a in self.actions]
+        if self.effective is not None:
+            out["effective"] = self.effective.isoformat()
+        if self.sunset is not None:
+            out["sunset"] = self.sunset.isoformat()
+        if self.exempt:
+            out["exempt"] = list(self.exempt)
+        if self.basis is not None:
+            out["basis"] = self.basis
         return out
+
+    def in_force_on(self, day: dt.date | None) -> bool:
+        """Whether the rule applies on ``day``: ``effective <= day < sunset`` (``None``: no date, so yes)."""
+        if day is None:
+            return True
+        return (self.effective is None or self.effective <= day) and (self.sunset is None or day < self.sunset)
+
+    @property
+    def dated(self) -> bool:
+        """Whether the rule has an effective or a sunset date."""
+        return self.effective is not None or self.sunset is not None
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -383,7 +406,13 @@ class Regime:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One step of a timeline: a regime in force from a date or from a fact's date."""
+    """One step of a timeline: a regime in force from a date, from a fact's date, or from facts.
+
+    Exactly one start is given: ``start_date``; ``start_fact``; ``start_all`` (in force while
+    every one of these facts holds: from the date the last of them holds); ``start_any`` (while
+    one of them holds: from the first).  ``announced`` is when the step was made public, which
+    may differ from when it takes effect; it is shown, never decided on.
+    """
 
     regime: str
     start_date: dt.date | None = None
@@ -392,10 +421,36 @@ class TimelineEntry:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    start_all: tuple[str, ...] = ()
+    start_any: tuple[str, ...] = ()
+    announced: dt.date | None = None
+
+    @property
+    def start_facts(self) -> tuple[str, ...]:
+        """Every fact the start consults (empty for a dated start)."""
+        if self.start_fact is not None:
+            return (self.start_fact,)
+        return self.start_all or self.start_any
+
+    def started(self, day: dt.date, holds: Callable[[str], bool]) -> bool:
+        """Whether the start holds on ``day`` when ``holds`` says which facts hold then."""
+        if self.start_date is not None:
+            return self.start_date <= day
+        if self.start_fact is not None:
+            return holds(self.start_fact)
+        if self.start_all:
+            return all(holds(f) for f in self.start_all)
+        return any(holds(f) for f in self.start_any)
 
     @property
     def trigger(self) -> str:
-        return f"fact `{self.start_fact}`" if self.start_fact else f"date {self.start_date}"
+        if self.start_fact:
+            return f"fact `{self.start_fact}`"
+        if self.start_all:
+            return "all of " + ", ".join(f"`{f}`" for f in self.start_all)
+        if self.start_any:
+            return "any of " + ", ".join(f"`{f}`" for f in self.start_any)
+        return f"date {self.start_date}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ is not built at all.
 from __future__ import annotations
 
 import dataclasses
+import os
 import datetime as dt
 import re
 import sys
@@ -55,6 +56,7 @@ from .scenario import (
     TimelineEntry,
 )
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
+from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
 from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
                      parse_set)
@@ -257,6 +259,8 @@ class _Checker:
     raw: dict[str, Any] = field(default_factory=dict)
     source_ids: list[str] = field(default_factory=list)
     sources_ok: bool = False
+    current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
+    packs_ok: bool = True  # every included pack was found and read
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -275,28 +279,40 @@ class _Checker:
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
         if what == "fact" and not getattr(self, "facts_ok", True):
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
+        if what in ("fact", "exemption class") and not self.packs_ok:
+            return  # an included pack could not be read: its facts and classes are unknown, not missing
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        if self.current_pack is not None and what not in ("fact", "exemption class", "source"):
+            hint = (f"the law pack `{self.current_pack}` needs the scenario to declare the {what} `{name}` (see the "
+                    "pack's pack.yaml)" + (f"; {hint}" if hint and hint.startswith("did you mean") else ""))
         prefix = f"{context}: " if context else ""
         self.err(f"unknown-{what.replace(' ', '-')}", f"{prefix}unknown {what} `{name}`", span, hint)
 
-    def read_model(self, name: str, model_cls: type[BaseModel], required: bool) -> BaseModel | None:
-        path = self.root / name
-        refused = check_file(self.root, name, self.display(name))
+    def read_model(self, name: str, model_cls: type[BaseModel], required: bool, root: Path | None = None,
+                   key: str | None = None) -> BaseModel | None:
+        """Read one YAML file of the scenario (or, with ``root`` and ``key``, of a law pack: ``key`` is the
+        file's displayed path, under which its positions are kept)."""
+        folder = root if root is not None else self.root
+        shown = key if key is not None else self.display(name)
+        path = folder / name
+        refused = check_file(folder, name, shown)
         if refused is not None and refused.code == "missing-file":
             if required:
-                self.err("missing-file", f"missing file `{name}`", Span(self.display(name)),
+                self.err("missing-file", f"missing file `{name}`", Span(shown),
                          help=f"a scenario folder holds {', '.join(REQUIRED_FILES)} and {PIPELINE_FILE}; "
-                              "see `tranche schema` and docs/format.md")
+                              "see `tranche schema` and docs/format.md" if root is None else
+                              "a law pack folder holds pack.yaml, law.yaml and sources.yaml (facts.yaml is "
+                              "optional); see docs/format.md")
             return None
         if refused is not None:
             self.diags.append(refused)
             return None
-        data, pos, diags = read_yaml(path, self.display(name))
-        self.pos[name] = pos
-        self.raw[name] = data
+        data, pos, diags = read_yaml(path, shown)
+        self.pos[key if key is not None else name] = pos
+        self.raw[key if key is not None else name] = data
         self.diags.extend(diags)
         if diags and any(d.severity == "error" for d in diags) and data is None:
             return None
@@ -345,6 +361,7 @@ class _Checker:
         if isinstance(sources_f, m.SourcesFile):
             self.source_ids = [s.id for s in sources_f.sources]
             sources = self.build_sources(sources_f)
+        self.packs = self.read_packs(files["law.yaml"], sources)
         if not isinstance(manifest, m.ScenarioFile):
             return CheckResult(None, tuple(self.diags))
         self.manifest = manifest
@@ -353,6 +370,7 @@ class _Checker:
         taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
         facts_f = files["facts.yaml"]
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
+        facts = self.merge_pack_facts(facts, facts_f)
         self.facts_ok = isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists()
         self.fact_ids = list(facts)
         self.fact_map = facts
@@ -374,7 +392,7 @@ class _Checker:
         if law is not None and taxonomy is not None and isinstance(files["law.yaml"], m.LawFile):
             law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
             law = self.build_caps(files["law.yaml"], law, taxonomy)
-        self.policy_complete = getattr(self, "policy_complete", True) and law is not None
+        self.policy_complete = getattr(self, "policy_complete", True) and law is not None and self.packs_ok
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
@@ -453,8 +471,8 @@ class _Checker:
             if x.after is None:
                 continue
             where = self.span("facts.yaml", ("facts", i, "after", "fact"))
-            if x.after.fact not in out:
-                self.unknown("fact", x.after.fact, ids, where, f"fact `{x.id}`")
+            if x.after.fact not in out and x.after.fact not in self.pack_fact_ids:
+                self.unknown("fact", x.after.fact, ids + sorted(self.pack_fact_ids), where, f"fact `{x.id}`")
                 continue
             seen, cur = {x.id}, x.after.fact  # no derived fact may run from itself
             while cur in out and out[cur].after is not None:
@@ -531,6 +549,14 @@ class _Checker:
             for i, fact in enumerate(getattr(r, key)):
                 if fact not in self.fact_ids:
                     self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
+        unless += self.exempt_conditions(r, file, path, ctx)
+        if layer != "law":
+            for key in ("effective", "sunset"):
+                if getattr(r, key) is not None:
+                    self.err("dated-regime-rule", f"{ctx}: `{key}` dates a law rule; a regime's rules are in force "
+                             "while the regime is", self.span(file, path + (key, "@key")),
+                             help="date the regime instead (`effective:` on the regime, or a timeline entry), or "
+                                  "move the rule to law.yaml")
         self.check_sources(r.sources, file, path, ctx)
         actions: list[Action] = []
         for i, a in enumerate(r.actions):
@@ -542,7 +568,8 @@ class _Checker:
                          self.span(file, path + ("actions", i, "when")), help="test the line's attributes (e.g. its stage)")
             actions.append(Action(spec.do, cond, spec.note))
         return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
-                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by), actions=tuple(actions))
+                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by), actions=tuple(actions),
+                    effective=r.effective, sunset=r.sunset, exempt=tuple(r.exempt), basis=r.basis)
 
     def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
         """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
@@ -803,12 +830,220 @@ class _Checker:
     def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
         assert isinstance(f, m.LawFile)
         self.check_sources(f.sources, "law.yaml", (), "law")
+        self.build_exemptions(f, taxonomy)
+        included, pack_ids, pack_sources = self.build_pack_rules(taxonomy)
         rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
                       for i, r in enumerate(f.rules))
         for i, rule in enumerate(rules):
             self.check_fact_roles(rule, Outcome.PERMITTED, "law.yaml", ("rules", i), "law")
-        self._rule_ids = [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
-        return Law(f.title, rules, tuple(f.sources))
+        self._rule_ids = pack_ids + [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
+        return Law(f.title, included + rules, tuple(dict.fromkeys((*f.sources, *pack_sources))))
+
+    # -- law packs and exemption classes ------------------------------------------------------------
+    def read_packs(self, law_f: BaseModel | None, sources: dict[str, Source]) -> list[PackRef]:
+        """The packs `law.yaml` includes, read (paths checked first, see :mod:`.packs`); their sources join
+        the scenario's (an id defined twice must say the same)."""
+        self.pack_fact_ids: set[str] = set()
+        includes: Any = law_f.include if isinstance(law_f, m.LawFile) else None
+        if includes is None:  # law.yaml has errors of its own: still read the packs it names, so no cascade
+            raw = self.raw.get("law.yaml")
+            includes = raw.get("include") if isinstance(raw, dict) else None
+            if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
+                self.packs_ok = not (isinstance(raw, dict) and "include" in raw) and raw is not None
+                return []
+        out: list[PackRef] = []
+        seen: dict[Path, int] = {}
+        for i, written in enumerate(includes):
+            span = self.span("law.yaml", ("include", i))
+            if i >= MAX_PACKS:
+                self.err("bad-include", f"`include`: more than {MAX_PACKS} law packs", span,
+                         help="merge packs, or include only the ones this scenario needs")
+                break
+            found = pack_folder(self.root, written, span)
+            if isinstance(found, Diagnostic):
+                self.diags.append(found)
+                self.packs_ok = False
+                continue
+            folder, shown = found
+            if folder in seen:
+                self.err("bad-include", f"`include`: `{written}` is included twice", span,
+                         help=f"drop one; it is first included as entry {seen[folder] + 1}")
+                continue
+            seen[folder] = i
+            ref = PackRef(written, folder, shown, i)
+            for name in PACK_FILES:
+                ref.files[name] = self.read_model(name, m.PACK_FILE_MODELS[name], name != "facts.yaml", folder,
+                                                  ref.key(name))
+                if ref.files[name] is None and (name != "facts.yaml" or os.path.lexists(folder / name)):
+                    self.packs_ok = False
+            out.append(ref)
+            ff = ref.files.get("facts.yaml")
+            if isinstance(ff, m.FactsFile):
+                self.pack_fact_ids.update(x.id for x in ff.facts)
+        for ref in out:
+            sf = ref.files.get("sources.yaml")
+            if not isinstance(sf, m.SourcesFile):
+                continue
+            key = ref.key("sources.yaml")
+            self.duplicate_ids(key, "sources", [x.id for x in sf.sources], "source")
+            for j, x in enumerate(sf.sources):
+                new = Source(x.id, x.title, x.kind, x.citation, x.date, x.file, tuple(x.notes))
+                old = sources.get(x.id)
+                if old is not None and old != new:
+                    self.err("duplicate-id", f"law pack `{self.pack_id(ref)}`: source `{x.id}` is also defined, "
+                             "differently, by the scenario or another pack", self.span(key, ("sources", j, "id")),
+                             help="give one of them another id, or make the two entries the same")
+                    continue
+                sources.setdefault(x.id, new)
+                if x.id not in self.source_ids:
+                    self.source_ids.append(x.id)
+        return out
+
+    def pack_id(self, ref: PackRef) -> str:
+        manifest = ref.files.get("pack.yaml")
+        return manifest.id if isinstance(manifest, m.PackFile) else ref.written
+
+    def pack_scope(self, ref: PackRef | None) -> tuple[list[str], str | None]:
+        """Check what follows as part of ``ref`` (its own sources only; None: the scenario); returns the
+        scope to restore."""
+        before = (self.source_ids, self.current_pack)
+        if ref is not None:
+            sf = ref.files.get("sources.yaml")
+            self.source_ids = [x.id for x in sf.sources] if isinstance(sf, m.SourcesFile) else []
+            self.current_pack = self.pack_id(ref)
+        return before
+
+    def end_scope(self, before: tuple[list[str], str | None]) -> None:
+        self.source_ids, self.current_pack = before
+
+    def merge_pack_facts(self, facts: dict[str, Fact], facts_f: BaseModel | None) -> dict[str, Fact]:
+        """The facts the packs declare, completed by the scenario's entries of the same id (which date them);
+        the pack's role stands: a scenario may repeat it, not change it."""
+        declared: dict[str, Fact] = {}
+        owner: dict[str, str] = {}
+        for ref in getattr(self, "packs", []):
+            ff = ref.files.get("facts.yaml")
+            if not isinstance(ff, m.FactsFile):
+                continue
+            key, pid = ref.key("facts.yaml"), self.pack_id(ref)
+            own = {x.id for x in ff.facts}
+            before = self.pack_scope(ref)
+            self.duplicate_ids(key, "facts", [x.id for x in ff.facts], "fact")
+            for i, x in enumerate(ff.facts):
+                ctx = f"law pack `{pid}`, fact `{x.id}`"
+                self.check_sources(x.sources, key, ("facts", i), ctx)
+                if x.recipient and x.recipient not in self.recipients:
+                    self.unknown("recipient", x.recipient, self.recipients, self.span(key, ("facts", i, "recipient")),
+                                 ctx)
+                if x.after is not None and x.after.fact not in own:
+                    self.unknown("fact", x.after.fact, sorted(own), self.span(key, ("facts", i, "after", "fact")), ctx)
+                fact = Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources), tuple(x.notes),
+                            self.span(key, ("facts", i)), x.role,
+                            (x.after.fact, x.after.days) if x.after is not None else None)
+                prev = declared.get(x.id)
+                if prev is not None and prev.role != fact.role:
+                    self.err("fact-role", f"{ctx}: law pack `{owner[x.id]}` declares it a {prev.role}, this pack a "
+                             f"{fact.role}", self.span(key, ("facts", i, "role")),
+                             help="a fact has one role; rename one of them")
+                declared.setdefault(x.id, fact)
+                owner.setdefault(x.id, pid)
+            self.end_scope(before)
+        if not declared:
+            return facts
+        entries = {x.id: (i, x) for i, x in enumerate(facts_f.facts)} if isinstance(facts_f, m.FactsFile) else {}
+        out = dict(facts)
+        for fid, pf in declared.items():
+            mine = facts.get(fid)
+            if mine is None:
+                out[fid] = pf
+                continue
+            i, x = entries[fid]
+            given = x.model_fields_set
+            if "role" in given and x.role != pf.role:
+                self.err("fact-role", f"fact `{fid}`: law pack `{owner[fid]}` declares it a {pf.role}, not a {x.role}",
+                         self.span("facts.yaml", ("facts", i, "role")),
+                         help="drop `role` here: the pack's rules rely on its role")
+            out[fid] = dataclasses.replace(
+                mine, role=pf.role, title=mine.title or pf.title, kind=mine.kind if "kind" in given else pf.kind,
+                sources=tuple(dict.fromkeys((*mine.sources, *pf.sources))),
+                notes=tuple(dict.fromkeys((*mine.notes, *pf.notes))),
+                after=mine.after if mine.after is not None else pf.after)
+        return out
+
+    def build_exemptions(self, law_f: m.LawFile, taxonomy: Taxonomy) -> None:
+        """Exemption classes of the packs and of law.yaml, read against the scenario's vocabulary, by name."""
+        self.exemptions: dict[str, tuple[tuple[Condition, ...], str | None, Span]] = {}
+        for ref in getattr(self, "packs", []):
+            lf = ref.files.get("law.yaml")
+            if isinstance(lf, m.LawFile):
+                before = self.pack_scope(ref)
+                self.exemptions_of(lf, ref.key("law.yaml"), self.pack_id(ref), taxonomy)
+                self.end_scope(before)
+        self.exemptions_of(law_f, "law.yaml", None, taxonomy)
+
+    def exemptions_of(self, lf: m.LawFile, file: str, pack: str | None, taxonomy: Taxonomy) -> None:
+        where = f"law pack `{pack}`" if pack else "law"
+        for name, ex in lf.exemptions.items():
+            here: YamlPath = ("exemptions", name)
+            ctx = f"{where}, exemption class `{name}`"
+            if not re.match(m.ID_PATTERN, name):
+                self.err("bad-id", f"{ctx}: `{name}` is not a valid name", self.span(file, here + ("@key",)),
+                         help="use letters, digits, `_`, `.` and `-`, starting with a letter or digit")
+            conds = tuple(parse_condition(c, self.attributes, taxonomy, self.fact_ids, file, here + ("when", i), self,
+                                          ctx) for i, c in enumerate(ex.when))
+            self.check_sources(ex.sources, file, here, ctx)
+            first = self.exemptions.get(name)
+            if first is not None:
+                self.err("duplicate-id", f"{ctx}: an exemption class `{name}` is already defined",
+                         self.span(file, here + ("@key",)), help=f"first defined at {first[2]}; rename one")
+                continue
+            self.exemptions[name] = (conds, pack, self.span(file, here + ("@key",)))
+
+    def exempt_conditions(self, r: m.RuleFile, file: str, path: YamlPath, ctx: str) -> tuple[Condition, ...]:
+        """The conditions of the exemption classes ``r`` names (`exempt:`), which join its `unless`.
+
+        A pack's rules may name only that pack's classes; the scenario's rules name any."""
+        known = getattr(self, "exemptions", None)
+        if known is None:  # law.yaml could not be read: its classes are unknown, not missing
+            return ()
+        pack = self.current_pack
+        visible = [n for n, (_, owner, _) in known.items() if pack is None or owner == pack]
+        out: list[Condition] = []
+        for k, name in enumerate(r.exempt):
+            if name not in visible:
+                self.unknown("exemption class", name, visible, self.span(file, path + ("exempt", k)), ctx)
+                continue
+            out += known[name][0]
+        return tuple(out)
+
+    def build_pack_rules(self, taxonomy: Taxonomy) -> tuple[tuple[Rule, ...], list[tuple[str, YamlPath, str]],
+                                                           list[str]]:
+        """The rules of every included pack (in `include` order), their id positions and the packs' sources."""
+        rules: list[Rule] = []
+        ids: list[tuple[str, YamlPath, str]] = []
+        sources: list[str] = []
+        for ref in getattr(self, "packs", []):
+            manifest, lf = ref.files.get("pack.yaml"), ref.files.get("law.yaml")
+            pid = self.pack_id(ref)
+            before = self.pack_scope(ref)
+            if isinstance(manifest, m.PackFile):
+                self.check_sources(manifest.sources, ref.key("pack.yaml"), (), f"law pack `{pid}`")
+                sources += manifest.sources
+            if isinstance(lf, m.LawFile):
+                key = ref.key("law.yaml")
+                ctx = f"law pack `{pid}`"
+                if lf.include:
+                    self.err("bad-include", f"{ctx}: a law pack cannot include other packs",
+                             self.span(key, ("include",)), help="include every pack from the scenario's law.yaml")
+                self.check_sources(lf.sources, key, (), ctx)
+                sources += lf.sources
+                for i, r in enumerate(lf.rules):
+                    rule = self.build_rule(r, "law", key, ("rules", i), taxonomy, ctx)
+                    self.check_fact_roles(rule, Outcome.PERMITTED, key, ("rules", i), ctx)
+                    rules.append(rule)
+                    ids.append((key, ("rules", i, "id"), rule.id))
+            self.end_scope(before)
+        return tuple(rules), ids, sources
 
     def build_regimes(self, f: m.RegimesFile, taxonomy: Taxonomy, facts: dict[str, Fact],
                       law: Law | None) -> tuple[dict[str, Regime], dict[str, Timeline]]:
@@ -893,9 +1128,11 @@ class _Checker:
                              help=f"add `{t.recipient}` to the regime's `recipients`")
                 if e.start.fact is not None and e.start.fact not in facts:
                     self.unknown("fact", e.start.fact, facts, self.span(file, ehere + ("from", "fact")), ectx)
+                self.check_start_facts(e.start, facts, file, ehere + ("from",), ectx)
                 self.check_sources(e.sources, file, ehere, ectx)
                 entries.append(TimelineEntry(e.regime, e.start.date, e.start.fact, e.until, tuple(e.sources),
-                                             tuple(e.notes), self.span(file, ehere)))
+                                             tuple(e.notes), self.span(file, ehere), tuple(e.start.all or ()),
+                                             tuple(e.start.any or ()), e.announced))
             self.check_periods(t.id, entries, facts, file, here)
             timelines.setdefault(t.id, Timeline(t.id, t.recipient, tuple(entries), t.title, t.record,
                                                 tuple(t.sources), tuple(t.notes), self.span(file, here)))
@@ -916,6 +1153,7 @@ class _Checker:
             if r.effective.fact is not None and r.effective.fact not in facts:
                 self.unknown("fact", r.effective.fact, facts, self.span(file, ("regimes", i, "effective", "fact")),
                              f"regime `{r.id}`")
+            self.check_start_facts(r.effective, facts, file, ("regimes", i, "effective"), f"regime `{r.id}`")
             for rec in (r.recipients or list(self.recipients)):
                 by_recipient.setdefault(rec, []).append((i, r))
         for rec, regs in by_recipient.items():
@@ -932,20 +1170,38 @@ class _Checker:
                 else f"record.{rec}"
             entries = [TimelineEntry(r.id, r.effective.date if r.effective else None,
                                      r.effective.fact if r.effective else None, r.until, tuple(r.sources), (),
-                                     self.span(file, ("regimes", i))) for i, r in regs]
+                                     self.span(file, ("regimes", i)),
+                                     tuple((r.effective.all or ()) if r.effective else ()),
+                                     tuple((r.effective.any or ()) if r.effective else ()), r.announced)
+                       for i, r in regs]
             self.check_periods(tid, entries, facts, file, ("regimes",))
             timelines[tid] = Timeline(tid, rec, tuple(entries), f"{self.recipients.get(rec) or rec}: regimes by "
                                       "their `effective` start", True, (), (), None)
+
+    def check_start_facts(self, start: m.StartFile, facts: dict[str, Fact], file: str, here: YamlPath,
+                          ctx: str) -> None:
+        """The facts of an `all:`/`any:` start: each known, each once."""
+        for key in ("all", "any"):
+            names = getattr(start, key) or []
+            for k, name in enumerate(names):
+                if name not in facts:
+                    self.unknown("fact", name, facts, self.span(file, here + (key, k)), ctx)
+                elif name in names[:k]:
+                    self.err("duplicate-id", f"{ctx}: `{key}` names `{name}` twice", self.span(file, here + (key, k)),
+                             help="name each fact once")
 
     def check_periods(self, tid: str, entries: list[TimelineEntry], facts: dict[str, Fact], file: str,
                       here: YamlPath) -> None:
         """Entries must start in order; a stated `until` must meet the next start (no gap, no overlap)."""
 
-        def start_of(e: TimelineEntry) -> dt.date | None:
+        def start_of(e: TimelineEntry) -> dt.date | None:  # with several facts: the last (`all`) or the first
             if e.start_date is not None:
                 return e.start_date
-            fact = facts.get(e.start_fact or "")
-            return fact.date if fact else None
+            days = [facts[f].date if f in facts else None for f in e.start_facts]
+            if not days or any(d is None for d in days):
+                return None  # a fact without a date: when the entry starts is not known
+            known = [d for d in days if d is not None]
+            return min(known) if e.start_any else max(known)
 
         for j, e in enumerate(entries):
             ctx = f"timeline `{tid}`, entry {j + 1} (`{e.regime}`)"
@@ -1192,6 +1448,10 @@ class _Checker:
             eff = r.get("effective")
             if isinstance(eff, dict):
                 ref(eff.get("fact"), ("regimes", i, "effective", "fact"), ctx)
+                for key in ("all", "any"):
+                    many = eff.get(key)
+                    for k, fact in enumerate(many if isinstance(many, list) else []):
+                        ref(fact, ("regimes", i, "effective", key, k), ctx)
             for j, rule in enumerate(r.get("rules") or []):
                 if isinstance(rule, dict) and isinstance(rule.get("require"), list):
                     for k, fact in enumerate(rule["require"]):
@@ -1202,6 +1462,10 @@ class _Checker:
             for j, e in enumerate(t.get("entries") or []):
                 if isinstance(e, dict) and isinstance(e.get("from"), dict):
                     ref(e["from"].get("fact"), ("timelines", i, "entries", j, "from", "fact"), f"timeline `{t.get('id')}`")
+                    for key in ("all", "any"):
+                        many = e["from"].get(key)
+                        for k, fact in enumerate(many if isinstance(many, list) else []):
+                            ref(fact, ("timelines", i, "entries", j, "from", key, k), f"timeline `{t.get('id')}`")
 
     # -- the demo block of scenario.yaml ---------------------------------------------------------------
     def build_demo(self, f: m.DemoFile | None, regimes: dict[str, Regime], timelines: dict[str, Timeline],
@@ -1246,8 +1510,12 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         attr = attributes.get(key) if key != FACTS else AttributeSchema(FACTS, "set", tuple(fact_ids), True)
         if attr is None:
             known = list(attributes) + [FACTS]
-            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
-                   help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
+            hint = did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known)
+            pack = getattr(ck, "current_pack", None)
+            if pack is not None:  # a law pack's condition: the including scenario lacks the attribute
+                hint = f"the law pack `{pack}` needs the scenario to declare the attribute `{key}` (see the pack's " \
+                       f"pack.yaml); {hint}"
+            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan, help=hint)
             continue
         default_op = DEFAULT_OPERATOR[attr.type]
         allowed = operators_for(attr.type)

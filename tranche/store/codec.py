@@ -115,7 +115,9 @@ def rule_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> Rule:
         criterion=doc.get("criterion"), require=tuple(doc["require"]), sources=tuple(doc["sources"]),
         description=str(doc.get("description") or ""), notes=tuple(doc.get("notes") or ()),
         lifted_by=tuple(doc.get("lifted_by") or ()), otherwise=bool(doc.get("otherwise", False)),
-        actions=tuple(_action(a, types) for a in doc.get("actions") or ()))
+        actions=tuple(_action(a, types) for a in doc.get("actions") or ()),
+        effective=_date(doc.get("effective")), sunset=_date(doc.get("sunset")), exempt=tuple(doc.get("exempt") or ()),
+        basis=doc.get("basis"))
 
 
 # -- law and regimes -----------------------------------------------------------------------------------
@@ -182,13 +184,18 @@ def timeline_doc(t: Timeline) -> dict[str, Any]:
         "id": t.id, "recipient": t.recipient, "title": t.title, "record": t.record, "sources": list(t.sources),
         "notes": list(t.notes),
         "entries": [{"regime": e.regime, "start_date": _d(e.start_date), "start_fact": e.start_fact,
-                     "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes)} for e in t.entries],
+                     "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes),
+                     **({"start_all": list(e.start_all)} if e.start_all else {}),  # absent: hashes as before
+                     **({"start_any": list(e.start_any)} if e.start_any else {}),
+                     **({"announced": _d(e.announced)} if e.announced else {})} for e in t.entries],
     }
 
 
 def timeline_from_doc(doc: Mapping[str, Any]) -> Timeline:
     entries = tuple(TimelineEntry(str(e["regime"]), _date(e["start_date"]), e["start_fact"], _date(e["until"]),
-                                  tuple(e["sources"]), tuple(e["notes"])) for e in doc["entries"])
+                                  tuple(e["sources"]), tuple(e["notes"]), None, tuple(e.get("start_all") or ()),
+                                  tuple(e.get("start_any") or ()), _date(e.get("announced")))
+                    for e in doc["entries"])
     return Timeline(str(doc["id"]), str(doc["recipient"]), entries, str(doc["title"]), bool(doc["record"]),
                     tuple(doc["sources"]), tuple(doc["notes"]))
 

@@ -96,11 +96,11 @@ def timeline(
         return 0
     if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
         rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
-                 "", " ".join(p["sources"])] for t in data["timelines"] for p in t["periods"]]
+                 "", " ".join(p["sources"]), p["announced"]] for t in data["timelines"] for p in t["periods"]]
         rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
-                  " ".join(f["sources"])] for f in data["facts"]]
+                  " ".join(f["sources"]), None] for f in data["facts"]]
         render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
-                         "assumed", "sources"], rows)
+                         "assumed", "sources", "announced"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -111,10 +111,13 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
         title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
+        announced = any(p["announced"] for p in t["periods"])  # a column only where some entry says
         rows = [[p["regime"], p["start"] or ("pending" if p["pending"] else "not in force"), p["end"] or "—",
+                 *([p["announced"] or "—"] if announced else []),
                  p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"])]
                 for p in t["periods"]]
-        render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources"], rows))
+        render.console.print(render.table(title, ["Regime", "From", "Until", *(["Announced"] if announced else []),
+                                                  "Trigger", "Default", "Sources"], rows))
     rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
              ", ".join(f["sources"])] for f in data["facts"]]
     render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources"], rows,
