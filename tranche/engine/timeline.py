@@ -264,6 +264,7 @@ class Period:
     pending: bool  # the start never happens (its fact does not hold)
     default: str
     note: str = ""
+    basis: str | None = None  # the entry's basis: is this step of the posture stated by a source, or inferred?
 
 
 def _why_again(scenario: Scenario, before: TimelineEntry, day: dt.date) -> str:
@@ -294,7 +295,8 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
         entry = entries[index]
         regime = scenario.regimes[entry.regime]
         srcs = tuple(dict.fromkeys(entry.sources + regime.sources))
-        return Period(entry.regime, regime.title, start, end, trigger, srcs, pending, regime.default.value, note)
+        return Period(entry.regime, regime.title, start, end, trigger, srcs, pending, regime.default.value, note,
+                      entry.basis)
 
     out: list[tuple[Period, int]] = []
     for k, (start, end, index) in enumerate(stretches):

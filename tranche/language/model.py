@@ -54,6 +54,9 @@ RECIPIENT_PATTERN = r"^[A-Z]{3}$"
 Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
+Basis_ = Literal["record", "inference", "illustrative"]
+_BASIS_HELP = ("what the claim rests on: record (a source states it; cite it), inference (reasoned from sources; "
+               "say how in `notes`) or illustrative (invented to make figures concrete; cites no source as its own)")
 
 
 class _Model(BaseModel):
@@ -128,6 +131,7 @@ class ProgramFile(_Model):
     status: str = "approved"
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class ProgramsFile(_Model):
@@ -152,6 +156,7 @@ class FactFile(_Model):
                                   "(a waiting period, e.g. 15 days after a notification to Congress)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
     @model_validator(mode="after")
     def _until_after_date(self) -> "FactFile":
@@ -189,6 +194,7 @@ class RuleFile(_Model):
                                                                    "the explanation names what would lift it)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
     @field_validator("unless", mode="before")
     @classmethod
@@ -242,6 +248,7 @@ class RegimeFile(_Model):
     until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class StartFile(_Model):
@@ -261,6 +268,7 @@ class TimelineEntryFile(_Model):
     until: dt.date | None = Field(default=None, description="stated expiry; must meet the next entry's start")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class TimelineFile(_Model):
@@ -271,6 +279,7 @@ class TimelineFile(_Model):
     entries: list[TimelineEntryFile] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 RegimeFile.model_rebuild()

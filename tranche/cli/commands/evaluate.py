@@ -59,7 +59,7 @@ def decide(
     else:
         decisions = [ev.decide_id(item or "")]
     if format is render.Format.json:
-        docs = [decision_dict(d) for d in decisions]
+        docs = [decision_dict(d, s) for d in decisions]
         render.emit_json(docs[0] if item is not None else docs if len(docs) > 1 else docs[0])
     elif format is render.Format.csv:
         render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
@@ -96,11 +96,11 @@ def timeline(
         return 0
     if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
         rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
-                 "", " ".join(p["sources"])] for t in data["timelines"] for p in t["periods"]]
+                 "", " ".join(p["sources"]), p["basis"] or ""] for t in data["timelines"] for p in t["periods"]]
         rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
-                  " ".join(f["sources"])] for f in data["facts"]]
+                  " ".join(f["sources"]), f["basis"] or ""] for f in data["facts"]]
         render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
-                         "assumed", "sources"], rows)
+                         "assumed", "sources", "basis"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -111,13 +111,20 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
         title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
+        if t.get("basis"):
+            title += f" [{t['basis']}]"
+        with_basis = any(p["basis"] for p in t["periods"])
         rows = [[p["regime"], p["start"] or ("pending" if p["pending"] else "not in force"), p["end"] or "—",
-                 p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"])]
+                 p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"]),
+                 *([p["basis"] or ""] if with_basis else [])]
                 for p in t["periods"]]
-        render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources"], rows))
+        render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources",
+                                                  *(["Basis"] if with_basis else [])], rows))
+    with_basis = any(f["basis"] for f in data["facts"])
     rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
-             ", ".join(f["sources"])] for f in data["facts"]]
-    render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources"], rows,
+             ", ".join(f["sources"]), *([f["basis"] or ""] if with_basis else [])] for f in data["facts"]]
+    render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources",
+                                                *(["Basis"] if with_basis else [])], rows,
                                       caption="facts without a date are not established by the record; "
                                               "they can be assumed with --assume"))
 
@@ -183,6 +190,10 @@ def _comparison_csv(result: Comparison) -> None:
             d = p.to_dict()
             rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
                          d["permitted_share"], "", ""])
+        for p in opt.bases:  # record figures apart from illustrative ones
+            d = p.to_dict()
+            rows.append([opt.name, f"basis:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
         rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
                      *conflicts(None)])
@@ -200,18 +211,24 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
         rows = []
+        with_basis = bool(opt.bases)  # programs state their basis: a column, and totals per basis
 
         def row(label: Text | str, p: Any) -> list[Any]:
-            return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
+            cells = [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
+            return cells + [p.basis or ""] if with_basis else cells
 
         for p in opt.programs:
             rows.append(row(p.program, p))
         if len(opt.channels) > 1:
             rows += [row(Text(f"all {c.program}", style="italic"), c) for c in opt.channels]
-        rows.append(row(Text("all programs", style="bold"), opt.totals))
+        if len(opt.bases) > 1:  # never one sum of record and illustrative figures
+            rows += [row(Text(f"all {b.program}", style="bold"), b) for b in opt.bases]
+        else:
+            rows.append(row(Text("all programs", style="bold"), opt.totals))
         regimes = ", ".join(opt.regimes)
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
-        render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
+        columns = ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]
+        render.console.print(render.table(title, columns + (["Basis"] if with_basis else []),
                                           rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
         for c in opt.conflicts:
             render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
