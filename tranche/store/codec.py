@@ -249,10 +249,13 @@ def _basis(basis: str | None) -> dict[str, Any]:
 
 
 def provenance_doc(s: Scenario) -> dict[str, Any]:
-    """The bases of facts and programs and the bases and sources of line items, for the store's rows of those
-    (which have no columns for them): kept in the manifest and put back by :func:`with_provenance`."""
+    """What the store's rows of facts, programs and line items have no columns for: bases, item sources, and a
+    fact's role and derivation (`after`). Kept in the manifest (absent when there is none, so hashes are as
+    before) and put back by :func:`with_provenance`."""
     out: dict[str, Any] = {}
-    facts = {f.id: f.basis for f in s.facts.values() if f.basis is not None}
+    facts = {f.id: {**_basis(f.basis), **({"role": f.role} if f.role != "precondition" else {}),
+                    **({"after": [f.after[0], f.after[1]]} if f.after is not None else {})}
+             for f in s.facts.values() if f.basis is not None or f.role != "precondition" or f.after is not None}
     programs = {p.id: p.basis for p in s.programs.values() if p.basis is not None}
     items = {i.id: {**_basis(i.basis), **({"sources": list(i.sources)} if i.sources else {})}
              for i in s.items if i.basis is not None or i.sources}
@@ -269,7 +272,9 @@ def with_provenance(manifest: Mapping[str, Any], facts: dict[str, Fact], program
     if not prov:
         return facts, programs, items
     fb, pb, ib = prov.get("facts", {}), prov.get("programs", {}), prov.get("items", {})
-    facts = {k: dataclasses.replace(v, basis=fb[k]) if k in fb else v for k, v in facts.items()}
+    facts = {k: dataclasses.replace(v, basis=fb[k].get("basis"), role=fb[k].get("role", "precondition"),
+                                    after=(str(fb[k]["after"][0]), int(fb[k]["after"][1])) if "after" in fb[k] else None)
+             if k in fb else v for k, v in facts.items()}
     programs = {k: dataclasses.replace(v, basis=pb[k]) if k in pb else v for k, v in programs.items()}
     items = tuple(dataclasses.replace(i, basis=ib[i.id].get("basis"), sources=tuple(ib[i.id].get("sources", ())))
                   if i.id in ib else i for i in items)
