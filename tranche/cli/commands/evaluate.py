@@ -204,6 +204,16 @@ def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+def _bases_caption(opt: Any) -> str | None:
+    """Which programs' figures are the record's and which are illustrative (or inferred), where programs say."""
+    if not opt.bases:
+        return None
+    groups: dict[str, list[str]] = {}
+    for p in opt.programs:
+        groups.setdefault(p.basis or "unstated", []).append(p.program)
+    return "; ".join(f"{basis}: {', '.join(names)}" for basis, names in groups.items())
+
+
 def print_comparison(s: Scenario, result: Comparison) -> None:
     from ...language.scenario import OUTCOMES
 
@@ -211,11 +221,9 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
     for opt in result.options:
         rows = []
-        with_basis = bool(opt.bases)  # programs state their basis: a column, and totals per basis
 
         def row(label: Text | str, p: Any) -> list[Any]:
-            cells = [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
-            return cells + [p.basis or ""] if with_basis else cells
+            return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
 
         for p in opt.programs:
             rows.append(row(p.program, p))
@@ -228,8 +236,8 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
         regimes = ", ".join(opt.regimes)
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
         columns = ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]
-        render.console.print(render.table(title, columns + (["Basis"] if with_basis else []),
-                                          rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        render.console.print(render.table(title, columns, rows, caption=_bases_caption(opt),
+                                          right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
         for c in opt.conflicts:
             render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
                 f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
