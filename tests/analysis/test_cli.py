@@ -82,7 +82,7 @@ def test_diff_timeline_needs_a_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     assert "`ball-approved` is a timeline" in err and "--as-of" in err
     code, out, _ = run(capsys, "diff", PERU, "record", "ball-approved", "--as-of", "1962-10-10")
-    assert code == 0 and "record (limited)" in out and "ball-approved (suspension)" in out
+    assert code == 0 and "record (limited)" in out and "ball-approved (interim)" in out
 
 
 def test_diff_bad_date_and_unknown_fact(capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,5 +45,6 @@ def test_timeline_csv_carries_the_facts(capsys: pytest.CaptureFixture[str]) -> N
     assert facts["coup.PER"]["start"] == "1962-07-18"  # the coup of 18 July 1962 (the record)
     assert facts["congress.appropriation.FY1963"]["assumed"] == "True"
     periods = [r for r in rows if r["kind"] == "period" and r["timeline"] == "record"]
-    assert [p["regime"] for p in periods] == ["normal", "suspension", "limited", "full"]
-    assert periods[2]["start"] == "1962-10-08"  # limited resumption began on 8 October (the record)
+    assert [p["regime"] for p in periods] == ["normal", "suspension", "interim", "limited", "resumed", "constitutional"]
+    assert periods[3]["start"] == "1962-10-08"  # limited resumption began on 8 October (the record)
+    assert periods[3]["basis"] == "inference"  # what telegram 281 carried is not recorded

@@ -24,7 +24,8 @@ def pipeline() -> list[dict[str, str]]:
 def test_a_request_decides_like_the_pipeline_item_it_copies(capsys: pytest.CaptureFixture[str], regime: str) -> None:
     rows = pipeline()
     requests = [{k: row[k] for k in ("recipient", "program", "channel", "category", "amount")}
-                | {"flags": [f for f in row.get("flags", "").split(",") if f]} for row in rows]
+                | {"flags": [f for f in row.get("flags", "").split(",") if f]}
+                | ({"commitment": row["commitment"]} if row.get("commitment") else {}) for row in rows]
     code, out, _ = run(capsys, "decide", str(PERU), *DAY, "-r", regime, "--request", json.dumps(requests),
                        "--format", "json")
     assert code == 0
@@ -32,7 +33,7 @@ def test_a_request_decides_like_the_pipeline_item_it_copies(capsys: pytest.Captu
     _, out, _ = run(capsys, "compare", str(PERU), *DAY, "-o", regime, "--by-item", "--format", "json")
     outcome = {(d["item"]["id"] if isinstance(d["item"], dict) else d["item"]): d["outcome"]
                for d in json.loads(out)["options"][0]["decisions"]}
-    assert by_request == [outcome[row["id"]] for row in rows] and len(by_request) == 45
+    assert by_request == [outcome[row["id"]] for row in rows] and len(by_request) == 51
 
 
 def test_json_lines_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,7 +73,8 @@ def test_weekly_sweep_compiles_to_a_few_distinct_policies(peru: Scenario) -> Non
     assert len(ctxs) == 156
     assert len(p.policies) == 3  # the facts these regimes need do not change over the year
     ctxs = contexts(peru, days, ["record"], ["congress.appropriation.FY1963"])
-    assert len(plan(peru, ctxs, COLUMNS).policies) == 3  # suspension (3 Oct), limited (8-22 Oct), full
+    # interim (3 Oct), limited (8-22 Oct), resumed (from 23 Oct), constitutional (from 28 July 1963)
+    assert len(plan(peru, ctxs, COLUMNS).policies) == 4
 
 
 def test_missing_and_clashing_columns_are_errors_for_people(peru: Scenario) -> None:

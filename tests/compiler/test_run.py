@@ -141,10 +141,10 @@ def test_dates_between() -> None:
 def _sqlite_items(s: Scenario) -> sqlite3.Connection:
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE pipeline (id TEXT, recipient TEXT, program TEXT, channel TEXT, category TEXT, "
-                "amount NUMERIC, flags TEXT, description TEXT)")
-    con.executemany("INSERT INTO pipeline VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "amount NUMERIC, flags TEXT, description TEXT, commitment TEXT)")
+    con.executemany("INSERT INTO pipeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(i.id, i.recipient, i.program, i.channel, i.category, str(i.amount), ",".join(sorted(i.flags)),
-                      i.description) for i in s.items])
+                      i.description, i.attrs.get("commitment")) for i in s.items])
     return con
 
 
@@ -204,7 +204,7 @@ def test_cli_bulk_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
                         "--options", "limited,recommended,full", "--assume", "congress.appropriation.FY1963",
                         "--out", str(out))
     assert code == 0 and out.exists()
-    assert "6,100,000.00" in text and "1,500,000.00" in text and "wrote 135 decisions" in text
+    assert "6,100,000.00" in text and "1,500,000.00" in text and "wrote 153 decisions" in text
 
 
 def test_cli_bulk_json_over_a_period(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -212,8 +212,8 @@ def test_cli_bulk_json_over_a_period(capsys: pytest.CaptureFixture[str], tmp_pat
     code, text, _ = run(capsys, "bulk", str(PERU), "--items", str(PIPELINE), "--every", "7d", "--from", "1962-10-01",
                         "--to", "1962-10-29", "--options", "record", "--out", str(out), "--format", "json")
     data = json.loads(text)
-    assert code == 0 and len(data["contexts"]) == 5 and data["rows"] == 5 * 45
-    assert {c["regimes"][0] for c in data["contexts"]} == {"suspension", "limited", "full"}
+    assert code == 0 and len(data["contexts"]) == 5 and data["rows"] == 5 * 51
+    assert {c["regimes"][0] for c in data["contexts"]} == {"interim", "limited", "resumed"}
 
 
 @pytest.mark.parametrize(("argv", "message"), [

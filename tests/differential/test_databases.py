@@ -24,11 +24,11 @@ def test_summarize_in_postgres_equals_compare(pg_schema: tuple[Any, str]) -> Non
     conn, schema = pg_schema
     s = tranche.load_scenario(PERU)
     conn.execute(f'CREATE TABLE "{schema}".pipeline (id TEXT, recipient TEXT, program TEXT, channel TEXT, '
-                 "category TEXT, amount NUMERIC(18,2), flags TEXT, description TEXT)")
+                 "category TEXT, amount NUMERIC(18,2), flags TEXT, description TEXT, commitment TEXT)")
     with conn.cursor() as cur:
-        cur.executemany(f'INSERT INTO "{schema}".pipeline VALUES (%s, %s, %s, %s, %s, %s, %s, %s)',
+        cur.executemany(f'INSERT INTO "{schema}".pipeline VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)',
                         [(i.id, i.recipient, i.program, i.channel, i.category, i.amount, ",".join(sorted(i.flags)),
-                          i.description) for i in s.items])
+                          i.description, i.attrs.get("commitment")) for i in s.items])
     rows = summarize_in_db(conn, f"{schema}.pipeline", s, AS_OF, OPTIONS, FY63)
     cmp = compare(s, AS_OF, OPTIONS, FY63)
     for opt in cmp.options:

@@ -204,9 +204,9 @@ def test_timeline_with_an_assumption_out_of_order(capsys: pytest.CaptureFixture[
     assert code == 0
     plan = next(t for t in json.loads(out)["timelines"] if t["id"] == "ball-approved")
     assert [(p["regime"], p["start"], p["end"]) for p in plan["periods"]] == [
-        ("normal", "1961-07-01", "1962-07-01"), ("suspension", None, None),
+        ("normal", "1962-03-24", "1962-07-01"), ("suspension", None, None), ("interim", None, None),
         ("recommended", "1962-07-01", "1962-11-18"), ("full", "1962-11-18", None)]
-    assert "never in force" in plan["periods"][1]["note"]
+    assert "never in force" in plan["periods"][1]["note"] and "never in force" in plan["periods"][2]["note"]
     for d, regime in (("1962-06-30", "normal"), ("1962-07-01", "recommended"), ("1962-07-20", "recommended")):
         code, out, _ = run(capsys, "decide", PERU, "F62-MNT-01", "--as-of", d, "--regime", "ball-approved",
                            "--assume", "congress.appropriation.FY1963@1962-07-01", "--format", "json")

@@ -111,8 +111,8 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
-    >>> [c.law_rule for c in conflicts(s, "full")]
-    ['law.fy1963.appropriation', 'law.511b.internal_security']
+    >>> sorted({c.law_rule for c in conflicts(s, "full", as_of="1962-10-03")})  # before the FY 1963 appropriation
+    ['law.511b.internal_security', 'law.fy1963.appropriation']
     """
     day = _as_date(as_of)
     assume = tuple(assume)

@@ -22,6 +22,16 @@ in order (:data:`PASSES`):
     A review rule (or a regime whose default is review) that gives reviewers no criterion.
 ``sources``
     ``no-source``: a rule, regime or fact that cites no source.
+``basis``
+    Where the scenario says what its claims rest on (``basis:`` on facts, rules, regimes,
+    programs, timelines and their entries; the pipeline's ``basis`` column):
+    ``record-without-source``: a claim marked ``record`` that cites no source (a source must
+    state it).
+    ``illustrative-cites-source``: a claim marked ``illustrative`` that cites a source as its own
+    (an invented figure or item is not named by any document; refer to what it illustrates
+    in ``notes`` instead).
+    ``inference-without-reasoning``: a claim marked ``inference`` with no ``notes`` saying how it
+    was reasoned (line items, which have no notes, are exempt).
 ``timelines``
     ``timeline-late-start``: a timeline whose first entry starts after a dated fact about
     its recipient (decisions before it fail: no regime is in force), or on a fact without a date.
@@ -302,6 +312,46 @@ def sources_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> 
     return out
 
 
+def basis_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
+    """Record claims cite a source; illustrative claims cite none as their own; inferences say how."""
+    claims: list[tuple[str, str | None, tuple[str, ...], tuple[str, ...] | None, Span | None]] = []
+    for rule, where in _rules(scenario, regimes):
+        claims.append((f"{where}, rule `{rule.id}`", rule.basis, rule.sources, rule.notes, rule.span))
+    for rid in regimes:
+        reg = scenario.regimes[rid]
+        claims.append((f"regime `{reg.id}`", reg.basis, reg.sources, reg.notes, reg.span))
+    for fact in scenario.facts.values():
+        claims.append((f"fact `{fact.id}`", fact.basis, fact.sources, fact.notes, fact.span))
+    programs_file = Span(str(scenario.root / "programs.yaml"))
+    for prog in scenario.programs.values():
+        claims.append((f"program `{prog.id}`", prog.basis, prog.sources, prog.notes, programs_file))
+    for t in scenario.timelines.values():
+        claims.append((f"timeline `{t.id}`", t.basis, t.sources, t.notes, t.span))
+        for j, e in enumerate(t.entries):
+            claims.append((f"timeline `{t.id}`, entry {j + 1} (`{e.regime}`)", e.basis, e.sources, e.notes, e.span))
+    pipeline = str(scenario.root / "pipeline.csv")
+    for item in scenario.items:
+        claims.append((f"item `{item.id}`", item.basis, item.sources, None, Span(pipeline, item.line, 1)))
+    out: list[Diagnostic] = []
+    for what, basis, sources, notes, span in claims:
+        if basis == "record" and not sources:
+            out.append(Diagnostic(
+                "record-without-source", f"{what}: marked `record` but cites no source", span,
+                "add `sources:` naming the document that states it (and quote the passage in `notes`), or mark it "
+                "`inference`", "warning"))
+        elif basis == "illustrative" and sources:
+            out.append(Diagnostic(
+                "illustrative-cites-source", f"{what}: marked `illustrative` but cites "
+                f"{', '.join(f'`{x}`' for x in sources)} as its own source: no document names an invented claim",
+                span, "drop the sources and say in `notes` what it illustrates (e.g. \"splits the total of doc. 427\"), "
+                "or mark it `record` if a source does state it", "warning"))
+        elif basis == "inference" and notes is not None and not notes:
+            out.append(Diagnostic(
+                "inference-without-reasoning", f"{what}: marked `inference` with no note saying how it was reasoned",
+                span, "add `notes:` with the reasoning and the passages it rests on", "warning"))
+    return out
+
+
 def _rules(scenario: Scenario, regimes: Sequence[str]) -> Iterable[tuple[Rule, str]]:
     for rule in scenario.law.rules:
         yield rule, "the law"
@@ -420,6 +470,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("rules", rules_pass),
     ("review-without-criterion", criteria_pass),
     ("sources", sources_pass),
+    ("basis", basis_pass),
     ("timelines", timelines_pass),
     ("conflicts", conflicts_pass),
 )
@@ -435,8 +486,8 @@ def lint(scenario: Scenario, regimes: Iterable[str] | None = None, *, as_of: dt.
 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
-    >>> [d.code for d in lint(s, ["full"])]
-    ['law-conflict', 'law-conflict']
+    >>> [d.code for d in lint(s, ["full"])]  # internal security: the determination and the amendment
+    ['law-conflict']
     """
     names = list(scenario.regimes) if regimes is None else list(regimes)
     for name in names:

@@ -33,6 +33,7 @@ class Summary:
     total: Decimal = ZERO
     amounts: dict[Outcome, Decimal] = field(default_factory=lambda: {o: ZERO for o in OUTCOMES})
     items: int = 0
+    basis: str | None = None  # the program's basis (record figures are kept apart from illustrative ones)
 
     def add(self, amount: Decimal, outcome: Outcome) -> None:
         self.total += amount
@@ -51,6 +52,8 @@ class Summary:
             out[o.value] = f"{self.amounts[o]:.2f}"
         out["permitted_share"] = self.permitted_share
         out["items"] = self.items
+        if self.basis is not None:
+            out["basis"] = self.basis
         return out
 
 
@@ -118,6 +121,7 @@ class OptionResult:
     groups: list[Summary] = field(default_factory=list)  # by a declared attribute (`compare --by`)
     by: str | None = None
     caps: list[CapUse] = field(default_factory=list)  # each cap pool: allocated, headroom, blocked
+    bases: list[Summary] = field(default_factory=list)  # per program basis, where the programs state one
 
     def item_rows(self) -> list[dict[str, Any]]:
         """Every item's decision under this option: what each figure is made of."""
@@ -148,6 +152,8 @@ class OptionResult:
             **({"by": self.by, "groups": [{self.by: g.program, **{k: v for k, v in g.to_dict().items()
                                                                    if k != "program"}} for g in self.groups]}
                if self.by else {}),
+            **({"bases": [{"basis": b.program, **{k: v for k, v in b.to_dict().items() if k not in ("program", "basis")}}
+                          for b in self.bases]} if self.bases else {}),
         }
 
 
@@ -217,6 +223,42 @@ def _groups(decisions: Iterable[Decision], by: str) -> list[Summary]:
     return [out[k] for k in sorted(out)]
 
 
+UNSTATED = "unstated"
+"""The basis group of programs that state none (in a scenario where some do)."""
+
+
+def _program_basis(scenario: Scenario, program: str) -> str | None:
+    p = scenario.programs.get(program)
+    return p.basis if p is not None else None
+
+
+def _mark_bases(scenario: Scenario, decisions: Sequence[Decision], per: Sequence[Summary],
+                channels: Mapping[str, Summary]) -> None:
+    """Each program's basis; a channel's, where all its items' programs share one (else `mixed`)."""
+    if not any(p.basis for p in scenario.programs.values()):
+        return
+    for s in per:
+        s.basis = _program_basis(scenario, s.program) or UNSTATED
+    seen: dict[str, set[str]] = defaultdict(set)
+    for d in decisions:
+        seen[d.item.channel].add(_program_basis(scenario, d.item.program) or UNSTATED)
+    for ch, bases in seen.items():
+        channels[ch].basis = next(iter(bases)) if len(bases) == 1 else "mixed"
+
+
+def _by_basis(scenario: Scenario, decisions: Sequence[Decision]) -> list[Summary]:
+    """Totals per program basis (record, inference, illustrative, unstated), where programs state bases: record
+    figures are never summed with illustrative ones."""
+    if not any(p.basis for p in scenario.programs.values()):
+        return []
+    groups: dict[str, Summary] = {}
+    for d in decisions:
+        b = _program_basis(scenario, d.item.program) or UNSTATED
+        groups.setdefault(b, Summary(b, basis=b)).add(d.item.amount, d.outcome)
+    order = ("record", "inference", "illustrative", UNSTATED)
+    return [groups[b] for b in order if b in groups]
+
+
 def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: Iterable[str] = (),
             recipient: str | None = None, items: Sequence[LineItem] | None = None,
             reviews: Callable[[Evaluator], Mapping[str, ReviewCase]] | None = None,
@@ -249,7 +291,9 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
         channels: dict[str, Summary] = {c: Summary(c) for c in scenario.channels}
         for d in decisions:
             channels[d.item.channel].add(d.item.amount, d.outcome)
+        _mark_bases(scenario, decisions, per, channels)
         results.append(OptionResult(name, regimes, per, total, _conflicts(decisions),
                                     [c for c in channels.values() if c.items], decisions, _obligations(decisions),
-                                    _groups(decisions, by) if by else [], by, ev.cap_uses() if scenario.law.caps else []))
+                                    _groups(decisions, by) if by else [], by, ev.cap_uses() if scenario.law.caps else [],
+                                    _by_basis(scenario, decisions)))
     return Comparison(as_of, assume, results)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..language.scenario import Scenario
+from ..language.scenario import LineItem, Scenario
 from ..semantics import LayerResult
 
 if TYPE_CHECKING:
     from .decide import Decision
 
-__all__ = ["decision_dict", "layer_dict", "explain_lines", "money"]
+__all__ = ["decision_dict", "layer_dict", "explain_lines", "money", "item_basis"]
 
 
 def money(value: Any) -> str:
@@ -44,6 +44,7 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
                 "lifted_by": list(m.rule.lifted_by),
                 "description": m.rule.description,
                 "sources": list(m.rule.sources),
+                "basis": m.rule.basis,
                 "deciding": m.outcome is layer.outcome,
             }
             for m in layer.matches
@@ -51,8 +52,19 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
     }
 
 
-def decision_dict(d: Decision) -> dict[str, Any]:
-    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate)."""
+def item_basis(item: LineItem, scenario: Scenario | None) -> dict[str, Any]:
+    """What the item rests on: its own basis and sources (the pipeline's `basis` and `sources` columns) and its
+    program's (a record total may be split into illustrative items)."""
+    program = scenario.programs.get(item.program) if scenario is not None else None
+    return {"item": item.basis, "sources": list(item.sources),
+            "program": program.basis if program is not None else None,
+            "program_sources": list(program.sources) if program is not None else []}
+
+
+def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate).
+
+    ``scenario`` adds the basis of the item's program to ``basis``."""
     inf = d.in_force
     regime: dict[str, Any] | None = inf.__dict__.get("_as_dict")
     if regime is None:
@@ -64,11 +76,14 @@ def decision_dict(d: Decision) -> dict[str, Any]:
             "since": inf.since.isoformat() if inf.since else None,
             "trigger": inf.entry.trigger if inf.entry else "named",
             "sources": list(dict.fromkeys((inf.entry.sources if inf.entry else ()) + inf.regime.sources)),
+            "basis": inf.regime.basis,
+            "entry_basis": inf.entry.basis if inf.entry else None,
         }
         object.__setattr__(inf, "_as_dict", regime)
     return {
         "item": d.item.id,
         "as_of": d.as_of.isoformat(),
+        "basis": item_basis(d.item, scenario),
         "outcome": d.outcome.value,
         "rules": list(d.rules),
         "missing_facts": list(d.missing_facts),
@@ -109,9 +124,26 @@ def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str
         out.append(f"  {mark} rule `{m.rule.id}` ({detail}) gives {m.outcome.value}")
         if m.rule.description:
             out.append(f"      {m.rule.description}")
-        if m.rule.sources:
-            out.append(f"      sources: {', '.join(m.rule.sources)}")
+        if m.rule.sources or m.rule.basis:
+            cited = f"sources: {', '.join(m.rule.sources)}" if m.rule.sources else "no source"
+            out.append(f"      {cited}" + (f" ({m.rule.basis})" if m.rule.basis else ""))
     return out
+
+
+def _basis_lines(item: LineItem, scenario: Scenario) -> list[str]:
+    """The item's basis, and its program's where that differs (a record total split into illustrative items)."""
+    program = scenario.programs.get(item.program)
+    pbasis = program.basis if program is not None else None
+    if item.basis is None and pbasis is None:
+        return []
+    text = f"  basis: {item.basis or 'not stated'}"
+    if item.sources:
+        text += f" (named in {', '.join(item.sources)})"
+    if pbasis is not None and pbasis != item.basis:
+        text += f"; program `{item.program}`: {pbasis}"
+        if program is not None and program.sources and pbasis != "illustrative":
+            text += f" ({', '.join(program.sources)})"
+    return [text]
 
 
 def _since(d: Decision, fact: str) -> str | None:
@@ -140,12 +172,17 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
     lines = [
         f"item `{it.id}`: {it.channel} · {it.category} · {it.program} · {money(it.amount)}{flags}",
         *([f"  {it.description}"] if it.description else []),
+        *_basis_lines(it, scenario),
         f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
     ]
-    entry_sources = d.in_force.entry.sources if d.in_force.entry else ()
+    entry = d.in_force.entry
+    entry_sources = entry.sources if entry else ()
     regime_sources = tuple(dict.fromkeys(entry_sources + d.in_force.regime.sources))
     if regime_sources:
         lines.append(f"  sources: {', '.join(regime_sources)}")
+    if entry is not None and entry.basis:
+        lines.append(f"  in force on this date by {entry.basis}" + (" (see the timeline's notes)"
+                                                                   if entry.basis != "record" else ""))
     lines.append("")
     lines += _layer_lines(d.law, "law", scenario)
     lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
@@ -177,8 +214,8 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
             lines.append(f"  {'✓' if holds else '✗'} `{f}`: {state}")
     if d.review_case is not None:
         lines.append(f"review case `{d.review_case.case_id}`: {d.review_case.status} — {d.review_case.justification}")
-    cited = list(dict.fromkeys([*regime_sources, *(s for layer in (d.law, d.regime) for m in layer.matches
-                                                   for s in m.rule.sources)]))
+    cited = list(dict.fromkeys([*it.sources, *regime_sources, *(s for layer in (d.law, d.regime)
+                                                                for m in layer.matches for s in m.rule.sources)]))
     if cited:
         lines.append("sources:")
         lines += [f"  {_cite(scenario, s)}" for s in cited]

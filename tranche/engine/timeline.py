@@ -274,6 +274,7 @@ class Period:
     default: str
     note: str = ""
     announced: dt.date | None = None  # when the entry was announced, if it says (informational)
+    basis: str | None = None  # the entry's basis: is this step of the posture stated by a source, or inferred?
 
 
 def _why_again(scenario: Scenario, before: TimelineEntry, day: dt.date) -> str:
@@ -306,7 +307,7 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
         regime = scenario.regimes[entry.regime]
         srcs = tuple(dict.fromkeys(entry.sources + regime.sources))
         return Period(entry.regime, regime.title, start, end, trigger, srcs, pending, regime.default.value, note,
-                      entry.announced)
+                      entry.announced, entry.basis)
 
     out: list[tuple[Period, int]] = []
     for k, (start, end, index) in enumerate(stretches):

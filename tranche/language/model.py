@@ -65,6 +65,8 @@ Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
 Basis_ = Literal["record", "inference", "illustrative"]
+_BASIS_HELP = ("what the claim rests on: record (a source states it; cite it), inference (reasoned from sources; "
+               "say how in `notes`) or illustrative (invented to make figures concrete; cites no source as its own)")
 
 
 class _Model(BaseModel):
@@ -139,6 +141,7 @@ class ProgramFile(_Model):
     status: str = "approved"
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class ProgramsFile(_Model):
@@ -172,6 +175,7 @@ class FactFile(_Model):
         return [v] if isinstance(v, dict) else v
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
     @model_validator(mode="after")
     def _until_after_date(self) -> "FactFile":
@@ -256,10 +260,9 @@ class RuleFile(_Model):
     effective: dt.date | None = Field(default=None, description="law rules only: the first day the rule applies")
     sunset: dt.date | None = Field(default=None, description="law rules only: the first day it no longer applies "
                                                              "(it applies on dates in [effective, sunset))")
-    basis: Basis_ | None = Field(default=None, description="record: a source states it; inference: reasoned from "
-                                                           "sources; illustrative: invented to make figures concrete")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
     @field_validator("unless", mode="before")
     @classmethod
@@ -356,6 +359,7 @@ class RegimeFile(_Model):
                                       "day it takes effect (shown by `tranche timeline`)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class StartFile(_Model):
@@ -382,6 +386,7 @@ class TimelineEntryFile(_Model):
                                       "takes effect (shown by `tranche timeline`, never decided on)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class TimelineFile(_Model):
@@ -392,6 +397,7 @@ class TimelineFile(_Model):
     entries: list[TimelineEntryFile] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 RegimeFile.model_rebuild()

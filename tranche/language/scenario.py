@@ -51,6 +51,7 @@ __all__ = [
     "BUILTIN_ATTRIBUTES",
     "FACTS",
     "FACT_ROLES",
+    "BASES",
     "canonical_json",
 ]
 
@@ -127,6 +128,11 @@ class AttributeSchema:
     description: str = ""
     required: bool = False  # every item must have it (a column of the pipeline and of a bulk items file)
 
+
+BASES: tuple[str, ...] = ("record", "inference", "illustrative")
+"""What a claim rests on (its ``basis``): ``record`` (a source states it), ``inference`` (reasoned from
+sources, the reasoning in a note) or ``illustrative`` (invented to make figures concrete).  ``None``: not
+stated.  Basis is provenance, not meaning: no decision depends on it."""
 
 FACT_ROLES: tuple[str, ...] = ("trigger", "precondition", "waiver", "certification")
 """A fact's role: a trigger may only tighten a decision; the others may only relax it (PRODUCT.md, contract 6)."""
@@ -389,14 +395,18 @@ class Regime:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
 
     @property
     def version(self) -> str:
         """A content hash of the rules and default: a changed regime has a new version (computed once)."""
         cached: str | None = self.__dict__.get("_version")
         if cached is None:
-            cached = _digest({"regime": self.id, "default": self.default.value, "criterion": self.criterion,
-                              "rules": [r.to_dict() for r in self.rules]})
+            doc: dict[str, Any] = {"regime": self.id, "default": self.default.value, "criterion": self.criterion,
+                                   "rules": [r.to_dict() for r in self.rules]}
+            if self.basis is not None:  # absent: versions hash as before bases existed
+                doc["basis"] = self.basis
+            cached = _digest(doc)
             object.__setattr__(self, "_version", cached)
         return cached
 
@@ -441,6 +451,7 @@ class TimelineEntry:
         if self.start_all:
             return all(holds(f) for f in self.start_all)
         return any(holds(f) for f in self.start_any)
+    basis: str | None = None  # is this step of the posture stated by a source, inferred, or illustrative?
 
     @property
     def trigger(self) -> str:
@@ -465,6 +476,7 @@ class Timeline:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
 
 
 @dataclass(frozen=True)
@@ -483,6 +495,7 @@ class Fact:
     role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
     after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
     lifts: tuple["Lift", ...] = ()  # a waiver or certification: the rules it lifts, and for which items
+    basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
 
     @property
     def tightens(self) -> bool:
@@ -520,6 +533,7 @@ class Program:
     status: str = "approved"
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
 
 
 @dataclass(frozen=True)
@@ -537,6 +551,8 @@ class LineItem:
     program_status: str = "approved"
     attrs: Mapping[str, Any] = field(default_factory=dict)
     line: int = 0
+    basis: str | None = None  # the pipeline's `basis` column: record | inference | illustrative; None: not stated
+    sources: tuple[str, ...] = ()  # the pipeline's `sources` column: the documents that name this item
 
     def get(self, attribute: str) -> Any:
         """The value of a builtin or declared attribute."""
@@ -547,7 +563,9 @@ class LineItem:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "recipient": self.recipient, "program": self.program, "channel": self.channel,
                 "category": self.category, "amount": str(self.amount), "flags": sorted(self.flags),
-                "description": self.description, **{k: v for k, v in self.attrs.items()}}
+                "description": self.description, **{k: v for k, v in self.attrs.items()},
+                **({"basis": self.basis} if self.basis is not None else {}),
+                **({"sources": list(self.sources)} if self.sources else {})}
 
 
 _ITEM_FIELDS = frozenset({"id", "recipient", "program", "channel", "category", "amount", "flags",

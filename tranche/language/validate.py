@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Diagnostic, NameIndex, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
+    BASES,
     BUILTIN_ATTRIBUTES,
     FACTS,
     AggregateTest,
@@ -68,7 +69,7 @@ PIPELINE_FILE = "pipeline.csv"
 REQUIRED_FILES = ("scenario.yaml", "taxonomy.yaml", "programs.yaml", "law.yaml", "regimes.yaml", "sources.yaml")
 OPTIONAL_FILES = ("facts.yaml", "tests.yaml")
 ITEM_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
-ITEM_OPTIONAL_COLUMNS = ("flags", "description")
+ITEM_OPTIONAL_COLUMNS = ("flags", "description", "basis", "sources")
 NODE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MAX_LISTED = 50
 
@@ -465,7 +466,8 @@ class _Checker:
                 self.err("derived-fact-date", f"{ctx}: a derived fact (`after`) takes its date from `{x.after.fact}`",
                          self.span("facts.yaml", ("facts", i, "date")), help="drop `date`, or drop `after`")
             out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
-                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after))
+                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after,
+                                      basis=x.basis))
         ids = list(out)
         for i, x in enumerate(f.facts):
             if x.after is None:
@@ -497,7 +499,7 @@ class _Checker:
                              self.span("programs.yaml", here + ("status",)), ctx)
             self.check_sources(p.sources, "programs.yaml", here, ctx)
             out.setdefault(p.id, Program(p.id, p.recipient, p.title, p.fiscal_year, p.total, p.status,
-                                         tuple(p.sources), tuple(p.notes)))
+                                         tuple(p.sources), tuple(p.notes), p.basis))
         return out
 
     def build_attributes(self, manifest: m.ScenarioFile, taxonomy: Taxonomy | None,
@@ -1088,7 +1090,8 @@ class _Checker:
             regimes.setdefault(r.id, Regime(
                 r.id, r.title or r.id, default, rules, tuple(r.recipients), criterion, r.description,
                 tuple(ReviewDate(x.date, x.note, tuple(x.sources)) for x in r.reviews),
-                tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here)))
+                tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here),
+                r.basis if r.basis is not None or base is None else base.basis))
         regimes = {r.id: regimes[r.id] for r in f.regimes if r.id in regimes}  # file order
         first: dict[str, tuple[str, YamlPath]] = {}
         for fname, p, rid in rule_ids:
@@ -1132,10 +1135,10 @@ class _Checker:
                 self.check_sources(e.sources, file, ehere, ectx)
                 entries.append(TimelineEntry(e.regime, e.start.date, e.start.fact, e.until, tuple(e.sources),
                                              tuple(e.notes), self.span(file, ehere), tuple(e.start.all or ()),
-                                             tuple(e.start.any or ()), e.announced))
+                                             tuple(e.start.any or ()), e.announced, basis=e.basis))
             self.check_periods(t.id, entries, facts, file, here)
             timelines.setdefault(t.id, Timeline(t.id, t.recipient, tuple(entries), t.title, t.record,
-                                                tuple(t.sources), tuple(t.notes), self.span(file, here)))
+                                                tuple(t.sources), tuple(t.notes), self.span(file, here), t.basis))
         self.effective_timelines(f, regimes, timelines, record_for, facts)
         return regimes, timelines
 
@@ -1172,7 +1175,8 @@ class _Checker:
                                      r.effective.fact if r.effective else None, r.until, tuple(r.sources), (),
                                      self.span(file, ("regimes", i)),
                                      tuple((r.effective.all or ()) if r.effective else ()),
-                                     tuple((r.effective.any or ()) if r.effective else ()), r.announced)
+                                     tuple((r.effective.any or ()) if r.effective else ()), r.announced,
+                                     basis=r.basis)
                        for i, r in regs]
             self.check_periods(tid, entries, facts, file, ("regimes",))
             timelines[tid] = Timeline(tid, rec, tuple(entries), f"{self.recipients.get(rec) or rec}: regimes by "
@@ -1633,6 +1637,17 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
         if f not in attributes["flags"].values:
             ok = False
             ck.unknown("flag", f, attributes["flags"].values, spans.get("flags"), ctx)
+    basis = values.get("basis", "").strip() or None
+    if basis is not None and basis not in BASES:
+        bad("bad-value", "basis", f"unknown basis `{basis}`",
+            did_you_mean(basis, BASES) or "one of " + ", ".join(f"`{b}`" for b in BASES) + ", or empty (not stated)")
+    item_sources = tuple(x for x in re.split(r"[,\s]+", values.get("sources", "")) if x)
+    known_sources = getattr(ck, "source_ids", None)
+    if known_sources and getattr(ck, "sources_ok", True):
+        for src in item_sources:
+            if src not in known_sources:
+                ok = False
+                ck.unknown("source", src, known_sources, spans.get("sources"), ctx)
     attrs: dict[str, Any] = {}
     for name, a in attributes.items():
         if a.builtin or name not in values:
@@ -1664,27 +1679,28 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
             continue
         attrs[name] = sys.intern(v) if v else None
     for name in values:
-        if name not in attributes and name not in ("id", "description"):
+        if name not in attributes and name not in ("id", "description", "basis", "sources"):
             attrs[name] = values[name]
     if not ok:
         return None
     intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
     return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
-                    values.get("description", ""), prog.status if prog else "approved", attrs, line)
+                    values.get("description", ""), prog.status if prog else "approved", attrs, line, basis,
+                    item_sources)
 
 
 def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,
                                                                                                 list[Diagnostic]]:
     """An ad-hoc request (the pipeline's columns as a mapping, lists for flags) read as a pipeline row is:
     the line item, or None and every problem found (unknown category, program, flag, ... with did-you-mean)."""
-    ck = _Checker(scenario.root)
+    ck = _Checker(scenario.root, source_ids=list(scenario.sources), sources_ok=True)
     row = {k: ("" if v is None else ",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in values.items()}
     row.setdefault("id", where)
     for col in ITEM_COLUMNS:
         if col not in row:
             ck.err("missing-field", f"{where}: the request lacks `{col}`", None,
                    help="give " + ", ".join(f"`{c}`" for c in ITEM_COLUMNS[1:]) + " (and `flags`, attributes)")
-    known = set(ITEM_COLUMNS) | {"flags", "description"} | set(scenario.attributes)
+    known = set(ITEM_COLUMNS) | set(ITEM_OPTIONAL_COLUMNS) | set(scenario.attributes)
     for col in row:
         if col not in known:
             ck.unknown("column", col, sorted(known), None, where)  # type: ignore[arg-type]

@@ -29,11 +29,12 @@ def timeline(s: Scenario, recipient: str | None, as_of: dt.date, assume: Sequenc
     out_t = []
     for t in tls:
         out_t.append({
-            "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources),
+            "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources), "basis": t.basis,
             "periods": [{"regime": p.regime, "title": p.title, "start": p.start.isoformat() if p.start else None,
                          "end": p.end.isoformat() if p.end else None, "trigger": p.trigger,
                          "pending": p.pending, "note": p.note, "default": p.default, "sources": list(p.sources),
-                         "announced": p.announced.isoformat() if p.announced else None}
+                         "announced": p.announced.isoformat() if p.announced else None,
+                         "basis": p.basis}
                         for p in periods(s, t, facts)],
         })
     fact_rows = []
@@ -43,6 +44,6 @@ def timeline(s: Scenario, recipient: str | None, as_of: dt.date, assume: Sequenc
         fact_rows.append({"fact": f.id, "title": f.title, "kind": f.kind,
                           "date": f.date.isoformat() if f.date else None,
                           "until": f.until.isoformat() if f.until else None,
-                          "assumed": f.id in facts.assumed, "sources": list(f.sources)})
+                          "assumed": f.id in facts.assumed, "sources": list(f.sources), "basis": f.basis})
     return {"recipient": rec, "as_of": as_of.isoformat(), "assumed": sorted(facts.assumed),
             "timelines": out_t, "facts": fact_rows}

@@ -53,6 +53,7 @@ __all__ = [
     "dumps", "loads", "rule_doc", "rule_from_doc", "regime_doc", "regime_from_doc", "law_doc", "law_from_doc",
     "timeline_doc", "timeline_from_doc", "item_doc", "item_from_doc", "attrs_doc", "attrs_from_doc",
     "test_doc", "test_from_doc", "manifest_doc", "attributes_from_manifest", "scenario_doc", "content_hash",
+    "provenance_doc", "with_provenance",
 ]
 
 
@@ -160,7 +161,7 @@ def regime_doc(regime: Regime) -> dict[str, Any]:
         "criterion": regime.criterion, "description": regime.description,
         "reviews": [{"date": _d(r.date), "note": r.note, "sources": list(r.sources)} for r in regime.reviews],
         "resumption_criteria": list(regime.resumption_criteria), "sources": list(regime.sources),
-        "notes": list(regime.notes),
+        "notes": list(regime.notes), **_basis(regime.basis),
     }
 
 
@@ -172,7 +173,7 @@ def regime_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: s
         reviews=tuple(ReviewDate(dt.date.fromisoformat(r["date"]), str(r.get("note") or ""), tuple(r["sources"]))
                       for r in doc["reviews"]),
         resumption_criteria=tuple(doc["resumption_criteria"]), sources=tuple(doc["sources"]),
-        notes=tuple(doc["notes"]))
+        notes=tuple(doc["notes"]), basis=doc.get("basis"))
     if version is not None and regime.version != version:
         raise StoreError(f"regime `{regime.id}` version `{version}` was altered in the database: its rules hash to "
                          f"`{regime.version}`", help="regime versions are immutable; restore the database from a backup")
@@ -182,22 +183,22 @@ def regime_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: s
 def timeline_doc(t: Timeline) -> dict[str, Any]:
     return {
         "id": t.id, "recipient": t.recipient, "title": t.title, "record": t.record, "sources": list(t.sources),
-        "notes": list(t.notes),
+        "notes": list(t.notes), **_basis(t.basis),
         "entries": [{"regime": e.regime, "start_date": _d(e.start_date), "start_fact": e.start_fact,
                      "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes),
                      **({"start_all": list(e.start_all)} if e.start_all else {}),  # absent: hashes as before
                      **({"start_any": list(e.start_any)} if e.start_any else {}),
-                     **({"announced": _d(e.announced)} if e.announced else {})} for e in t.entries],
+                     **({"announced": _d(e.announced)} if e.announced else {}), **_basis(e.basis)} for e in t.entries],
     }
 
 
 def timeline_from_doc(doc: Mapping[str, Any]) -> Timeline:
     entries = tuple(TimelineEntry(str(e["regime"]), _date(e["start_date"]), e["start_fact"], _date(e["until"]),
                                   tuple(e["sources"]), tuple(e["notes"]), None, tuple(e.get("start_all") or ()),
-                                  tuple(e.get("start_any") or ()), _date(e.get("announced")))
+                                  tuple(e.get("start_any") or ()), _date(e.get("announced")), basis=e.get("basis"))
                     for e in doc["entries"])
     return Timeline(str(doc["id"]), str(doc["recipient"]), entries, str(doc["title"]), bool(doc["record"]),
-                    tuple(doc["sources"]), tuple(doc["notes"]))
+                    tuple(doc["sources"]), tuple(doc["notes"]), basis=doc.get("basis"))
 
 
 # -- line items --------------------------------------------------------------------------------------
@@ -233,14 +234,15 @@ def item_doc(item: LineItem) -> dict[str, Any]:
     return {"id": item.id, "recipient": item.recipient, "program": item.program, "channel": item.channel,
             "category": item.category, "amount": str(item.amount), "flags": sorted(item.flags),
             "description": item.description, "program_status": item.program_status,
-            "attrs": attrs_doc(item.attrs), "line": item.line}
+            "attrs": attrs_doc(item.attrs), "line": item.line, **_basis(item.basis),
+            **({"sources": list(item.sources)} if item.sources else {})}
 
 
 def item_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> LineItem:
     return LineItem(str(doc["id"]), str(doc["recipient"]), str(doc["program"]), str(doc["channel"]),
                     str(doc["category"]), Decimal(str(doc["amount"])), frozenset(doc["flags"]),
                     str(doc["description"]), str(doc["program_status"]), attrs_from_doc(doc["attrs"], types),
-                    int(doc["line"]))
+                    int(doc["line"]), doc.get("basis"), tuple(doc.get("sources") or ()))
 
 
 # -- policy tests --------------------------------------------------------------------------------------
@@ -276,6 +278,7 @@ def manifest_doc(s: Scenario) -> dict[str, Any]:
         **({"demo": s.demo.to_dict()} if s.demo is not None else {}),  # absent: hashes as before demos existed
         **({"fact_semantics": fact_semantics} if (fact_semantics := _fact_semantics(s)) else {}),
         **({"aggregates": [_aggregate_doc(a) for a in s.aggregates]} if s.aggregates else {}),
+        **({"provenance": p} if (p := provenance_doc(s)) else {}),  # likewise absent without bases
     }
 
 
@@ -331,6 +334,45 @@ def aggregates_from_manifest(doc: Mapping[str, Any]) -> tuple[AggregateTest, ...
                  for a in doc.get("aggregates") or ())
 
 
+
+def _basis(basis: str | None) -> dict[str, Any]:
+    """``{"basis": ...}`` where a basis is stated; nothing otherwise, so documents without bases hash as before."""
+    return {} if basis is None else {"basis": basis}
+
+
+def provenance_doc(s: Scenario) -> dict[str, Any]:
+    """What the store's rows of facts, programs and line items have no columns for: bases, item sources, and a
+    fact's role and derivation (`after`). Kept in the manifest (absent when there is none, so hashes are as
+    before) and put back by :func:`with_provenance`."""
+    out: dict[str, Any] = {}
+    facts = {f.id: {**_basis(f.basis), **({"role": f.role} if f.role != "precondition" else {}),
+                    **({"after": [f.after[0], f.after[1]]} if f.after is not None else {})}
+             for f in s.facts.values() if f.basis is not None or f.role != "precondition" or f.after is not None}
+    programs = {p.id: p.basis for p in s.programs.values() if p.basis is not None}
+    items = {i.id: {**_basis(i.basis), **({"sources": list(i.sources)} if i.sources else {})}
+             for i in s.items if i.basis is not None or i.sources}
+    for key, value in (("facts", facts), ("programs", programs), ("items", items)):
+        if value:
+            out[key] = value
+    return out
+
+
+def with_provenance(manifest: Mapping[str, Any], facts: dict[str, Fact], programs: dict[str, Program],
+                    items: tuple[LineItem, ...]) -> tuple[dict[str, Fact], dict[str, Program], tuple[LineItem, ...]]:
+    """Facts, programs and items read from their rows, with the bases (and item sources) the manifest keeps."""
+    prov = manifest.get("provenance") or {}
+    if not prov:
+        return facts, programs, items
+    fb, pb, ib = prov.get("facts", {}), prov.get("programs", {}), prov.get("items", {})
+    facts = {k: dataclasses.replace(v, basis=fb[k].get("basis"), role=fb[k].get("role", "precondition"),
+                                    after=(str(fb[k]["after"][0]), int(fb[k]["after"][1])) if "after" in fb[k] else None)
+             if k in fb else v for k, v in facts.items()}
+    programs = {k: dataclasses.replace(v, basis=pb[k]) if k in pb else v for k, v in programs.items()}
+    items = tuple(dataclasses.replace(i, basis=ib[i.id].get("basis"), sources=tuple(ib[i.id].get("sources", ())))
+                  if i.id in ib else i for i in items)
+    return facts, programs, items
+
+
 def demo_from_manifest(doc: Mapping[str, Any]) -> Demo | None:
     d = doc.get("demo")
     if not d:
@@ -352,13 +394,13 @@ def types_of(attributes: Mapping[str, AttributeSchema]) -> dict[str, str]:
 
 def fact_doc(f: Fact) -> dict[str, Any]:
     return {"id": f.id, "title": f.title, "kind": f.kind, "date": _d(f.date), "until": _d(f.until),
-            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes)}
+            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes), **_basis(f.basis)}
 
 
 def program_doc(p: Program) -> dict[str, Any]:
     return {"id": p.id, "recipient": p.recipient, "title": p.title, "fiscal_year": p.fiscal_year,
             "total": None if p.total is None else str(p.total), "status": p.status, "sources": list(p.sources),
-            "notes": list(p.notes)}
+            "notes": list(p.notes), **_basis(p.basis)}
 
 
 def source_doc(s: Source) -> dict[str, Any]:

@@ -375,6 +375,7 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
     fcts = codec.with_fact_semantics(
         {f.id: Fact(f.id, f.title, f.kind, f.date, f.until, f.recipient, tuple(codec.loads(f.sources)),
                     tuple(codec.loads(f.notes))) for f in rows(facts)}, manifest, types)
+    fcts, progs, items = codec.with_provenance(manifest, fcts, progs, items)  # bases; keeps roles and lifts
     law_row = conn.execute(select(law_versions.c.document).where(
         (law_versions.c.scenario_id == sid) & (law_versions.c.version == row.law_version))).scalar_one()
     law = codec.law_from_doc(codec.loads(law_row), types, row.law_version)

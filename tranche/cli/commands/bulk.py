@@ -43,7 +43,9 @@ def sql(
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     names: list[str | None] = list(split_list(options)) or [None]
-    compiled = plan(s, contexts(s, [day], names, split_list(assume)), REQUIRED_COLUMNS + ("flags",), "items")
+    declared = tuple(name for name, a in s.attributes.items() if not a.builtin)  # the scenario's own columns
+    compiled = plan(s, contexts(s, [day], names, split_list(assume)), REQUIRED_COLUMNS + ("flags",) + declared,
+                    "items")
     text = compiled.summary_sql(dialect, pretty=True) if summary else compiled.sql(dialect, pretty=True)
     render.console.print(text, markup=False, highlight=False, soft_wrap=True)
     return 0

@@ -59,7 +59,7 @@ def decide(
     else:
         decisions = [ev.decide_id(item or "")]
     if format is render.Format.json:
-        docs = [decision_dict(d) for d in decisions]
+        docs = [decision_dict(d, s) for d in decisions]
         render.emit_json(docs[0] if item is not None else docs if len(docs) > 1 else docs[0])
     elif format is render.Format.csv:
         render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
@@ -96,11 +96,12 @@ def timeline(
         return 0
     if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
         rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
-                 "", " ".join(p["sources"]), p["announced"]] for t in data["timelines"] for p in t["periods"]]
+                 "", " ".join(p["sources"]), p["announced"], p["basis"] or ""] for t in data["timelines"]
+                for p in t["periods"]]
         rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
-                  " ".join(f["sources"]), None] for f in data["facts"]]
+                  " ".join(f["sources"]), None, f["basis"] or ""] for f in data["facts"]]
         render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
-                         "assumed", "sources", "announced"], rows)
+                         "assumed", "sources", "announced", "basis"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -111,16 +112,23 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
         title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
+        if t.get("basis"):
+            title += f" [{t['basis']}]"
         announced = any(p["announced"] for p in t["periods"])  # a column only where some entry says
+        with_basis = any(p["basis"] for p in t["periods"])
         rows = [[p["regime"], p["start"] or ("pending" if p["pending"] else "not in force"), p["end"] or "—",
                  *([p["announced"] or "—"] if announced else []),
-                 p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"])]
+                 p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"]),
+                 *([p["basis"] or ""] if with_basis else [])]
                 for p in t["periods"]]
         render.console.print(render.table(title, ["Regime", "From", "Until", *(["Announced"] if announced else []),
-                                                  "Trigger", "Default", "Sources"], rows))
+                                                  "Trigger", "Default", "Sources",
+                                                  *(["Basis"] if with_basis else [])], rows))
+    with_basis = any(f["basis"] for f in data["facts"])
     rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
-             ", ".join(f["sources"])] for f in data["facts"]]
-    render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources"], rows,
+             ", ".join(f["sources"]), *([f["basis"] or ""] if with_basis else [])] for f in data["facts"]]
+    render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources",
+                                                *(["Basis"] if with_basis else [])], rows,
                                       caption="facts without a date are not established by the record; "
                                               "they can be assumed with --assume"))
 
@@ -191,6 +199,10 @@ def _comparison_csv(result: Comparison) -> None:
             d = p.to_dict()
             rows.append([opt.name, f"{opt.by}:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
                          d["permitted_share"], "", ""])
+        for p in opt.bases:  # record figures apart from illustrative ones
+            d = p.to_dict()
+            rows.append([opt.name, f"basis:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
         rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
                      *conflicts(None)])
@@ -199,6 +211,16 @@ def _comparison_csv(result: Comparison) -> None:
 
 def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
+
+
+def _bases_caption(opt: Any) -> str | None:
+    """Which programs' figures are the record's and which are illustrative (or inferred), where programs say."""
+    if not opt.bases:
+        return None
+    groups: dict[str, list[str]] = {}
+    for p in opt.programs:
+        groups.setdefault(p.basis or "unstated", []).append(p.program)
+    return "; ".join(f"{basis}: {', '.join(names)}" for basis, names in groups.items())
 
 
 def print_comparison(s: Scenario, result: Comparison) -> None:
@@ -216,11 +238,15 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
             rows.append(row(p.program, p))
         if len(opt.channels) > 1:
             rows += [row(Text(f"all {c.program}", style="italic"), c) for c in opt.channels]
-        rows.append(row(Text("all programs", style="bold"), opt.totals))
+        if len(opt.bases) > 1:  # never one sum of record and illustrative figures
+            rows += [row(Text(f"all {b.program}", style="bold"), b) for b in opt.bases]
+        else:
+            rows.append(row(Text("all programs", style="bold"), opt.totals))
         regimes = ", ".join(opt.regimes)
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
-        render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
-                                          rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        columns = ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]
+        render.console.print(render.table(title, columns, rows, caption=_bases_caption(opt),
+                                          right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
         if opt.groups:
             grows = [row(g.program, g) for g in opt.groups]
             render.console.print(render.table(f"option `{opt.name}` by {opt.by}",
