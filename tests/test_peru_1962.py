@@ -246,10 +246,17 @@ def test_every_dated_event_has_a_policy_test(peru) -> None:  # type: ignore[no-u
     assert [f for f, day in dated.items() if day not in tested] == []
 
 
-@pytest.mark.skip(reason="pending: aggregate caps (issue 9, item 9) are being built; wire FAA 1961 §511(a) then")
-def test_511a_ceiling_pending() -> None:  # pragma: no cover
-    # FAA 1961 §511(a) (75 Stat. 438): grant defense articles for the American Republics "shall not exceed
-    # $57,500,000" a fiscal year, sales under §507 excepted. Peru's grant programs: $9,000,000.00 (FY 1962 and
-    # earlier, undelivered) and $13,800,000.00 (FY 1963); the regional total is not in the sources (illustrative).
+def test_511a_ceiling(peru) -> None:  # type: ignore[no-untyped-def]
+    """FAA 1961 §511(a) (75 Stat. 438): grant defense articles for the American Republics "shall not exceed
+    $57,500,000" a fiscal year, sales under §507 excepted. With every precondition assumed, `full` permits all of
+    Peru's FY 1963 grant articles: the cap blocks none, and the headroom is the ceiling less their sum (computed
+    here from the pipeline, training excluded as defense services)."""
     ceiling = Decimal("57500000.00")
-    assert ceiling - Decimal("13800000.00") == Decimal("43700000.00")  # headroom left by Peru's FY 1963 program
+    facts = [f for f in ("congress.appropriation.FY1963", "presidential_determination.internal_security.PER",
+                         "mdaa.amendment.PER") if f in peru.facts]
+    result = compare(peru, dt.date(1962, 10, 3), ["full"], facts).options[0]
+    fy63 = next(c for c in result.caps if c.pool == ("FY1963",))
+    articles = sum((i.amount for i in peru.items if i.program == "FY1963" and i.channel == "grant"
+                    and not (i.category == "training" or i.category.startswith("training."))), Decimal(0))
+    assert fy63.limit == ceiling and fy63.blocked == 0 and fy63.allocated == articles
+    assert fy63.headroom == ceiling - articles
