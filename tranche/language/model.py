@@ -54,6 +54,8 @@ RECIPIENT_PATTERN = r"^[A-Z]{3}$"
 Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
+Marking_ = Literal["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"]
+MARKING_HELP = "classification: UNCLASSIFIED (default), CONFIDENTIAL or SECRET; users see only what their clearance allows"
 
 
 class _Model(BaseModel):
@@ -152,6 +154,7 @@ class FactFile(_Model):
                                   "(a waiting period, e.g. 15 days after a notification to Congress)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
     @model_validator(mode="after")
     def _until_after_date(self) -> "FactFile":
@@ -242,6 +245,7 @@ class RegimeFile(_Model):
     until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
 
 class StartFile(_Model):
@@ -291,6 +295,7 @@ class SourceFile(_Model):
     date: dt.date | None = None
     file: str | None = Field(default=None, description="path of a local copy, relative to the scenario")
     notes: list[str] = Field(default_factory=list)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
 
 class SourcesFile(_Model):

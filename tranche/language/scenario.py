@@ -47,7 +47,23 @@ __all__ = [
     "FACTS",
     "FACT_ROLES",
     "canonical_json",
+    "MARKINGS",
+    "UNCLASSIFIED",
+    "marking_rank",
 ]
+
+UNCLASSIFIED = "UNCLASSIFIED"
+MARKINGS: tuple[str, ...] = (UNCLASSIFIED, "CONFIDENTIAL", "SECRET")
+"""Classification markings, lowest first: a user cleared for one sees it and everything below it."""
+
+
+def marking_rank(marking: str) -> int:
+    """The position of ``marking`` in :data:`MARKINGS` (an unknown marking ranks above every clearance).
+
+    >>> marking_rank("UNCLASSIFIED") < marking_rank("SECRET")
+    True
+    """
+    return MARKINGS.index(marking) if marking in MARKINGS else len(MARKINGS)
 
 
 class Outcome(str, enum.Enum):
@@ -296,6 +312,7 @@ class Regime:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    marking: str = UNCLASSIFIED  # classification; not part of the version (reclassifying changes no rule)
 
     @property
     def version(self) -> str:
@@ -357,6 +374,7 @@ class Fact:
     span: Span | None = field(default=None, compare=False)
     role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
     after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
+    marking: str = UNCLASSIFIED
 
     @property
     def tightens(self) -> bool:
@@ -394,6 +412,7 @@ class LineItem:
     program_status: str = "approved"
     attrs: Mapping[str, Any] = field(default_factory=dict)
     line: int = 0
+    marking: str = UNCLASSIFIED
 
     def get(self, attribute: str) -> Any:
         """The value of a builtin or declared attribute."""
@@ -468,6 +487,7 @@ class Source:
     date: dt.date | None = None
     file: str | None = None
     notes: tuple[str, ...] = ()
+    marking: str = UNCLASSIFIED
 
     def cite(self) -> str:
         return f"{self.title} ({self.citation})" if self.citation else self.title

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Diagnostic, NameIndex, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
+    MARKINGS,
+    UNCLASSIFIED,
     BUILTIN_ATTRIBUTES,
     FACTS,
     AttributeSchema,
@@ -61,7 +63,7 @@ PIPELINE_FILE = "pipeline.csv"
 REQUIRED_FILES = ("scenario.yaml", "taxonomy.yaml", "programs.yaml", "law.yaml", "regimes.yaml", "sources.yaml")
 OPTIONAL_FILES = ("facts.yaml", "tests.yaml")
 ITEM_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
-ITEM_OPTIONAL_COLUMNS = ("flags", "description")
+ITEM_OPTIONAL_COLUMNS = ("flags", "description", "marking")
 NODE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MAX_LISTED = 50
 
@@ -397,7 +399,7 @@ class _Checker:
                 self.warn("missing-source-file", f"source `{s.id}`: file `{s.file}` does not exist",
                           self.span("sources.yaml", ("sources", i, "file")),
                           help="paths are relative to the scenario folder")
-            out.setdefault(s.id, Source(s.id, s.title, s.kind, s.citation, s.date, s.file, tuple(s.notes)))
+            out.setdefault(s.id, Source(s.id, s.title, s.kind, s.citation, s.date, s.file, tuple(s.notes), s.marking))
         return out
 
     def build_taxonomy(self, f: BaseModel) -> Taxonomy:
@@ -435,7 +437,8 @@ class _Checker:
                 self.err("derived-fact-date", f"{ctx}: a derived fact (`after`) takes its date from `{x.after.fact}`",
                          self.span("facts.yaml", ("facts", i, "date")), help="drop `date`, or drop `after`")
             out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
-                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after))
+                                      tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after,
+                                      x.marking))
         ids = list(out)
         for i, x in enumerate(f.facts):
             if x.after is None:
@@ -488,7 +491,7 @@ class _Checker:
             if not is_member(flag):
                 self.err("bad-flag-name", f"flag id `{flag}` is not allowed",
                          self.span("scenario.yaml", ("flags", flag, "@key")), help=member_help)
-        reserved = set(out) | {"id", "description", "facts"}
+        reserved = set(out) | {"id", "description", "facts", "marking"}
         for name, a in manifest.attributes.items():
             span = self.span("scenario.yaml", ("attributes", name, "@key"))
             if name in reserved:
@@ -677,7 +680,7 @@ class _Checker:
             regimes.setdefault(r.id, Regime(
                 r.id, r.title or r.id, default, rules, tuple(r.recipients), criterion, r.description,
                 tuple(ReviewDate(x.date, x.note, tuple(x.sources)) for x in r.reviews),
-                tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here)))
+                tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here), r.marking))
         regimes = {r.id: regimes[r.id] for r in f.regimes if r.id in regimes}  # file order
         first: dict[str, tuple[str, YamlPath]] = {}
         for fname, p, rid in rule_ids:
@@ -1148,14 +1151,19 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
                 bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
         attrs[name] = sys.intern(v) if v else None
+    marking = values.get("marking") or UNCLASSIFIED
+    if marking not in MARKINGS:
+        ok = False
+        ck.unknown("marking", marking, MARKINGS, spans.get("marking"), ctx)
     for name in values:
-        if name not in attributes and name not in ("id", "description"):
+        if name not in attributes and name not in ("id", "description", "marking"):
             attrs[name] = values[name]
     if not ok:
         return None
     intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
     return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
-                    values.get("description", ""), prog.status if prog else "approved", attrs, line)
+                    values.get("description", ""), prog.status if prog else "approved", attrs, line,
+                    sys.intern(marking))
 
 
 def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,
@@ -1169,7 +1177,7 @@ def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "requ
         if col not in row:
             ck.err("missing-field", f"{where}: the request lacks `{col}`", None,
                    help="give " + ", ".join(f"`{c}`" for c in ITEM_COLUMNS[1:]) + " (and `flags`, attributes)")
-    known = set(ITEM_COLUMNS) | {"flags", "description"} | set(scenario.attributes)
+    known = set(ITEM_COLUMNS) | {"flags", "description", "marking"} | set(scenario.attributes)
     for col in row:
         if col not in known:
             ck.unknown("column", col, sorted(known), None, where)  # type: ignore[arg-type]

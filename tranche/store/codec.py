@@ -40,8 +40,14 @@ from ..language.scenario import (
     Source,
     Timeline,
     TimelineEntry,
+    UNCLASSIFIED,
     canonical_json,
 )
+
+
+def _marking(marking: str) -> dict[str, str]:
+    """``{"marking": ...}`` for a marked value, ``{}`` for an unclassified one (documents hash as before markings)."""
+    return {} if marking == UNCLASSIFIED else {"marking": marking}
 
 __all__ = [
     "dumps", "loads", "rule_doc", "rule_from_doc", "regime_doc", "regime_from_doc", "law_doc", "law_from_doc",
@@ -124,7 +130,7 @@ def regime_doc(regime: Regime) -> dict[str, Any]:
         "criterion": regime.criterion, "description": regime.description,
         "reviews": [{"date": _d(r.date), "note": r.note, "sources": list(r.sources)} for r in regime.reviews],
         "resumption_criteria": list(regime.resumption_criteria), "sources": list(regime.sources),
-        "notes": list(regime.notes),
+        "notes": list(regime.notes), **_marking(regime.marking),
     }
 
 
@@ -136,7 +142,7 @@ def regime_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: s
         reviews=tuple(ReviewDate(dt.date.fromisoformat(r["date"]), str(r.get("note") or ""), tuple(r["sources"]))
                       for r in doc["reviews"]),
         resumption_criteria=tuple(doc["resumption_criteria"]), sources=tuple(doc["sources"]),
-        notes=tuple(doc["notes"]))
+        notes=tuple(doc["notes"]), marking=str(doc.get("marking") or UNCLASSIFIED))
     if version is not None and regime.version != version:
         raise StoreError(f"regime `{regime.id}` version `{version}` was altered in the database: its rules hash to "
                          f"`{regime.version}`", help="regime versions are immutable; restore the database from a backup")
@@ -192,14 +198,14 @@ def item_doc(item: LineItem) -> dict[str, Any]:
     return {"id": item.id, "recipient": item.recipient, "program": item.program, "channel": item.channel,
             "category": item.category, "amount": str(item.amount), "flags": sorted(item.flags),
             "description": item.description, "program_status": item.program_status,
-            "attrs": attrs_doc(item.attrs), "line": item.line}
+            "attrs": attrs_doc(item.attrs), "line": item.line, **_marking(item.marking)}
 
 
 def item_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> LineItem:
     return LineItem(str(doc["id"]), str(doc["recipient"]), str(doc["program"]), str(doc["channel"]),
                     str(doc["category"]), Decimal(str(doc["amount"])), frozenset(doc["flags"]),
                     str(doc["description"]), str(doc["program_status"]), attrs_from_doc(doc["attrs"], types),
-                    int(doc["line"]))
+                    int(doc["line"]), str(doc.get("marking") or UNCLASSIFIED))
 
 
 # -- policy tests --------------------------------------------------------------------------------------
@@ -257,7 +263,7 @@ def types_of(attributes: Mapping[str, AttributeSchema]) -> dict[str, str]:
 
 def fact_doc(f: Fact) -> dict[str, Any]:
     return {"id": f.id, "title": f.title, "kind": f.kind, "date": _d(f.date), "until": _d(f.until),
-            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes)}
+            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes), **_marking(f.marking)}
 
 
 def program_doc(p: Program) -> dict[str, Any]:
@@ -268,7 +274,7 @@ def program_doc(p: Program) -> dict[str, Any]:
 
 def source_doc(s: Source) -> dict[str, Any]:
     return {"id": s.id, "title": s.title, "kind": s.kind, "citation": s.citation, "date": _d(s.date),
-            "file": s.file, "notes": list(s.notes)}
+            "file": s.file, "notes": list(s.notes), **_marking(s.marking)}
 
 
 def scenario_doc(s: Scenario) -> dict[str, Any]:
