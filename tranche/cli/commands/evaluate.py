@@ -162,31 +162,9 @@ def compare(
 
 
 def _comparison_csv(result: Comparison) -> None:
-    from ...language.scenario import OUTCOMES
+    from ...service.exports import COMPARISON_HEADER, comparison_rows
 
-    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share", "conflict_amount",
-              "conflicts"]
-    rows = []
-    for opt in result.options:
-        def conflicts(program: str | None) -> list[Any]:
-            """The option's conflicts with the law touching ``program`` (None: all): amount and descriptions."""
-            hits = [c for c in opt.conflicts if program is None or program in c.by_program]
-            amount = sum((c.amount if program is None else c.by_program[program] for c in hits), Decimal(0))
-            text = "; ".join(f"{c.describe()} (law rule(s) {', '.join(c.law_rules)})" for c in hits)
-            return [f"{amount:.2f}", text]
-
-        for p in opt.programs:
-            d = p.to_dict()
-            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
-                         *conflicts(p.program)])
-        for p in opt.channels:
-            d = p.to_dict()
-            rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
-                         d["permitted_share"], "", ""])
-        d = opt.totals.to_dict()
-        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
-                     *conflicts(None)])
-    render.emit_csv(header, rows)
+    render.emit_csv(COMPARISON_HEADER, comparison_rows(result))
 
 
 def _pct(share: float) -> str:
