@@ -98,8 +98,9 @@ def timeline_svg(doc: dict[str, Any], width: int = 900) -> str:
         out.append(f'<g><title>as of {as_of}</title><line x1="{x(as_of):.1f}" y1="{top}" x2="{x(as_of):.1f}" '
                    f'y2="{axis_y}" stroke="#000000" stroke-dasharray="4 3"/></g>')
     for j, f in enumerate(facts[:12]):
-        day = _day(f["date"])
-        assert day is not None
+        mark = _day(f["date"])
+        assert mark is not None
+        day = mark
         fy = axis_y + 36 + 16 * j
         tip = f"{f['fact']} ({f['kind']}) from {f['date']}: {f['title']}" + (
             f"; sources: {', '.join(f['sources'])}" if f["sources"] else "") + (" (assumed)" if f["assumed"] else "")

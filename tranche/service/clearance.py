@@ -114,6 +114,11 @@ class View:
             return value
         return self._redact(value)
 
+    def redact_doc(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`redact` of a mapping, which stays a mapping (``{"withheld": true}`` if it names a hidden thing)."""
+        out = self.redact(doc)
+        return out if isinstance(out, dict) else {"withheld": True}
+
     def _names_hidden(self, d: dict[str, Any]) -> bool:
         return any(isinstance(d.get(k), str) and d[k] in self.hidden for k in _IDENTIFYING)
 
@@ -140,7 +145,7 @@ class View:
 
     def totals(self, comparison: dict[str, Any]) -> dict[str, Any]:
         """A comparison's document with ``withheld_items`` on every total (per program, channel and option)."""
-        doc = self.redact(comparison)
+        doc = self.redact_doc(comparison)
         total = self.withheld_items
         for option in doc.get("options", []):
             for p in option.get("programs", []):

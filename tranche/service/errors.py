@@ -86,8 +86,9 @@ def _respond(request: Request, doc: dict[str, Any], status: int) -> Response:
         if status == 401 and request.method == "GET":
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         templates = request.app.state.templates
-        return templates.TemplateResponse(request, "error.html", {"doc": doc, "status": status, "principal": None},
-                                          status_code=status)
+        page: Response = templates.TemplateResponse(request, "error.html", {"doc": doc, "status": status,
+                                                                            "principal": None}, status_code=status)
+        return page
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(doc, status_code=status, headers=headers)
 

@@ -25,13 +25,14 @@ from .migrations import current_revision, ensure_current, head_revision, upgrade
 from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, list_cases, open_case, review_map
 from .tables import audit_head
 from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
-from .users import (ROLES, User, acting_user, actor_name, add_user, add_user_with_token, authenticate_password,
+from .users import (ROLES, User, acting_user, acting_user_at, actor_name, add_user, add_user_with_token, authenticate_password,
                     authenticate_token, bootstrap, bootstrap_admin, get_user_record, issue_token, list_users,
                     revoke_token, set_clearance, set_password, set_role)
 
 __all__ = [
     "DEFAULT_FILE", "ENV_URL", "ROLES", "Anchor", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
-    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "acting_user", "actor_name", "add_user",
+    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "acting_user", "acting_user_at", "actor_name",
+    "add_user",
     "add_user_with_token", "anchor", "approve", "authenticate_password", "authenticate_token", "bootstrap",
     "get_user_record", "issue_token", "revoke_token", "set_clearance", "set_password",
     "assert_fact", "bootstrap_admin", "case_history", "current_revision", "default_url", "deny", "display_url",
@@ -107,7 +108,8 @@ def init_db(url: str | None = None, admin: str | None = None, actor: str | None 
                        adopt=True)
 
         before, after = upgrade(db, then=record)
-        added, token = False, None
+        added = False
+        token_: str | None = None
         if admin is not None:
-            _, added, token = bootstrap(db, admin, who, clearance, token=token)
-        return InitReport(db.display, before, after, admin, added, token)
+            _, added, token_ = bootstrap(db, admin, who, clearance, token=token)
+        return InitReport(db.display, before, after, admin, added, token_)

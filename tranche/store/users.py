@@ -53,7 +53,7 @@ from .tables import ROLES, api_tokens, users
 
 __all__ = ["ROLES", "PERMISSIONS", "User", "actor_name", "allows", "require", "get_user", "list_users", "add_user",
            "set_role", "set_clearance", "set_password", "issue_token", "revoke_token", "bootstrap_admin",
-           "authenticate_token", "authenticate_password", "acting_user", "check_clearance", "ENV_TOKEN"]
+           "authenticate_token", "authenticate_password", "acting_user", "acting_user_at", "check_clearance", "ENV_TOKEN"]
 
 ENV_ACTOR = "TRANCHE_ACTOR"
 ENV_TOKEN = "TRANCHE_TOKEN"
@@ -329,6 +329,17 @@ def authenticate_password(db: Database, name: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         raise refused from None
     return _user(row)
+
+
+def acting_user_at(url: str | None, given: str | None = None) -> str:
+    """:func:`acting_user` on the database at ``url``, opened only when a token must be checked or the
+    database is not a local SQLite file."""
+    from .db import resolve_url
+
+    if not os.environ.get(ENV_TOKEN) and resolve_url(url).startswith("sqlite"):
+        return actor_name(given)
+    with Database(url) as db:
+        return acting_user(db, given)
 
 
 def acting_user(db: Database, given: str | None = None) -> str:

@@ -60,7 +60,7 @@ def diff(scenario: str, request: Request, a: str = Query(..., description="the o
     v = view(request, scenario, p)
     result = diff_options(v.scenario_for_totals(), v.option(a), v.option(b), as_of=as_of,
                           assume=v.assume(split(assume)), law=with_law)
-    return {**v.redact(result.to_dict()), "withheld": v.withheld()}
+    return {**v.redact_doc(result.to_dict()), "withheld": v.withheld()}
 
 
 @router.get("/api/scenarios/{scenario}/lint", summary="What the scenario probably did not mean (warnings)")
@@ -74,4 +74,4 @@ def lint(scenario: str, request: Request, regime: list[str] | None = Query(None)
         if unknown:
             raise UsageError(f"unknown regime `{unknown[0]}`")
     findings = lint_scenario(v.scenario_for_totals(), regimes, as_of=as_of)
-    return {**v.redact(error_document(findings, 0)), "scenario": scenario, "withheld": v.withheld()}
+    return {**v.redact_doc(error_document(findings, 0)), "scenario": scenario, "withheld": v.withheld()}

@@ -64,7 +64,7 @@ def case(request: Request, case: int = CASE, as_of: dt.date | None = None,
     decision = None
     if v.scenario.has_item(c.item) and c.regime in v.scenario.regimes:
         decision = desk(request).evaluator(c.scenario, today(as_of), (), c.regime).decide(v.scenario.item(c.item))
-    return v.redact({"case": c.to_dict(), "history": [h.to_dict() for h in history],
+    return v.redact_doc({"case": c.to_dict(), "history": [h.to_dict() for h in history],
                      "decision": decision.to_dict() if decision is not None else None})
 
 

@@ -31,7 +31,7 @@ def decision(scenario: str, item: str, request: Request, as_of: dt.date | None =
     v = view(request, scenario, p)
     it = v.item(item)
     ev = _evaluator(request, v, as_of, split(assume), regime)
-    return v.redact(ev.decide(it).to_dict())
+    return v.redact_doc(ev.decide(it).to_dict())
 
 
 class Batch(BaseModel):
@@ -47,7 +47,7 @@ def decisions(scenario: str, body: Batch, request: Request, p: Principal = VIEWE
     v = view(request, scenario, p)
     chosen = [v.item(i) for i in body.items] if body.items is not None else list(v.items)
     ev = _evaluator(request, v, body.as_of, body.assume, body.regime)
-    out = [v.redact(ev.decide(i).to_dict()) for i in chosen]
+    out = [v.redact_doc(ev.decide(i).to_dict()) for i in chosen]
     counts = Counter(d["outcome"] for d in out)
     return {"as_of": today(body.as_of).isoformat(), "decisions": out, "outcomes": dict(sorted(counts.items())),
             "withheld_items": v.withheld_items if body.items is None else 0, "withheld": v.withheld()}
@@ -68,4 +68,4 @@ def requests(scenario: str, body: Requests, request: Request, p: Principal = VIE
     ev = _evaluator(request, v, body.as_of, body.assume, body.regime)
     items = [request_item(v.scenario, doc, str(doc.get("id") or f"request {n}"))
              for n, doc in enumerate(body.requests, 1)]
-    return {"as_of": today(body.as_of).isoformat(), "decisions": [v.redact(ev.decide(i).to_dict()) for i in items]}
+    return {"as_of": today(body.as_of).isoformat(), "decisions": [v.redact_doc(ev.decide(i).to_dict()) for i in items]}

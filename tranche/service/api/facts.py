@@ -23,7 +23,7 @@ def facts(scenario: str, request: Request, p: Principal = Depends(role("viewer")
     v = view(request, scenario, p)
     records = [f for f in store.list_facts(desk(request).db, scenario) if f.id not in v.hidden]
     marks = {f.id: f for f in v.scenario.facts.values()}
-    return {"facts": [v.redact({**r.to_dict(), "role": marks[r.id].role if r.id in marks else None,
+    return {"facts": [v.redact_doc({**r.to_dict(), "role": marks[r.id].role if r.id in marks else None,
                                 "marking": marks[r.id].marking if r.id in marks else None}) for r in records],
             "withheld": v.withheld()}
 
@@ -52,7 +52,7 @@ def assert_fact(scenario: str, fact: str, body: Assertion, request: Request,
     v = view(request, scenario, p)
     _visible(v, fact, body.source)
     rec = store.assert_fact(desk(request).db, fact, body.on, p.name, body.source, body.until, scenario)
-    return v.redact(rec.to_dict())
+    return v.redact_doc(rec.to_dict())
 
 
 @router.post("/api/scenarios/{scenario}/facts/{fact}/retract", summary="Record that a fact no longer holds (reviewers)")
@@ -61,4 +61,4 @@ def retract_fact(scenario: str, fact: str, body: Retraction, request: Request,
     v = view(request, scenario, p)
     _visible(v, fact, body.source)
     rec = store.retract_fact(desk(request).db, fact, p.name, body.source, scenario)
-    return v.redact(rec.to_dict())
+    return v.redact_doc(rec.to_dict())

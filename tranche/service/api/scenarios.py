@@ -34,7 +34,7 @@ def scenario(scenario: str, request: Request, p: Principal = VIEWER) -> dict[str
                          for t in s.timelines.values()],
            "law_version": s.law.version, "items": len(v.items),
            "demo": s.demo.to_dict() if s.demo is not None else None}
-    return {**v.redact(doc), "withheld": v.withheld()}
+    return {**v.redact_doc(doc), "withheld": v.withheld()}
 
 
 def _program(x: Any) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def get_timeline(scenario: str, request: Request, recipient: str | None = None, 
                  assume: list[str] | None = Query(None), p: Principal = VIEWER) -> dict[str, Any]:
     v = view(request, scenario, p)
     doc = timeline(v.scenario, recipient, today(as_of), v.assume(split(assume)))
-    return {**v.redact(doc), "withheld": v.withheld()}
+    return {**v.redact_doc(doc), "withheld": v.withheld()}
 
 
 @router.get("/api/scenarios/{scenario}/programs", summary="The fiscal-year programs of a scenario")
