@@ -82,7 +82,7 @@ class View:
         """A regime or timeline name the user may use."""
         if name in self.hidden:
             known = [x for x in (*self.scenario.regimes, *self.scenario.timelines) if x not in self.hidden]
-            raise UsageError(f"unknown regime or timeline `{name}`", help=did_you_mean(name, known)
+            raise NotFound(f"unknown regime `{name}`", help=did_you_mean(name, known)
                              or "one of " + ", ".join(f"`{k}`" for k in known))
         return name
 
