@@ -59,7 +59,7 @@ def get_timeline(scenario: str, request: Request, recipient: str | None = None, 
 @router.get("/api/scenarios/{scenario}/programs", summary="The fiscal-year programs of a scenario")
 def programs(scenario: str, request: Request, p: Principal = VIEWER) -> dict[str, Any]:
     v = view(request, scenario, p)
-    return {"programs": [{**_program(x), "withheld_items": v.withheld_by_program.get(x.id, 0)}
+    return {"programs": [v.redact_doc({**_program(x), "withheld_items": v.withheld_by_program.get(x.id, 0)})
                          for x in v.scenario.programs.values()], "withheld": v.withheld()}
 
 
