@@ -118,7 +118,7 @@ def compare_svg(doc: dict[str, Any], width: int = 900) -> str:
     for o in doc.get("options", []):
         for p in o.get("programs", []):
             rows.append((f"{o['name']} · {p['program']}", p))
-    top, row, left, right = 40, 28, 200, 120
+    top, row, left, right = 40, 28, 200, 230
     inner = width - left - right
     height = top + row * max(len(rows), 1) + 30
     biggest = max((Decimal(str(p["total"])) for _, p in rows), default=Decimal(1)) or Decimal(1)
