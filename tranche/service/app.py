@@ -65,6 +65,8 @@ def create_app(db: str | None = None) -> FastAPI:
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            desk.invalidate()  # a change through the service is seen by the next request at once
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if request.url.path.startswith("/api/"):

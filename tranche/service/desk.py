@@ -3,7 +3,9 @@
 Every change to the store appends an audit entry, so the audit log's head is
 the store's version: what was read at one head (a scenario, its cases, an
 evaluator with the cases applied, a comparison) is reused until the head
-moves.  A :class:`Desk` holds no web code; the API and the pages call it, and
+moves.  The head itself is read at most every :data:`STAMP_SECONDS`, and at
+once after a change made through this service (:meth:`Desk.invalidate`): a
+change made by another process (the command line) shows within that time.  A :class:`Desk` holds no web code; the API and the pages call it, and
 so could a command.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -26,6 +29,7 @@ __all__ = ["Desk"]
 
 T = TypeVar("T")
 _MAX = 256
+STAMP_SECONDS = 1.0
 
 
 class Desk:
@@ -36,15 +40,28 @@ class Desk:
         self._lock = threading.Lock()
         self._stamp: int | None = None
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._stamp_read = 0.0
 
     def close(self) -> None:
         self.db.dispose()
 
     def stamp(self) -> int:
-        """The store's version: the sequence number of the audit log's last entry."""
+        """The store's version: the sequence number of the audit log's last entry (read again after
+        :data:`STAMP_SECONDS`, or after :meth:`invalidate`)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stamp is not None and now - self._stamp_read < STAMP_SECONDS:
+                return self._stamp
         with self.db.read() as conn:
             seq = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one_or_none()
+        with self._lock:
+            self._stamp_read = now
         return int(seq or 0)
+
+    def invalidate(self) -> None:
+        """Read the store's version again on the next request (after a change made through the service)."""
+        with self._lock:
+            self._stamp_read = 0.0
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
         stamp = self.stamp()
