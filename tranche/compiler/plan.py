@@ -49,6 +49,7 @@ from ..errors import UsageError
 from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
 from ..language.values import SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from .caps import cap_select
 from .dialects import generate
 
 __all__ = [
@@ -684,6 +685,13 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
         .join(_union(ctx_rows).subquery("ctx"), on=exp.EQ(this=col(f"{_P}p", "ctx"), expression=col(f"{_P}p", "g")),
               join_type="inner") \
         .order_by(col("option", "ctx"), col("as_of", "ctx"), col("program", "g"), col("outcome", "g"))
+    if scenario.law.caps:  # aggregate ceilings: a pass over the decided rows; the summary then reads it
+        select = cap_select(scenario, ctxs, columns, select, Compiler(scenario, columns))
+        total_of = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+        keys = [col("option"), col("as_of"), col("program"), col("outcome")]
+        summary = exp.select(*keys, exp.alias_(total_of(col("amount")), "amount", quoted=True),
+                             exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
+            .from_(select.subquery("capped")).group_by(*keys).order_by(*keys)
     return Plan(tuple(ctxs), tuple(policies), columns, select, summary)
 
 

@@ -17,7 +17,8 @@ COMPARISON_HEADER = ("option", "program", "total", *(o.value for o in OUTCOMES),
 
 
 def comparison_rows(result: Comparison) -> list[list[Any]]:
-    """Per option: a row per program, per channel (``channel:grant``) and the total, with the conflicts."""
+    """Per option: a row per program, per channel (``channel:grant``), per value of the ``--by`` attribute
+    (``account:FMF``) and the total, with the conflicts."""
     rows: list[list[Any]] = []
     for opt in result.options:
         def conflicts(program: str | None) -> list[Any]:
@@ -34,6 +35,10 @@ def comparison_rows(result: Comparison) -> list[list[Any]]:
         for p in opt.channels:
             d = p.to_dict()
             rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
+        for p in opt.groups:  # `compare --by ATTRIBUTE`
+            d = p.to_dict()
+            rows.append([opt.name, f"{opt.by}:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
                          d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
         rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
