@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install bench lint clean
+.PHONY: demo serve test install bench soak lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tranche demo
 
+serve: $(STAMP)
+	$(BIN)/tranche demo --serve
+
 test: $(TESTSTAMP)
 	$(BIN)/python -m pytest -q tranche tests
 	$(BIN)/python -m mypy
@@ -32,5 +35,8 @@ bench: $(TESTSTAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/analysis_bench.py
 
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --minutes $${SOAK_MINUTES:-3}
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis test-artifacts

@@ -37,7 +37,12 @@ same long one (tests/cli/test_flags.py holds this).
 | `-r`, `--regime NAME` | one regime or timeline (repeatable in lint) | decide, lint, review list/open |
 | `--recipient CODE` | one recipient (alpha-3) | timeline, compare |
 | `-s`, `--scenario ID` | a stored scenario's id (the only one by default); for `demo`, a folder | fact, review, demo |
-| `--actor NAME` | who acts (env `TRANCHE_ACTOR`, default: the operating-system user) | store commands |
+| `--actor NAME` | who acts, on a local SQLite file only (env `TRANCHE_ACTOR`, default: the operating-system user); with `TRANCHE_TOKEN` set, or on PostgreSQL, the token says who acts | store commands |
+| `--clearance LEVEL` | the highest marking a user may see: UNCLASSIFIED, CONFIDENTIAL, SECRET | user add, init |
+| `--password-stdin` | read the password from standard input instead of asking | user password |
+| `--chart FILE.svg` | also write the chart (the web UI's) as SVG | timeline, compare |
+| `--serve` | then serve the web UI with a demo user per role | demo |
+| `--host ADDRESS`, `--port N` | where the web UI and API listen (default 127.0.0.1:8000) | serve (`--port`: demo --serve) |
 | `-i`, `--items FILE` | a file of line items | bulk |
 | `--out PATH` | where to write | bulk, schema, audit anchor |
 | `--by-item` | also list every item's decision | compare |

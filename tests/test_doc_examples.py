@@ -25,7 +25,7 @@ from tranche.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 DOCS = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "cli.md")]
-DOCUMENTED_DIRS = ("/tmp/session", "/tmp/sess")  # where the documented sessions ran: the working folder
+DOCUMENTED_DIRS = ("/tmp/session", "/tmp/sess", "/tmp/desk")  # where the documented sessions ran: the working folder
 PLACES = ("/safe/place",)  # absolute folders the docs write to: made inside the working folder
 
 
@@ -75,6 +75,7 @@ def normalise(text: str, here: str) -> str:
         text = text.replace(d, "<dir>")
     for place in PLACES:
         text = text.replace(f"<dir>{place}", place)
+    text = re.sub(r"\btr_[0-9a-f]{12}_[A-Za-z0-9_-]+", "<token>", text)  # API tokens are random
     text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<uuid>", text)
     text = re.sub(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", "<time>", text)
     text = re.sub(r"\b[0-9a-f]{12,64}\b", "<hash>", text)

@@ -11,6 +11,7 @@ The hierarchy::
     ├── StoreError               the database failed or refused a write
     │   └── ConflictError        a concurrent change won (optimistic locking)
     └── PermissionDenied         the actor's role does not allow the action
+        └── NotAuthenticated     no valid credentials: who is acting is not known (HTTP 401)
 
 A :class:`Diagnostic` is one finding about user input: a code, a one-line
 message, an optional ``help`` (the fix, often "did you mean ..."), a
@@ -44,6 +45,7 @@ __all__ = [
     "StoreError",
     "ConflictError",
     "PermissionDenied",
+    "NotAuthenticated",
     "did_you_mean",
     "error_document",
     "ERROR_KEYS",
@@ -194,6 +196,12 @@ class PermissionDenied(TrancheError):
     """The actor's role does not allow the action."""
 
     code = "permission"
+
+
+class NotAuthenticated(PermissionDenied):
+    """No valid credentials were given (a missing, unknown or revoked token; a wrong password)."""
+
+    code = "authentication"
 
 
 class NameIndex:

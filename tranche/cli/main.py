@@ -23,6 +23,7 @@ from . import render
 from .commands import evaluate, policy
 from .commands import analysis
 from .commands import bulk as bulk_command
+from .commands import serve as serve_command
 from .commands import store as store_command
 
 EXIT_OK = 0
@@ -90,6 +91,7 @@ evaluate.register(app)
 analysis.register(app)
 bulk_command.register(app)
 store_command.register(app)
+serve_command.register(app)
 
 
 def hoist(argv: Sequence[str]) -> list[str]:

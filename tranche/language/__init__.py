@@ -1,6 +1,7 @@
 """The scenario format: files, models, validation and JSON Schema."""
 
 from .scenario import (
+    MARKINGS,
     OUTCOMES,
     AttributeSchema,
     Condition,
@@ -21,10 +22,12 @@ from .scenario import (
     Timeline,
     TimelineEntry,
     canonical_json,
+    marking_rank,
 )
 from .validate import CheckResult, check, load_scenario
 
 __all__ = [
+    "MARKINGS",
     "OUTCOMES",
     "AttributeSchema",
     "CheckResult",
@@ -48,4 +51,5 @@ __all__ = [
     "canonical_json",
     "check",
     "load_scenario",
+    "marking_rank",
 ]

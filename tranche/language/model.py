@@ -64,6 +64,8 @@ RECIPIENT_PATTERN = r"^[A-Z]{3}$"
 Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
+Marking_ = Literal["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"]
+MARKING_HELP = "classification: UNCLASSIFIED (default), CONFIDENTIAL or SECRET; users see only what their clearance allows"
 Basis_ = Literal["record", "inference", "illustrative"]
 _BASIS_HELP = ("what the claim rests on: record (a source states it; cite it), inference (reasoned from sources; "
                "say how in `notes`) or illustrative (invented to make figures concrete; cites no source as its own)")
@@ -176,6 +178,7 @@ class FactFile(_Model):
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
     @model_validator(mode="after")
     def _until_after_date(self) -> "FactFile":
@@ -360,6 +363,7 @@ class RegimeFile(_Model):
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
 
 class StartFile(_Model):
@@ -418,6 +422,7 @@ class SourceFile(_Model):
     date: dt.date | None = None
     file: str | None = Field(default=None, description="path of a local copy, relative to the scenario")
     notes: list[str] = Field(default_factory=list)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
 
 class SourcesFile(_Model):

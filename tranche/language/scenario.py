@@ -53,7 +53,23 @@ __all__ = [
     "FACT_ROLES",
     "BASES",
     "canonical_json",
+    "MARKINGS",
+    "UNCLASSIFIED",
+    "marking_rank",
 ]
+
+UNCLASSIFIED = "UNCLASSIFIED"
+MARKINGS: tuple[str, ...] = (UNCLASSIFIED, "CONFIDENTIAL", "SECRET")
+"""Classification markings, lowest first: a user cleared for one sees it and everything below it."""
+
+
+def marking_rank(marking: str) -> int:
+    """The position of ``marking`` in :data:`MARKINGS` (an unknown marking ranks above every clearance).
+
+    >>> marking_rank("UNCLASSIFIED") < marking_rank("SECRET")
+    True
+    """
+    return MARKINGS.index(marking) if marking in MARKINGS else len(MARKINGS)
 
 
 class Outcome(str, enum.Enum):
@@ -396,6 +412,7 @@ class Regime:
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
     basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
+    marking: str = UNCLASSIFIED  # classification; not part of the version (reclassifying changes no rule)
 
     @property
     def version(self) -> str:
@@ -496,6 +513,7 @@ class Fact:
     after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
     lifts: tuple["Lift", ...] = ()  # a waiver or certification: the rules it lifts, and for which items
     basis: str | None = None  # record | inference | illustrative (BASES); None: not stated
+    marking: str = UNCLASSIFIED
 
     @property
     def tightens(self) -> bool:
@@ -553,6 +571,7 @@ class LineItem:
     line: int = 0
     basis: str | None = None  # the pipeline's `basis` column: record | inference | illustrative; None: not stated
     sources: tuple[str, ...] = ()  # the pipeline's `sources` column: the documents that name this item
+    marking: str = UNCLASSIFIED
 
     def get(self, attribute: str) -> Any:
         """The value of a builtin or declared attribute."""
@@ -629,6 +648,7 @@ class Source:
     date: dt.date | None = None
     file: str | None = None
     notes: tuple[str, ...] = ()
+    marking: str = UNCLASSIFIED
 
     def cite(self) -> str:
         return f"{self.title} ({self.citation})" if self.citation else self.title

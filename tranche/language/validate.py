@@ -28,6 +28,8 @@ from ..errors import Diagnostic, NameIndex, PolicyError, Span, did_you_mean
 from . import model as m
 from .scenario import (
     BASES,
+    MARKINGS,
+    UNCLASSIFIED,
     BUILTIN_ATTRIBUTES,
     FACTS,
     AggregateTest,
@@ -69,7 +71,7 @@ PIPELINE_FILE = "pipeline.csv"
 REQUIRED_FILES = ("scenario.yaml", "taxonomy.yaml", "programs.yaml", "law.yaml", "regimes.yaml", "sources.yaml")
 OPTIONAL_FILES = ("facts.yaml", "tests.yaml")
 ITEM_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
-ITEM_OPTIONAL_COLUMNS = ("flags", "description", "basis", "sources")
+ITEM_OPTIONAL_COLUMNS = ("flags", "description", "basis", "sources", "marking")
 NODE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MAX_LISTED = 50
 
@@ -428,7 +430,7 @@ class _Checker:
                 self.warn("missing-source-file", f"source `{s.id}`: file `{s.file}` does not exist",
                           self.span("sources.yaml", ("sources", i, "file")),
                           help="paths are relative to the scenario folder")
-            out.setdefault(s.id, Source(s.id, s.title, s.kind, s.citation, s.date, s.file, tuple(s.notes)))
+            out.setdefault(s.id, Source(s.id, s.title, s.kind, s.citation, s.date, s.file, tuple(s.notes), s.marking))
         return out
 
     def build_taxonomy(self, f: BaseModel) -> Taxonomy:
@@ -467,7 +469,7 @@ class _Checker:
                          self.span("facts.yaml", ("facts", i, "date")), help="drop `date`, or drop `after`")
             out.setdefault(x.id, Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources),
                                       tuple(x.notes), self.span("facts.yaml", ("facts", i)), x.role, after,
-                                      basis=x.basis))
+                                      basis=x.basis, marking=x.marking))
         ids = list(out)
         for i, x in enumerate(f.facts):
             if x.after is None:
@@ -520,7 +522,7 @@ class _Checker:
             if not is_member(flag):
                 self.err("bad-flag-name", f"flag id `{flag}` is not allowed",
                          self.span("scenario.yaml", ("flags", flag, "@key")), help=member_help)
-        reserved = set(out) | {"id", "description", "facts"}
+        reserved = set(out) | {"id", "description", "facts", "marking"}
         for name, a in manifest.attributes.items():
             span = self.span("scenario.yaml", ("attributes", name, "@key"))
             if name in reserved:
@@ -941,7 +943,7 @@ class _Checker:
                     self.unknown("fact", x.after.fact, sorted(own), self.span(key, ("facts", i, "after", "fact")), ctx)
                 fact = Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources), tuple(x.notes),
                             self.span(key, ("facts", i)), x.role,
-                            (x.after.fact, x.after.days) if x.after is not None else None)
+                            (x.after.fact, x.after.days) if x.after is not None else None, marking=x.marking)
                 prev = declared.get(x.id)
                 if prev is not None and prev.role != fact.role:
                     self.err("fact-role", f"{ctx}: law pack `{owner[x.id]}` declares it a {prev.role}, this pack a "
@@ -1091,7 +1093,7 @@ class _Checker:
                 r.id, r.title or r.id, default, rules, tuple(r.recipients), criterion, r.description,
                 tuple(ReviewDate(x.date, x.note, tuple(x.sources)) for x in r.reviews),
                 tuple(r.resumption_criteria), tuple(r.sources), tuple(r.notes), self.span(file, here),
-                r.basis if r.basis is not None or base is None else base.basis))
+                basis=r.basis if r.basis is not None or base is None else base.basis, marking=r.marking))
         regimes = {r.id: regimes[r.id] for r in f.regimes if r.id in regimes}  # file order
         first: dict[str, tuple[str, YamlPath]] = {}
         for fname, p, rid in rule_ids:
@@ -1678,15 +1680,19 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
                 bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
         attrs[name] = sys.intern(v) if v else None
+    marking = values.get("marking") or UNCLASSIFIED
+    if marking not in MARKINGS:
+        ok = False
+        ck.unknown("marking", marking, MARKINGS, spans.get("marking"), ctx)
     for name in values:
-        if name not in attributes and name not in ("id", "description", "basis", "sources"):
+        if name not in attributes and name not in ("id", "description", "basis", "sources", "marking"):
             attrs[name] = values[name]
     if not ok:
         return None
     intern = sys.intern  # the same few recipients, programs, channels and categories on a million rows
     return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
-                    values.get("description", ""), prog.status if prog else "approved", attrs, line, basis,
-                    item_sources)
+                    values.get("description", ""), prog.status if prog else "approved", attrs, line,
+                    basis=basis, sources=item_sources, marking=sys.intern(marking))
 
 
 def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,

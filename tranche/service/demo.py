@@ -6,6 +6,7 @@ note come from the scenario's own ``scenario.yaml``.
 
 from __future__ import annotations
 
+import secrets
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..store.users import allows
 from .timeline import timeline
 from .workspace import Workspace
 
-__all__ = ["DemoRun", "demo", "find_demo", "next_steps"]
+__all__ = ["DemoRun", "DemoUser", "demo", "demo_users", "find_demo", "next_steps"]
 
 SCENARIOS = "scenarios"
 DEMO_REVIEWER = "demo-reviewer"
@@ -126,3 +127,37 @@ def next_steps(s: Scenario, d: Demo, open_cases: Sequence[store.Case], reviewer:
     steps.append((f"tranche versions{where}", "law and regime versions (edit a regime, load again)"))
     steps.append((f"tranche audit verify{where}", "the tamper-evident audit log"))
     return tuple(steps)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo user with fresh credentials (shown once)."""
+
+    name: str
+    role: str
+    token: str
+    password: str
+
+
+def demo_users(db: str | None = None) -> list[DemoUser]:
+    """One user per role (`demo-viewer` ... `demo-admin`, cleared SECRET), each with a new token and a new random
+    password: for `tranche demo --serve` on the demo's local database, whose bootstrapped admin acts."""
+    who = store.actor_name(None)
+    out = []
+    with store.open_db(db) as conn:
+        existing = {u.name: u for u in store.list_users(conn)}
+        admin = who if who in existing and existing[who].role == "admin" else next(
+            (u.name for u in existing.values() if u.role == "admin"), who)
+        for role in store.ROLES:
+            name = f"demo-{role}"
+            if name in existing:
+                token = store.issue_token(conn, name, admin)
+                if existing[name].role != role:
+                    store.set_role(conn, name, role, admin)
+                store.set_clearance(conn, name, "SECRET", admin)
+            else:
+                _, token = store.add_user_with_token(conn, name, role, admin, "SECRET")
+            password = secrets.token_urlsafe(12)
+            store.set_password(conn, name, password, admin)
+            out.append(DemoUser(name, role, token, password))
+    return out

@@ -25,11 +25,16 @@ from .migrations import current_revision, ensure_current, head_revision, upgrade
 from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, list_cases, open_case, review_map
 from .tables import audit_head
 from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
-from .users import ROLES, User, actor_name, add_user, bootstrap_admin, list_users, set_role
+from .users import (ROLES, User, acting_user, acting_user_at, actor_name, add_user, add_user_with_token, authenticate_password,
+                    authenticate_token, bootstrap, bootstrap_admin, get_user_record, issue_token, list_users,
+                    revoke_token, set_clearance, set_password, set_role)
 
 __all__ = [
     "DEFAULT_FILE", "ENV_URL", "ROLES", "Anchor", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
-    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "actor_name", "add_user", "anchor", "approve",
+    "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "acting_user", "acting_user_at", "actor_name",
+    "add_user",
+    "add_user_with_token", "anchor", "approve", "authenticate_password", "authenticate_token", "bootstrap",
+    "get_user_record", "issue_token", "revoke_token", "set_clearance", "set_password",
     "assert_fact", "bootstrap_admin", "case_history", "current_revision", "default_url", "deny", "display_url",
     "ensure_current", "entries", "get_case", "head_revision", "init_db", "list_cases", "list_facts",
     "list_scenarios", "list_users", "load", "open_case", "open_db", "read_scenario", "resolve_url", "retract_fact",
@@ -57,6 +62,7 @@ class InitReport:
     to_revision: str
     admin: str | None = None
     admin_added: bool = False
+    token: str | None = None  # the new admin's API token, shown once
 
     @property
     def created(self) -> bool:
@@ -69,12 +75,14 @@ class InitReport:
     def to_dict(self) -> dict[str, Any]:
         return {"database": self.url, "from_revision": self.from_revision, "to_revision": self.to_revision,
                 "created": self.created, "migrated": self.migrated, "admin": self.admin,
-                "admin_added": self.admin_added}
+                "admin_added": self.admin_added, **({"token": self.token} if self.token else {})}
 
 
-def init_db(url: str | None = None, admin: str | None = None, actor: str | None = None) -> InitReport:
+def init_db(url: str | None = None, admin: str | None = None, actor: str | None = None,
+            clearance: str = "UNCLASSIFIED", token: bool = False) -> InitReport:
     """Create or migrate the schema (no data is lost); with ``admin``, make that user an admin.
 
+    With ``token``, an admin added or promoted gets a first API token (in the report, shown once).
     The audit key is created beside the database (see :mod:`tranche.store.keys`) when it is missing;
     the migration and its `schema-migrated` entry are one transaction, so that concurrent calls agree
     on who created the database.
@@ -101,6 +109,7 @@ def init_db(url: str | None = None, admin: str | None = None, actor: str | None 
 
         before, after = upgrade(db, then=record)
         added = False
+        token_: str | None = None
         if admin is not None:
-            _, added = bootstrap_admin(db, admin, who)
-        return InitReport(db.display, before, after, admin, added)
+            _, added, token_ = bootstrap(db, admin, who, clearance, token=token)
+        return InitReport(db.display, before, after, admin, added, token_)

@@ -46,8 +46,14 @@ from ..language.scenario import (
     Source,
     Timeline,
     TimelineEntry,
+    UNCLASSIFIED,
     canonical_json,
 )
+
+
+def _marking(marking: str) -> dict[str, str]:
+    """``{"marking": ...}`` for a marked value, ``{}`` for an unclassified one (documents hash as before markings)."""
+    return {} if marking == UNCLASSIFIED else {"marking": marking}
 
 __all__ = [
     "dumps", "loads", "rule_doc", "rule_from_doc", "regime_doc", "regime_from_doc", "law_doc", "law_from_doc",
@@ -161,7 +167,7 @@ def regime_doc(regime: Regime) -> dict[str, Any]:
         "criterion": regime.criterion, "description": regime.description,
         "reviews": [{"date": _d(r.date), "note": r.note, "sources": list(r.sources)} for r in regime.reviews],
         "resumption_criteria": list(regime.resumption_criteria), "sources": list(regime.sources),
-        "notes": list(regime.notes), **_basis(regime.basis),
+        "notes": list(regime.notes), **_basis(regime.basis), **_marking(regime.marking),
     }
 
 
@@ -173,7 +179,7 @@ def regime_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: s
         reviews=tuple(ReviewDate(dt.date.fromisoformat(r["date"]), str(r.get("note") or ""), tuple(r["sources"]))
                       for r in doc["reviews"]),
         resumption_criteria=tuple(doc["resumption_criteria"]), sources=tuple(doc["sources"]),
-        notes=tuple(doc["notes"]), basis=doc.get("basis"))
+        notes=tuple(doc["notes"]), basis=doc.get("basis"), marking=str(doc.get("marking") or UNCLASSIFIED))
     if version is not None and regime.version != version:
         raise StoreError(f"regime `{regime.id}` version `{version}` was altered in the database: its rules hash to "
                          f"`{regime.version}`", help="regime versions are immutable; restore the database from a backup")
@@ -235,14 +241,15 @@ def item_doc(item: LineItem) -> dict[str, Any]:
             "category": item.category, "amount": str(item.amount), "flags": sorted(item.flags),
             "description": item.description, "program_status": item.program_status,
             "attrs": attrs_doc(item.attrs), "line": item.line, **_basis(item.basis),
-            **({"sources": list(item.sources)} if item.sources else {})}
+            **({"sources": list(item.sources)} if item.sources else {}), **_marking(item.marking)}
 
 
 def item_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> LineItem:
     return LineItem(str(doc["id"]), str(doc["recipient"]), str(doc["program"]), str(doc["channel"]),
                     str(doc["category"]), Decimal(str(doc["amount"])), frozenset(doc["flags"]),
                     str(doc["description"]), str(doc["program_status"]), attrs_from_doc(doc["attrs"], types),
-                    int(doc["line"]), doc.get("basis"), tuple(doc.get("sources") or ()))
+                    int(doc["line"]), basis=doc.get("basis"), sources=tuple(doc.get("sources") or ()),
+                    marking=str(doc.get("marking") or UNCLASSIFIED))
 
 
 # -- policy tests --------------------------------------------------------------------------------------
@@ -394,7 +401,8 @@ def types_of(attributes: Mapping[str, AttributeSchema]) -> dict[str, str]:
 
 def fact_doc(f: Fact) -> dict[str, Any]:
     return {"id": f.id, "title": f.title, "kind": f.kind, "date": _d(f.date), "until": _d(f.until),
-            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes), **_basis(f.basis)}
+            "recipient": f.recipient, "sources": list(f.sources), "notes": list(f.notes), **_basis(f.basis),
+            **_marking(f.marking)}
 
 
 def program_doc(p: Program) -> dict[str, Any]:
@@ -405,7 +413,7 @@ def program_doc(p: Program) -> dict[str, Any]:
 
 def source_doc(s: Source) -> dict[str, Any]:
     return {"id": s.id, "title": s.title, "kind": s.kind, "citation": s.citation, "date": _d(s.date),
-            "file": s.file, "notes": list(s.notes)}
+            "file": s.file, "notes": list(s.notes), **_marking(s.marking)}
 
 
 def scenario_doc(s: Scenario) -> dict[str, Any]:

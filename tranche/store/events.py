@@ -24,6 +24,10 @@ __all__ = [
     "SchemaMigrated",
     "UserAdded",
     "UserRoleChanged",
+    "UserClearanceChanged",
+    "UserPasswordSet",
+    "TokenIssued",
+    "TokenRevoked",
     "ScenarioLoaded",
     "LawActivated",
     "RegimeActivated",
@@ -98,6 +102,47 @@ class UserAdded(Event):
     name: ClassVar[str] = "user-added"
     user: str
     role: str
+    clearance: str = "UNCLASSIFIED"  # from schema revision 0004
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserClearanceChanged(Event):
+    """user-clearance-changed: a user's clearance (the highest marking they may see) changed."""
+
+    name: ClassVar[str] = "user-clearance-changed"
+    user: str
+    clearance: str
+    previous_clearance: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserPasswordSet(Event):
+    """user-password-set: a user's browser-login password was set; ``digest`` is the SHA-256 of its stored
+    argon2 hash (never the password), so that replay can tell a hash written outside tranche."""
+
+    name: ClassVar[str] = "user-password-set"
+    user: str
+    digest: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenIssued(Event):
+    """token-issued: an API token was issued to a user; ``token`` is its public id, ``digest`` the SHA-256 of
+    its stored argon2 hash (the secret is shown once and never stored)."""
+
+    name: ClassVar[str] = "token-issued"
+    user: str
+    token: str
+    digest: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRevoked(Event):
+    """token-revoked: an API token no longer authenticates anyone."""
+
+    name: ClassVar[str] = "token-revoked"
+    user: str
+    token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,7 +292,8 @@ class CaseWithdrawn(Event):
 
 
 EVENTS: dict[str, type[Event]] = {cls.name: cls for cls in (
-    SchemaMigrated, UserAdded, UserRoleChanged, ScenarioLoaded, LawActivated, RegimeActivated, FactAsserted,
+    SchemaMigrated, UserAdded, UserRoleChanged, UserClearanceChanged, UserPasswordSet, TokenIssued, TokenRevoked,
+    ScenarioLoaded, LawActivated, RegimeActivated, FactAsserted,
     FactRetracted, CaseOpened, CaseApproved, CaseDenied, CaseReopened, CaseWithdrawn)}
 
 

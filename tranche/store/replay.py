@@ -21,6 +21,7 @@ state as found then).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any, Iterable, Sequence
 
@@ -41,6 +42,7 @@ from .tables import (
     sources,
     taxonomy_nodes,
     timelines,
+    api_tokens,
     users,
 )
 
@@ -51,6 +53,11 @@ COUNTED = {"items": line_items, "programs": programs, "categories": taxonomy_nod
            "regimes": regimes, "timelines": timelines, "sources": sources, "tests": policy_tests}
 CASE_FIELDS = ("scenario", "item", "regime", "regime_version", "criterion", "status", "stale_version",
                "requested_by", "decided_by", "decided_at", "justification", "revision")
+
+
+def _digest(value: str | None) -> str | None:
+    """The SHA-256 of a stored credential hash (what the audit log records of it), or None."""
+    return None if value is None else hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def _day(value: Any) -> str | None:
@@ -73,9 +80,12 @@ def _parts_hash(conn: Connection, sid: str) -> str:
 
 def state(conn: Connection) -> State:
     """What the tables hold, in the shape :func:`derive` computes from the log."""
-    out: State = {"users": {}, "scenarios": {}, "cases": {}, "decisions": {}}
+    out: State = {"users": {}, "scenarios": {}, "cases": {}, "decisions": {}, "tokens": {}}
     for u in conn.execute(select(users)):
-        out["users"][u.name] = {"role": u.role, "added_by": u.added_by, "added_at": u.added_at}
+        out["users"][u.name] = {"role": u.role, "added_by": u.added_by, "added_at": u.added_at,
+                                "clearance": u.clearance, "password": _digest(u.password_hash)}
+    for t in conn.execute(select(api_tokens)):
+        out["tokens"][t.id] = {"user": t.user_name, "digest": _digest(t.hash)}
     for s in conn.execute(select(scenarios)):
         sid = s.id
         counts = {name: int(conn.execute(select(func.count()).select_from(t).where(t.c.scenario_id == sid))
@@ -110,7 +120,7 @@ class _Replay:
     """Applies events, in order, to a state."""
 
     def __init__(self) -> None:
-        self.s: State = {"users": {}, "scenarios": {}, "cases": {}, "decisions": {}}
+        self.s: State = {"users": {}, "scenarios": {}, "cases": {}, "decisions": {}, "tokens": {}}
         self.unknown_facts: set[str] = set()  # scenarios loaded before the load event recorded its facts
 
     def apply(self, action: str, actor: str, time: str, p: dict[str, Any]) -> None:
@@ -122,11 +132,28 @@ class _Replay:
         baseline = p.get("baseline")
         if isinstance(baseline, dict):
             self.s = json.loads(json.dumps(baseline))
-            for key in ("users", "scenarios", "cases", "decisions"):
+            for key in ("users", "scenarios", "cases", "decisions", "tokens"):
                 self.s.setdefault(key, {})
 
     def on_user_added(self, actor: str, time: str, p: dict[str, Any]) -> None:
-        self.s["users"][p["user"]] = {"role": p["role"], "added_by": actor, "added_at": time}
+        self.s["users"][p["user"]] = {"role": p["role"], "added_by": actor, "added_at": time,
+                                      "clearance": p.get("clearance", "UNCLASSIFIED"), "password": None}
+
+    def _user(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.s["users"].setdefault(name, {"role": None, "added_by": None, "added_at": None})
+        return found
+
+    def on_user_clearance_changed(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self._user(p["user"])["clearance"] = p["clearance"]
+
+    def on_user_password_set(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self._user(p["user"])["password"] = p["digest"]
+
+    def on_token_issued(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self.s["tokens"][p["token"]] = {"user": p["user"], "digest": p["digest"]}
+
+    def on_token_revoked(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self.s["tokens"].pop(p["token"], None)
 
     def on_user_role_changed(self, actor: str, time: str, p: dict[str, Any]) -> None:
         user = self.s["users"].setdefault(p["user"], {"role": None, "added_by": None, "added_at": None})
@@ -249,7 +276,19 @@ def differences(table: State, log: State, unknown_facts: Sequence[str] = ()) -> 
             out.append(f"user `{name}` was added by the audit log, but is missing from the users table")
         else:
             out += [f"user `{name}`: {k} is {_show(t[k])} in the table, {_show(g.get(k))} by the audit log"
-                    for k in ("role", "added_by", "added_at") if t[k] != g.get(k) and g.get(k) is not None]
+                    for k in ("role", "added_by", "added_at", "clearance") if k in g and t[k] != g.get(k)
+                    and g.get(k) is not None]
+            if "password" in g and t["password"] != g["password"]:
+                out.append(f"user `{name}`: the password hash in the table is not the one the audit log set")
+    for tid in sorted(set(table.get("tokens", {})) | set(log.get("tokens", {}))):
+        tt, gt = table.get("tokens", {}).get(tid), log.get("tokens", {}).get(tid)
+        if gt is None:
+            out.append(f"token `{tid}` is in the api_tokens table, but no audit entry issued it")
+        elif tt is None:
+            out.append(f"token `{tid}` was issued by the audit log, but is missing from the api_tokens table")
+        elif tt != gt:
+            out.append(f"token `{tid}` of `{gt['user']}`: the table holds another user or hash than the audit log "
+                       "issued")
     for sid in sorted(set(table["scenarios"]) | set(log["scenarios"])):
         t, g = table["scenarios"].get(sid), log["scenarios"].get(sid)
         if g is None or "revision" not in g:

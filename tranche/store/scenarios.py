@@ -20,6 +20,8 @@ the database as on the files.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,7 +202,8 @@ def _write_parts(conn: Connection, s: Scenario, on_progress: Progress | None) ->
     if s.sources:
         conn.execute(insert(sources), [
             {"scenario_id": sid, "id": x.id, "position": i, "title": x.title, "kind": x.kind, "citation": x.citation,
-             "date": x.date, "file": x.file, "notes": _list(x.notes)} for i, x in enumerate(s.sources.values())])
+             "date": x.date, "file": x.file, "notes": _list(x.notes), "marking": x.marking}
+            for i, x in enumerate(s.sources.values())])
     if s.programs:
         conn.execute(insert(programs), [
             {"scenario_id": sid, "id": p.id, "position": i, "recipient": p.recipient, "title": p.title,
@@ -213,7 +216,7 @@ def _write_parts(conn: Connection, s: Scenario, on_progress: Progress | None) ->
             {"scenario_id": sid, "id": it.id, "position": start + i, "line": it.line, "recipient": it.recipient,
              "program": it.program, "channel": it.channel, "category": it.category, "amount": it.amount,
              "flags": _list(sorted(it.flags)), "description": it.description, "program_status": it.program_status,
-             "attrs": codec.dumps(codec.attrs_doc(it.attrs))} for i, it in enumerate(chunk)])
+             "attrs": codec.dumps(codec.attrs_doc(it.attrs)), "marking": it.marking} for i, it in enumerate(chunk)])
         if on_progress is not None:
             on_progress("items", min(start + CHUNK, total), total)
     if s.timelines:
@@ -232,7 +235,7 @@ def _write_facts(conn: Connection, s: Scenario, actor: str, now: str, report: Lo
     for pos, f in enumerate(s.facts.values()):
         r = existing.pop(f.id, None)
         base = {"position": pos, "title": f.title, "kind": f.kind, "recipient": f.recipient,
-                "notes": _list(f.notes), "file_date": f.date, "file_until": f.until}
+                "notes": _list(f.notes), "file_date": f.date, "file_until": f.until, "marking": f.marking}
         if r is None:
             conn.execute(insert(facts).values(scenario_id=s.id, id=f.id, date=f.date, until=f.until,
                                               sources=_list(f.sources), asserted_by=actor, asserted_at=now, **base))
@@ -300,15 +303,17 @@ def _write_regimes(conn: Connection, s: Scenario, actor: str, now: str,
         where = (regimes.c.scenario_id == s.id) & (regimes.c.regime_id == regime.id)
         if previous is None:
             conn.execute(insert(regimes).values(scenario_id=s.id, regime_id=regime.id, position=pos,
-                                                current_version=version, activated_at=now, activated_by=actor))
+                                                current_version=version, activated_at=now, activated_by=actor,
+                                                marking=regime.marking))
             state = "new"
         elif previous != version:
             conn.execute(update(regimes).where(where).values(position=pos, current_version=version,
-                                                             activated_at=now, activated_by=actor))
+                                                             activated_at=now, activated_by=actor,
+                                                             marking=regime.marking))
             changed[regime.id] = (previous, version)
             state = "changed"
         else:
-            conn.execute(update(regimes).where(where).values(position=pos))
+            conn.execute(update(regimes).where(where).values(position=pos, marking=regime.marking))
         if state != "unchanged":
             events.append(RegimeActivated(actor=actor, scenario=s.id, regime=regime.id, version=version,
                                           number=number, previous_version=previous))
@@ -363,24 +368,25 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
             children.setdefault(n.parent, []).append(n.id)
     taxonomy = Taxonomy({n.id: TaxonomyNode(n.id, n.parent, tuple(children.get(n.id, ())), n.title, n.description,
                                             tuple(codec.loads(n.sources))) for n in node_rows})
-    srcs = {x.id: Source(x.id, x.title, x.kind, x.citation, x.date, x.file, tuple(codec.loads(x.notes)))
-            for x in rows(sources)}
+    srcs = {x.id: Source(x.id, x.title, x.kind, x.citation, x.date, x.file, tuple(codec.loads(x.notes)),
+                         x.marking) for x in rows(sources)}
     progs = {p.id: Program(p.id, p.recipient, p.title, p.fiscal_year, p.total, p.status, tuple(codec.loads(p.sources)),
                            tuple(codec.loads(p.notes))) for p in rows(programs)}
     items = tuple(codec.item_from_doc({
         "id": it.id, "recipient": it.recipient, "program": it.program, "channel": it.channel,
         "category": it.category, "amount": it.amount, "flags": codec.loads(it.flags), "description": it.description,
-        "program_status": it.program_status, "attrs": codec.loads(it.attrs), "line": it.line}, types)
+        "program_status": it.program_status, "attrs": codec.loads(it.attrs), "line": it.line,
+        "marking": it.marking}, types)
         for it in rows(line_items))
     fcts = codec.with_fact_semantics(
         {f.id: Fact(f.id, f.title, f.kind, f.date, f.until, f.recipient, tuple(codec.loads(f.sources)),
-                    tuple(codec.loads(f.notes))) for f in rows(facts)}, manifest, types)
+                    tuple(codec.loads(f.notes)), marking=f.marking) for f in rows(facts)}, manifest, types)
     fcts, progs, items = codec.with_provenance(manifest, fcts, progs, items)  # bases; keeps roles and lifts
     law_row = conn.execute(select(law_versions.c.document).where(
         (law_versions.c.scenario_id == sid) & (law_versions.c.version == row.law_version))).scalar_one()
     law = codec.law_from_doc(codec.loads(law_row), types, row.law_version)
     regime_rows = conn.execute(
-        select(regimes.c.regime_id, regimes.c.current_version, regime_versions.c.document)
+        select(regimes.c.regime_id, regimes.c.current_version, regimes.c.marking, regime_versions.c.document)
         .join(regime_versions, (regime_versions.c.scenario_id == regimes.c.scenario_id)
               & (regime_versions.c.regime_id == regimes.c.regime_id)
               & (regime_versions.c.version == regimes.c.current_version))
@@ -388,7 +394,7 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
     regs = {}
     for r in regime_rows:
         regime = codec.regime_from_doc(codec.loads(r.document), types, r.current_version)
-        regs[regime.id] = regime
+        regs[regime.id] = regime if regime.marking == r.marking else dataclasses.replace(regime, marking=r.marking)
     tls = {t.id: codec.timeline_from_doc(codec.loads(t.document)) for t in rows(timelines)}
     tests = tuple(codec.test_from_doc(codec.loads(t.document), types) for t in rows(policy_tests))
     return Scenario(

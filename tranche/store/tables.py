@@ -33,10 +33,11 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "metadata", "DecimalText", "scenarios", "taxonomy_nodes", "sources", "programs", "line_items", "facts",
     "law_versions", "regime_versions", "regimes", "timelines", "policy_tests", "users", "review_cases",
-    "review_decisions", "audit_log", "audit_head", "audit_identity", "ROLES", "CASE_STATUSES",
+    "review_decisions", "audit_log", "audit_head", "audit_identity", "api_tokens", "ROLES", "CASE_STATUSES",
 ]
 
-ROLES = ("analyst", "reviewer", "approver", "admin")
+ROLES = ("viewer", "analyst", "reviewer", "approver", "admin")
+MARKING = 20  # UNCLASSIFIED | CONFIDENTIAL | SECRET (migration 0004)
 CASE_STATUSES = ("open", "approved", "denied", "withdrawn")
 
 metadata = MetaData()
@@ -103,6 +104,7 @@ sources = _scoped(
     Column("date", Date),
     Column("file", Text),
     Column("notes", Text, nullable=False),
+    Column("marking", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),
 )
 
 programs = _scoped(
@@ -132,6 +134,7 @@ line_items = _scoped(
     Column("description", Text, nullable=False),
     Column("program_status", String(ID), nullable=False),
     Column("attrs", Text, nullable=False),
+    Column("marking", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),
 )
 
 facts = _scoped(
@@ -149,6 +152,7 @@ facts = _scoped(
     Column("file_until", Date),
     Column("asserted_by", String(ID), nullable=False),
     Column("asserted_at", String(TIME), nullable=False),
+    Column("marking", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),
 )
 
 law_versions = _scoped(
@@ -180,6 +184,7 @@ regimes = Table(
     Column("current_version", String(HASH), nullable=False),
     Column("activated_at", String(TIME), nullable=False),
     Column("activated_by", String(ID), nullable=False),
+    Column("marking", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),
     PrimaryKeyConstraint("scenario_id", "regime_id"),
     ForeignKeyConstraint(["scenario_id"], ["scenarios.id"]),
     ForeignKeyConstraint(["scenario_id", "regime_id", "current_version"],
@@ -206,6 +211,18 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("added_at", String(TIME), nullable=False),
     Column("added_by", String(ID), nullable=False),
+    Column("clearance", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),  # migration 0004
+    Column("password_hash", Text),  # argon2; None: no browser login
+)
+
+api_tokens = Table(  # migration 0004: API tokens, stored only as argon2 hashes
+    "api_tokens", metadata,
+    Column("id", String(32), primary_key=True),  # the public part of a token: `tr_<id>_<secret>`
+    Column("user_name", String(ID), nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("created_at", String(TIME), nullable=False),
+    Column("created_by", String(ID), nullable=False),
+    ForeignKeyConstraint(["user_name"], ["users.name"]),
 )
 
 review_cases = Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from decimal import Decimal
 from typing import Any, List, Optional
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 from .common import load, parse_date, split_list, stored_reviews, workspace
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
+CHART = typer.Option(None, "--chart", help="also write the chart (the web UI's) as SVG to this file")
 ASSUME = typer.Option(None, "--assume", "-a", help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable")
 
 
@@ -83,6 +85,7 @@ def timeline(
     recipient: Optional[str] = typer.Option(None, "--recipient", help="alpha-3 code; default: the scenario's first"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="resolve assumed facts at this date (default: today)"),
     assume: Optional[List[str]] = ASSUME,
+    chart: Optional[str] = CHART,
     format: render.Format = FORMAT,
 ) -> int:
     """The posture timeline: each regime with start, end, trigger and sources, and the dated facts."""
@@ -91,6 +94,10 @@ def timeline(
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     data = service.timeline(s, recipient, day, split_list(assume))
+    if chart:
+        from ...service.charts import timeline_svg
+
+        _write_chart(chart, timeline_svg(data))
     if format is render.Format.json:
         render.emit_json(data)
         return 0
@@ -141,6 +148,7 @@ def compare(
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
     items: bool = typer.Option(False, "--by-item", "--items", help="also list every item's decision (what each figure "
                                "is made of); --items is the old spelling"),
+    chart: Optional[str] = CHART,
     by: Optional[str] = typer.Option(None, "--by", help="also total by this attribute (e.g. account, channel)"),
     format: render.Format = FORMAT,
 ) -> int:
@@ -150,6 +158,10 @@ def compare(
     s = load(scenario)
     result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
                              reviews=lambda ev: stored_reviews(s, ev), by=by)
+    if chart:
+        from ...service.charts import compare_svg
+
+        _write_chart(chart, compare_svg(result.to_dict()))
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
     elif format is render.Format.csv and items:
@@ -173,40 +185,20 @@ def compare(
     return 0
 
 
+def _write_chart(path: str, svg: str) -> None:
+    """Write an SVG chart (the web UI's) to ``path``; a message on stderr says where."""
+    try:
+        Path(path).write_text(svg + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--chart: cannot write `{path}`: {exc.strerror}",
+                         help="give a path in a folder you can write to, e.g. --chart chart.svg") from None
+    render.err_console.print(f"chart written to {path}")
+
+
 def _comparison_csv(result: Comparison) -> None:
-    from ...language.scenario import OUTCOMES
+    from ...service.exports import COMPARISON_HEADER, comparison_rows
 
-    header = ["option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share", "conflict_amount",
-              "conflicts"]
-    rows = []
-    for opt in result.options:
-        def conflicts(program: str | None) -> list[Any]:
-            """The option's conflicts with the law touching ``program`` (None: all): amount and descriptions."""
-            hits = [c for c in opt.conflicts if program is None or program in c.by_program]
-            amount = sum((c.amount if program is None else c.by_program[program] for c in hits), Decimal(0))
-            text = "; ".join(f"{c.describe()} (law rule(s) {', '.join(c.law_rules)})" for c in hits)
-            return [f"{amount:.2f}", text]
-
-        for p in opt.programs:
-            d = p.to_dict()
-            rows.append([opt.name, d["program"], d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
-                         *conflicts(p.program)])
-        for p in opt.channels:
-            d = p.to_dict()
-            rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
-                         d["permitted_share"], "", ""])
-        for p in opt.groups:
-            d = p.to_dict()
-            rows.append([opt.name, f"{opt.by}:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
-                         d["permitted_share"], "", ""])
-        for p in opt.bases:  # record figures apart from illustrative ones
-            d = p.to_dict()
-            rows.append([opt.name, f"basis:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
-                         d["permitted_share"], "", ""])
-        d = opt.totals.to_dict()
-        rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
-                     *conflicts(None)])
-    render.emit_csv(header, rows)
+    render.emit_csv(COMPARISON_HEADER, comparison_rows(result))
 
 
 def _pct(share: float) -> str:
@@ -276,12 +268,17 @@ def demo(
     folder: Optional[str] = typer.Argument(None, help="a scenario folder with a `demo:` block "
                                            "(default: the first such folder under scenarios/)"),
     scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="the same as the argument (old spelling)"),
+    serve: bool = typer.Option(False, "--serve", help="then add a demo user per role (tokens and passwords printed "
+                               "once) and serve the web UI on 127.0.0.1"),
+    port: int = typer.Option(8000, "--port", help="with --serve: the TCP port", min=0, max=65535),
     format: render.Format = FORMAT,
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
     from ... import service
 
     run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
+    if serve:
+        return _demo_serve(run, port)
     s = run.scenario
     if format is render.Format.json:
         render.emit_json(run.to_dict())
@@ -309,4 +306,24 @@ def demo(
         render.console.print(Text(f"  # {what}", style="dim"))
         render.console.print(Text(f"  {command}"), soft_wrap=True)
     render.console.print(Text("docs/store.md: roles, PostgreSQL (--db postgresql+psycopg://...), migrations"))
+    render.console.print(Text("the web UI: `tranche demo --serve` (docs/service.md)"))
+    return 0
+
+
+def _demo_serve(run: Any, port: int) -> int:
+    """Demo users, their credentials once, and the UI on loopback until Ctrl-C."""
+    from ...service.demo import demo_users
+    from .serve import run as serve_run
+
+    d = run.demo
+    render.console.print(Text(f"{run.scenario.title}: {run.state}", style="bold"))
+    render.console.print("demo users (tokens and passwords are shown once; sign in at /login or send "
+                         "`Authorization: Bearer TOKEN`):")
+    for u in demo_users(render.state.db):
+        render.console.print(f"  {u.name:<14} {u.role:<9} password {u.password}  token {u.token}", soft_wrap=True)
+    base = f"http://127.0.0.1:{port}"
+    query = f"as_of={d.as_of}&options={','.join(d.options)}" + (f"&assume={','.join(d.assume)}" if d.assume else "")
+    render.console.print(f"dashboard: {base}/scenarios/{run.scenario.id}", soft_wrap=True)
+    render.console.print(f"compare:   {base}/scenarios/{run.scenario.id}/compare?{query}", soft_wrap=True)
+    serve_run(render.state.db, "127.0.0.1", port)
     return 0

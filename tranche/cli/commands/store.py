@@ -1,8 +1,9 @@
 """`tranche init|load|versions`, `tranche fact|review|audit|user ...`: the shared store.
 
 The database is `--db URL` / `TRANCHE_DB` (default: `tranche.db` in the
-working folder); the actor is `--actor NAME` / `TRANCHE_ACTOR` (default: the
-operating-system user).
+working folder).  Who acts is the owner of the token in `TRANCHE_TOKEN`; without
+a token, and only on a local SQLite file, `--actor NAME` / `TRANCHE_ACTOR`
+(default: the operating-system user).  On PostgreSQL a bare name is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from ...errors import UsageError
+from ...errors import TrancheError, UsageError
 from .. import render
 from .common import LazyModule, parse_date, split_list, workspace
 
@@ -27,7 +28,8 @@ else:
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 ACTOR = typer.Option(None, "--actor", envvar="TRANCHE_ACTOR", show_envvar=True,
-                     help="who is acting (default: the operating-system user)")
+                     help="who is acting, on a local SQLite file only (default: the operating-system user); "
+                          "otherwise the token in TRANCHE_TOKEN says who acts")
 SCENARIO = typer.Option(None, "--scenario", "-s", help="scenario id (default: the only one in the database)")
 
 fact_app = typer.Typer(help="Assert, retract and list the facts of a stored scenario.", no_args_is_help=True,
@@ -36,7 +38,8 @@ review_app = typer.Typer(help="Case-by-case review: list, show, open, approve an
                          no_args_is_help=True, rich_markup_mode=None)
 audit_app = typer.Typer(help="The tamper-evident audit log: verify it, export an anchor, show entries.",
                         no_args_is_help=True, rich_markup_mode=None)
-user_app = typer.Typer(help="Users and roles (analyst, reviewer, approver, admin).", no_args_is_help=True,
+user_app = typer.Typer(help="Users, roles (viewer, analyst, reviewer, approver, admin), clearances, tokens and "
+                            "passwords.", no_args_is_help=True,
                        rich_markup_mode=None)
 
 
@@ -55,7 +58,23 @@ def _db() -> store.Database:
 
 
 def _actor(given: Optional[str]) -> str:
-    return store.actor_name(given)
+    """Who acts: TRANCHE_TOKEN's user; on a local SQLite file without a token, --actor / TRANCHE_ACTOR / the OS user."""
+    return store.acting_user_at(render.state.db, given)
+
+
+def _init_actor(given: Optional[str]) -> str:
+    """Who runs `tranche init`: as :func:`_actor`, except that a database with no user yet (or none at all) can be
+    created and bootstrapped by name: there is nobody to authenticate against."""
+    import os
+
+    if os.environ.get("TRANCHE_TOKEN") or store.resolve_url(render.state.db).startswith("sqlite"):
+        return _actor(given)
+    try:
+        with store.open_db(render.state.db) as db:
+            empty = not store.list_users(db)
+    except TrancheError:  # no schema yet (or an older one): nothing to authenticate against
+        empty = True
+    return store.actor_name(given) if empty else _actor(given)
 
 
 def _short(version: str | None) -> str:
@@ -65,12 +84,15 @@ def _short(version: str | None) -> str:
 # -- init, load, versions --------------------------------------------------------------------------------
 
 def init(
-    admin: Optional[str] = typer.Option(None, "--admin", help="make this user an admin (bootstraps an empty database)"),
+    admin: Optional[str] = typer.Option(None, "--admin", help="make this user an admin (bootstraps an empty database); "
+                                        "their API token is printed once"),
+    clearance: str = typer.Option("UNCLASSIFIED", "--clearance", help="the new admin's clearance: UNCLASSIFIED, "
+                                  "CONFIDENTIAL or SECRET"),
     actor: Optional[str] = ACTOR,
     format: render.Format = FORMAT,
 ) -> int:
     """Create the database or migrate it to this version's schema (no data is lost)."""
-    report = store.init_db(render.state.db, admin=admin, actor=_actor(actor))
+    report = store.init_db(render.state.db, admin=admin, actor=_init_actor(actor), clearance=clearance, token=True)
     if format is render.Format.json:
         render.emit_json(report.to_dict())
         return 0
@@ -87,6 +109,9 @@ def init(
         render.console.print(f"database {report.url} is up to date (schema revision {report.to_revision})")
     if report.admin:
         render.console.print(f"admin: {report.admin}" + (" (added)" if report.admin_added else " (already admin)"))
+    if report.token:
+        render.console.print(f"token of `{report.admin}` (shown once; TRANCHE_TOKEN for the command line, "
+                             f"`Authorization: Bearer` for the API): {report.token}", soft_wrap=True)
     with _db() as db:
         if not store.list_users(db):
             render.console.print("no users yet: bootstrap one with `tranche init --admin NAME`")
@@ -474,20 +499,95 @@ def audit_show(
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="user name (what --actor / TRANCHE_ACTOR say)"),
-    role: str = typer.Option(..., "--role", help="analyst, reviewer, approver or admin"),
+    role: str = typer.Option(..., "--role", help="viewer, analyst, reviewer, approver or admin"),
+    clearance: str = typer.Option("UNCLASSIFIED", "--clearance", help="the highest marking the user may see: "
+                                  "UNCLASSIFIED, CONFIDENTIAL or SECRET"),
+    actor: Optional[str] = ACTOR,
+    format: render.Format = FORMAT,
+) -> int:
+    """Add a user with a role and a clearance (admins only); prints their API token once."""
+    who = _actor(actor)
+    with _db() as db:
+        u, token = store.add_user_with_token(db, name, role, who, clearance)
+    if format is render.Format.json:
+        render.emit_json({"user": u.to_dict(), "token": token})
+    elif format is render.Format.csv:
+        render.emit_csv(["name", "role", "clearance", "token"], [[u.name, u.role, u.clearance, token]])
+    else:
+        render.console.print(f"added user `{u.name}` as {u.role}, cleared {u.clearance}")
+        render.console.print(f"token (shown once): {token}", soft_wrap=True)
+    return 0
+
+
+@user_app.command("token")
+def user_token(
+    name: str = typer.Argument(..., help="user name"),
+    actor: Optional[str] = ACTOR,
+    format: render.Format = FORMAT,
+) -> int:
+    """Issue another API token to a user (admins only); prints it once."""
+    who = _actor(actor)
+    with _db() as db:
+        token = store.issue_token(db, name, who)
+    if format is render.Format.json:
+        render.emit_json({"user": name, "token": token})
+    else:
+        render.console.print(f"token of `{name}` (shown once): {token}", soft_wrap=True)
+    return 0
+
+
+@user_app.command("revoke")
+def user_revoke(
+    token_id: str = typer.Argument(..., help="the token's id: the part between `tr_` and the next `_`"),
     actor: Optional[str] = ACTOR,
 ) -> int:
-    """Add a user with a role (admins only)."""
+    """Revoke an API token (admins only)."""
+    who = _actor(actor)
     with _db() as db:
-        u = store.add_user(db, name, role, _actor(actor))
-    render.console.print(f"added user `{u.name}` as {u.role}")
+        store.revoke_token(db, token_id, who)
+    render.console.print(f"token `{token_id}` revoked")
+    return 0
+
+
+@user_app.command("password")
+def user_password(
+    name: str = typer.Argument(..., help="user name"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input "
+                                        "(for scripts) instead of asking"),
+    actor: Optional[str] = ACTOR,
+) -> int:
+    """Set a user's password for signing in to the web UI (admins, or the user themselves)."""
+    import sys
+
+    who = _actor(actor)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _db() as db:
+        store.set_password(db, name, password, who)
+    render.console.print(f"password of `{name}` set")
+    return 0
+
+
+@user_app.command("clearance")
+def user_clearance(
+    name: str = typer.Argument(..., help="user name"),
+    clearance: str = typer.Argument(..., help="UNCLASSIFIED, CONFIDENTIAL or SECRET"),
+    actor: Optional[str] = ACTOR,
+) -> int:
+    """Change a user's clearance (admins only)."""
+    who = _actor(actor)
+    with _db() as db:
+        u = store.set_clearance(db, name, clearance, who)
+    render.console.print(f"`{u.name}` is cleared {u.clearance}")
     return 0
 
 
 @user_app.command("role")
 def user_role(
     name: str = typer.Argument(..., help="user name"),
-    role: str = typer.Argument(..., help="analyst, reviewer, approver or admin"),
+    role: str = typer.Argument(..., help="viewer, analyst, reviewer, approver or admin"),
     actor: Optional[str] = ACTOR,
 ) -> int:
     """Change a user's role (admins only)."""
@@ -505,9 +605,9 @@ def user_list(format: render.Format = FORMAT) -> int:
     if format is render.Format.json:
         render.emit_json([u.to_dict() for u in users])
     elif format is render.Format.csv:
-        render.emit_csv(["name", "role", "added_at", "added_by"], [[u.name, u.role, u.added_at, u.added_by]
-                                                                   for u in users])
+        render.emit_csv(["name", "role", "clearance", "added_at", "added_by"],
+                        [[u.name, u.role, u.clearance, u.added_at, u.added_by] for u in users])
     else:
-        render.console.print(render.table("Users", ["Name", "Role", "Added", "By"],
-                                          [[u.name, u.role, u.added_at, u.added_by] for u in users]))
+        render.console.print(render.table("Users", ["Name", "Role", "Clearance", "Added", "By"],
+                                          [[u.name, u.role, u.clearance, u.added_at, u.added_by] for u in users]))
     return 0

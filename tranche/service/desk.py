@@ -1,0 +1,118 @@
+"""The store as the service reads it: one database, stored scenarios and their review cases, cached.
+
+Every change to the store appends an audit entry, so the audit log's head is
+the store's version: what was read at one head (a scenario, its cases, an
+evaluator with the cases applied, a comparison) is reused until the head
+moves.  The head itself is read at most every :data:`STAMP_SECONDS`, and at
+once after a change made through this service (:meth:`Desk.invalidate`): a
+change made by another process (the command line) shows within that time.  A :class:`Desk` holds no web code; the API and the pages call it, and
+so could a command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Callable, Sequence, TypeVar
+
+from sqlalchemy import select
+
+from .. import store
+from ..engine import Comparison, Evaluator, compare
+from ..language import Scenario
+from ..store.tables import audit_head
+from .clearance import View
+
+__all__ = ["Desk"]
+
+T = TypeVar("T")
+_MAX = 256
+STAMP_SECONDS = 1.0
+
+
+class Desk:
+    """Stored scenarios, cases and evaluations of the database at ``url``, cached per store version."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.db = store.open_db(url)
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._stamp_read = 0.0
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def stamp(self) -> int:
+        """The store's version: the sequence number of the audit log's last entry (read again after
+        :data:`STAMP_SECONDS`, or after :meth:`invalidate`)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stamp is not None and now - self._stamp_read < STAMP_SECONDS:
+                return self._stamp
+        with self.db.read() as conn:
+            seq = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one_or_none()
+        with self._lock:
+            self._stamp_read = now
+        return int(seq or 0)
+
+    def invalidate(self) -> None:
+        """Read the store's version again on the next request (after a change made through the service)."""
+        with self._lock:
+            self._stamp_read = 0.0
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        stamp = self.stamp()
+        with self._lock:
+            if stamp != self._stamp:
+                self._cache.clear()
+                self._stamp = stamp
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                found: T = self._cache[key]
+                return found
+        value = make()
+        with self._lock:
+            if self._stamp == stamp:
+                self._cache[key] = value
+                while len(self._cache) > _MAX:
+                    self._cache.popitem(last=False)
+        return value
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def scenarios(self) -> list[store.ScenarioInfo]:
+        return store.list_scenarios(self.db)
+
+    def scenario(self, sid: str) -> Scenario:
+        """The stored scenario ``sid`` (current law and regime versions, facts as asserted)."""
+        return self._cached(("scenario", sid), lambda: store.read_scenario(self.db, sid))
+
+    def cases(self, sid: str) -> list[store.Case]:
+        """Every review case of ``sid``, by id."""
+        self.scenario(sid)  # unknown scenario: NotFound, with did-you-mean
+        return self._cached(("cases", sid), lambda: store.list_cases(self.db, sid, "all"))
+
+    def view(self, sid: str, clearance: str) -> View:
+        """Scenario ``sid`` as seen at ``clearance``."""
+        return self._cached(("view", sid, clearance), lambda: View(self.scenario(sid), clearance))
+
+    def evaluator(self, sid: str, as_of: dt.date, assume: Sequence[str] = (), regime: str | None = None) -> Evaluator:
+        """An evaluator of ``sid`` with the store's review cases applied (shared: do not change it)."""
+        def make() -> Evaluator:
+            s = self.scenario(sid)
+            ev = Evaluator(s, as_of, list(assume), regime)
+            ev.reviews = store.review_map(ev, self.cases(sid))
+            return ev
+        return self._cached(("evaluator", sid, as_of, tuple(assume), regime), make)
+
+    def compare(self, sid: str, clearance: str, as_of: dt.date, options: Sequence[str],
+                assume: Sequence[str] = (), recipient: str | None = None) -> Comparison:
+        """The options compared on the items visible at ``clearance``, with the store's review cases applied."""
+        def make() -> Comparison:
+            view = self.view(sid, clearance)
+            cases = self.cases(sid)
+            return compare(view.scenario, as_of, list(options), list(assume), recipient, items=view.items,
+                           reviews=lambda ev: store.review_map(ev, cases))
+        return self._cached(("compare", sid, clearance, as_of, tuple(options), tuple(assume), recipient), make)
