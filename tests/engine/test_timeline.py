@@ -279,9 +279,9 @@ def test_announced_dates_are_shown_not_decided_on(capsys: pytest.CaptureFixture[
                                                "`sec7008.certification.democratic_government`")
     code, out, _ = run(capsys, "timeline", root, "--as-of", "2001-07-01", "--format", "csv")
     rows = [r for r in out.splitlines() if r.startswith("period,talks")]
-    assert rows == ["period,talks,suspension,,suspension,2001-01-15,2001-06-01,date 2001-01-15,prohibited,,s1,",
+    assert rows == ["period,talks,suspension,,suspension,2001-01-15,2001-06-01,date 2001-01-15,prohibited,,s1,,",
                     "period,talks,dialogue,,dialogue,2001-06-01,,\"any of `talks.opened`, `envoy.appointed`\","
-                    "review,,s1,2001-05-20"]
+                    "review,,s1,2001-05-20,"]  # the last two columns: announced, basis
     # announced on 10 January, in force from the determination on 15 January
     code, out, _ = run(capsys, "decide", root, "G1", "--as-of", "2001-01-12", "--format", "json")
     assert json.loads(out)["regime"]["id"] == "normal"
