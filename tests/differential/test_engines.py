@@ -97,7 +97,8 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
     s, pipeline, ctxs, assume = case
     expected = oracle(s, pipeline, ctxs, assume)
-    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")
+    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")  # the lookup form, unless too many classes
+    agree(expected, run_duckdb(s, pipeline, ctxs, form="case"), "duckdb (case form)")
     thresholds = [p.values[0] for r in s.rules() for c in (r.when, *r.unless) for p in c.predicates
                   if p.attribute == "amount"]
     try:
@@ -148,3 +149,59 @@ def test_no_regime_in_force_fails_like_the_evaluator() -> None:
         Evaluator(s, early).in_force("AAA")
     with pytest.raises(EvaluationError):
         contexts(s, [early], [None], (), ["AAA"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(n_items=10))
+def test_the_lookup_form_agrees_even_past_its_limit(case: Any) -> None:
+    """Forced, the lookup form decides policies with many classes too; with a tiny limit, CASE takes over."""
+    s, pipeline, ctxs, assume = case
+    expected = oracle(s, pipeline, ctxs, assume)
+    agree(expected, run_duckdb(s, pipeline, ctxs, form="lookup"), "duckdb (lookup form)")
+    agree(expected, run_duckdb(s, pipeline, ctxs, lookup_limit=1), "duckdb (auto form, limit 1)")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(n_items=10), form=st.sampled_from(("auto", "case")))
+def test_the_narrow_layout_rejoined_equals_the_wide_layout(case: Any, form: str) -> None:
+    """`bulk` into a folder (narrow) and into a file (wide): the view `wide` over the folder is the file, row for
+    row, and both are the evaluator's decisions; the summaries agree."""
+    import tempfile
+    from pathlib import Path
+
+    import duckdb
+
+    from tranche.compiler.run import bulk, narrow_views
+
+    from .engines import COLUMNS, row
+
+    s, pipeline, ctxs, assume = case
+    dates = sorted({c.as_of for c in ctxs})
+    options = list(dict.fromkeys(c.option for c in ctxs))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        con = duckdb.connect()
+        con.execute("CREATE TABLE items (id VARCHAR, recipient VARCHAR, program VARCHAR, channel VARCHAR, "
+                    "category VARCHAR, amount DECIMAL(18,2), flags VARCHAR)")
+        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", [row(i) for i in pipeline])
+        con.execute(f"COPY items TO '{folder / 'items.parquet'}' (FORMAT parquet)")
+        wide = bulk(s, folder / "items.parquet", folder / "wide.parquet", dates, options, assume, form=form)
+        narrow = bulk(s, folder / "items.parquet", folder / "narrow", dates, options, assume, form=form)
+        assert (wide.layout, narrow.layout) == ("wide", "narrow")
+        assert wide.summary == narrow.summary and wide.rows == narrow.rows == len(pipeline) * len(ctxs)
+        con.execute(narrow_views(str(folder / "narrow"), COLUMNS))
+        cols = ", ".join(f'"{c}"' for c in (*COLUMNS, "option", "as_of", "outcome", "rules", "missing_facts"))
+        a = sorted(map(repr, con.execute(f"SELECT {cols} FROM wide").fetchall()))
+        b = sorted(map(repr, con.execute(f"SELECT {cols} FROM read_parquet('{folder / 'wide.parquet'}')").fetchall()))
+        assert a == b
+        got = {(r[0], r[1], r[2]): (r[3], tuple(r[4].split(",")) if r[4] else (), tuple(r[5].split(",")) if r[5] else ())
+               for r in con.execute("SELECT id, option, as_of, outcome, rules, missing_facts FROM wide").fetchall()}
+        agree(oracle(s, pipeline, ctxs, assume), got, f"narrow layout ({form})")
+        # the summary equals a GROUP BY over the written decisions
+        grouped = con.execute("SELECT p.option, p.as_of, i.program, o.name, sum(i.amount), count(*) FROM decisions d "
+                              "JOIN read_parquet('" + str(folder / "narrow" / "items.parquet") + "') i USING (item) "
+                              "JOIN read_parquet('" + str(folder / "narrow" / "pairs.parquet") + "') p USING (pair) "
+                              "LEFT JOIN read_parquet('" + str(folder / "narrow" / "outcomes.parquet") + "') o "
+                              "USING (outcome) GROUP BY ALL").fetchall()
+        assert sorted((repr((r.option, r.as_of, r.program, r.outcome, r.amount, r.items)) for r in narrow.summary)) == \
+            sorted(repr((o, d, p, str(n), Decimal(a or 0).quantize(Decimal("0.01")), c)) for o, d, p, n, a, c in grouped)
