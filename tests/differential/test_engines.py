@@ -102,7 +102,7 @@ def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
     thresholds = [p.values[0] for r in s.rules() for c in (r.when, *r.unless) for p in c.predicates
                   if p.attribute == "amount"]
     try:
-        got = run_sqlite(s, pipeline, ctxs, assume)
+        got = run_sqlite(s, pipeline, ctxs, assume, form="case" if len(pipeline) % 2 else "auto")
     except UnsupportedError as exc:
         # SQLite compares amounts as binary floats: it refuses what it cannot compare exactly, never guesses
         assert "too large to compare exactly" in exc.message
@@ -112,18 +112,19 @@ def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
 
 
 @SETTINGS
-@given(case=cases())
-def test_postgres_agrees_with_the_evaluator(pg_schema: tuple[Any, str], case: Any) -> None:
+@given(case=cases(), form=st.sampled_from(("auto", "case")))
+def test_postgres_agrees_with_the_evaluator(pg_schema: tuple[Any, str], case: Any, form: str) -> None:
     conn, schema = pg_schema
     s, pipeline, ctxs, assume = case
-    agree(oracle(s, pipeline, ctxs, assume), run_postgres(conn, schema, s, pipeline, ctxs, assume), "postgres")
+    agree(oracle(s, pipeline, ctxs, assume), run_postgres(conn, schema, s, pipeline, ctxs, assume, form),
+          f"postgres ({form})")
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=cases(n_items=8))
-def test_spark_agrees_with_the_evaluator(spark: Any, case: Any) -> None:
+@given(case=cases(n_items=8), form=st.sampled_from(("auto", "case")))
+def test_spark_agrees_with_the_evaluator(spark: Any, case: Any, form: str) -> None:
     s, pipeline, ctxs, assume = case
-    agree(oracle(s, pipeline, ctxs, assume), run_spark(spark, s, pipeline, ctxs), "spark")
+    agree(oracle(s, pipeline, ctxs, assume), run_spark(spark, s, pipeline, ctxs, form), f"spark ({form})")
 
 
 def test_amounts_at_thresholds_are_exact() -> None:
