@@ -159,3 +159,18 @@ def test_class_values_cut_thresholds_into_points_and_intervals() -> None:
     assert tests == ("a.b.c", "a.b", "a") and reps[0] is None  # deepest first: a category's class is its deepest node
     reps, _ = class_values(Split.MEMBERS, ["x", "y"])
     assert reps == (frozenset(), frozenset({"x"}), frozenset({"y"}), frozenset({"x", "y"}))
+
+
+def test_the_decider_in_memory_agrees_with_the_evaluator(peru: Scenario) -> None:
+    from tranche.compiler.lookup import Decider
+    from tranche.engine import Evaluator
+
+    for option in ("limited", "recommended", "full"):
+        p = compile_policy(peru, "1962-10-03", option, ["congress.appropriation.FY1963"])
+        assert p.lookup is not None
+        decider = Decider(p.lookup)
+        ev = Evaluator(peru, dt.date(1962, 10, 3), ["congress.appropriation.FY1963"], option)
+        for item in peru.items:
+            v, d = decider.decide(item), ev.decide(item)
+            assert v is not None and (v.outcome, v.rules, v.missing, v.criterion) == \
+                (d.outcome, d.rules, d.missing_facts, d.criterion)

@@ -160,6 +160,22 @@ def test_the_lookup_form_agrees_even_past_its_limit(case: Any) -> None:
     expected = oracle(s, pipeline, ctxs, assume)
     agree(expected, run_duckdb(s, pipeline, ctxs, form="lookup"), "duckdb (lookup form)")
     agree(expected, run_duckdb(s, pipeline, ctxs, lookup_limit=1), "duckdb (auto form, limit 1)")
+    # the same decision table in memory, keyed in Python
+    from tranche.compiler.lookup import Decider
+    from tranche.compiler.plan import plan
+
+    from .engines import COLUMNS
+
+    p = plan(s, ctxs, COLUMNS, form="lookup")
+    assert p.lookup is not None
+    got: Result = {}
+    for c in p.contexts:
+        decider = Decider(p.lookup, p.policies.index(c.policy))
+        for item in pipeline:
+            v = decider.decide(item)
+            assert v is not None
+            got[(item.id, c.option, c.as_of)] = (v.outcome.value, v.rules, v.missing)
+    agree(expected, got, "the in-memory decider")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .plan import Compiler, Policy
 
-__all__ = ["LOOKUP_LIMIT", "KeyPart", "Lookup", "lookup", "class_values"]
+__all__ = ["LOOKUP_LIMIT", "KeyPart", "Lookup", "Decider", "lookup", "class_values"]
 
 LOOKUP_LIMIT = 8192
 """Decision-table rows (classes x distinct policies) up to which decisions are compiled to a lookup."""
@@ -213,3 +213,61 @@ def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None
 def rank_of(verdict: Verdict | None) -> int | None:
     """The outcome's rank (its place in :data:`~tranche.language.scenario.OUTCOMES`), None without a verdict."""
     return None if verdict is None else verdict.outcome.rank
+
+
+class Decider:
+    """The lookup form in memory: an item's class key from its values, then its precomputed decision.
+
+    The same classes and the same decision table as the SQL lookup (:func:`lookup`,
+    every decision computed by the semantic core), for one policy: what a service
+    answering one request at a time needs.  :meth:`decide` returns the
+    :class:`~tranche.semantics.Verdict` (outcome, deciding rules, missing facts,
+    criterion); the explanation with both layers' matches is the evaluator's
+    (:class:`tranche.engine.Evaluator`).  Codes of the values seen are remembered,
+    so a value is classified once.
+    """
+
+    def __init__(self, found: Lookup, policy: int = 0) -> None:
+        if found.size * (policy + 1) > len(found.verdicts):
+            raise ValueError(f"no policy {policy} in this lookup")
+        self.parts = found.parts
+        self.verdicts = found.verdicts[policy * found.size:(policy + 1) * found.size]
+        self._codes: list[dict[Any, int]] = [{} for _ in self.parts]
+
+    def key(self, item: Any) -> int:
+        """The class key of an item (a :class:`~tranche.language.scenario.LineItem` or anything with ``get``)."""
+        key = 0
+        for part, memo in zip(self.parts, self._codes):
+            value = item.get(part.attribute)
+            try:
+                code = memo.get(value)
+            except TypeError:  # an unhashable value
+                code = None
+            if code is None:
+                code = _code(part, value)
+                if part.split is not Split.THRESHOLDS:
+                    memo[value] = code
+            key += code
+        return key
+
+    def decide(self, item: Any) -> Verdict | None:
+        """The decision for ``item`` (None where no regime is in force for its recipient)."""
+        return self.verdicts[self.key(item)]
+
+
+def _code(part: KeyPart, value: Any) -> int:
+    """The code of ``value`` in ``part`` (times the stride), by the operator table's meaning of the class tests."""
+    def holds(op: str, test: Any) -> bool:
+        return Predicate(part.attribute, op, (test,)).holds(value)
+
+    if part.split is Split.MEMBERS:
+        return sum((1 << i) * part.stride for i, m in enumerate(part.tests) if holds("all", m))
+    if part.split is Split.THRESHOLDS:
+        for i, t in enumerate(part.tests):
+            if holds("lt", t):
+                return (2 * i + 1) * part.stride
+            if holds("eq", t):
+                return (2 * i + 2) * part.stride
+        return (part.count - 1) * part.stride if part.tests and holds("gt", part.tests[-1]) else 0
+    op = _CLASS_TEST[part.split]
+    return next(((i + 1) * part.stride for i, v in enumerate(part.tests) if holds(op, v)), 0)
