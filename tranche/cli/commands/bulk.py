@@ -13,6 +13,7 @@ from ...errors import UsageError
 
 if TYPE_CHECKING:
     from ...compiler.run import BulkResult
+    from ...language import Scenario
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -84,7 +85,7 @@ def bulk(
         raise UsageError("--master is for the spark engine", help="add --engine spark, or drop --master")
     days = _dates(as_of, split_list(dates), every, start, end)
     names: list[str | None] = list(split_list(options)) or [None]
-    s = load(scenario)
+    s = _load(scenario)
     facts = split_list(assume)
     layout = None if wide is None else ("wide" if wide else "narrow")
     if engine == "spark" and layout == "narrow":
@@ -113,6 +114,21 @@ def bulk(
             result = bulk_duckdb(s, items, out, days, names, facts, progress=report, layout=layout)
     _print(result, format, len(days) > 1)
     return 0
+
+
+def _load(scenario: str) -> Scenario:
+    """A scenario folder read directly (without importing the store: bulk's start-up counts), else as everywhere."""
+    from pathlib import Path
+
+    if Path(scenario).is_dir():
+        from ...errors import PolicyError
+        from ...language import check
+
+        result = check(Path(scenario))
+        if not result.passed or result.scenario is None:
+            raise PolicyError(result.errors(), f"`{scenario}` has {len(result.errors())} error(s); nothing was loaded")
+        return result.scenario
+    return load(scenario)
 
 
 def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
