@@ -531,7 +531,7 @@ def case_cli(n: int, sample: int = 100_000) -> dict[str, Any]:
             "summary_equals_group_by": same_totals, "sample_rows_checked": len(rows), "sample_disagreements": wrong}
 
 
-def case_e2e(n: int, rounds: int = 3) -> dict[str, Any]:
+def case_e2e(n: int, rounds: int = 5) -> dict[str, Any]:
     """`tranche bulk ... --options limited --out X.parquet` as a whole process against DuckDB's own COPY of the
     same rows to Parquet, also a whole process (Python + duckdb), alternated in the same run."""
     import duckdb
@@ -547,6 +547,7 @@ def case_e2e(n: int, rounds: int = 3) -> dict[str, Any]:
     for _ in range(rounds):
         c, _ = _timed(copy)
         b, text = _timed(cmd)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         summary = json.loads(text)["summary"]
         copies.append(c)
         bulks.append(b)
@@ -561,7 +562,8 @@ def case_e2e(n: int, rounds: int = 3) -> dict[str, Any]:
            "copy_seconds": copies, "bulk_seconds": bulks, "ratios": ratios,
            "ratio_median": sorted(ratios)[len(ratios) // 2], "ratio_best_of": min(bulks) / min(copies),
            "decisions_per_second": n / min(bulks), "summary_equals_group_by": same,
-           "output_bytes": bulk_out.stat().st_size, "copy_bytes": copy_out.stat().st_size}
+           "output_bytes": bulk_out.stat().st_size, "copy_bytes": copy_out.stat().st_size,
+           "peak_rss_mb_of_either_process": rss}
     copy_out.unlink(missing_ok=True)
     bulk_out.unlink(missing_ok=True)
     return out
@@ -587,11 +589,16 @@ def case_sweep_narrow(n: int) -> dict[str, Any]:
         seconds, text = _timed(cmd)
         runs.append(seconds)
     data = json.loads(text)
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")  # the check shares the machine too
+    # the items (1M rows) as the build side of the join, by construction
+    con.execute(f"CREATE TABLE i AS SELECT item, program, amount FROM read_parquet('{folder}/items.parquet')")
     grouped = con.execute(
-        f"SELECT p.option, p.as_of, i.program, o.name, sum(i.amount), count(*) "
-        f"FROM read_parquet('{folder}/decisions/*/*.parquet', hive_partitioning = true) d "
-        f"JOIN read_parquet('{folder}/items.parquet') i USING (item) "
+        f"SELECT p.option, p.as_of, g.program, o.name, sum(g.amount), sum(g.n) FROM ("
+        f"  SELECT d.pair, d.outcome, i.program, sum(i.amount) AS amount, count(*) AS n "
+        f"  FROM read_parquet('{folder}/decisions/*/*.parquet', hive_partitioning = true) d "
+        f"  JOIN i ON i.item = d.item GROUP BY ALL) g "
         f"JOIN read_parquet('{folder}/pairs.parquet') p USING (pair) "
         f"JOIN read_parquet('{folder}/outcomes.parquet') o USING (outcome) GROUP BY ALL").fetchall()
     written = {(o, str(d), p, n_, f"{Decimal(a):.2f}", c) for o, d, p, n_, a, c in grouped}
@@ -599,7 +606,7 @@ def case_sweep_narrow(n: int) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     out = {"items": n, "pairs": len(data["contexts"]), "decisions": data["rows"], "command": " ".join(["tranche", *cmd[1:]]),
            "seconds": runs, "best_seconds": min(runs), "decisions_per_second": data["rows"] / min(runs),
-           "summary_equals_group_by": written == printed, "bytes": size}
+           "summary_equals_group_by": written == printed, "bytes": size, "tranche_peak_rss_mb": child_rss}
     shutil.rmtree(folder, ignore_errors=True)
     return out
 
@@ -695,7 +702,11 @@ def main() -> None:
     _ensure_bench_extra()
     for n in (1_000_000, 10_000_000):
         generate_items(n)
+    generate_items_text(10_000_000)
     results: dict[str, Any] = {}
+    previous = ROOT / "bench" / "results.json"
+    if args.only and previous.exists():  # a partial run keeps the other cases' last results
+        results = json.loads(previous.read_text()).get("results", {})
     for name in args.only or list(CASES):
         sys.stderr.write(f"bench: {name} ...\n")
         t0 = time.perf_counter()

@@ -284,3 +284,19 @@ def test_cli_bulk_narrow_and_layout_errors(capsys: pytest.CaptureFixture[str], t
         code, _, err = run(capsys, *base, *extra)
         assert code == 1 and message in err, (extra, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
+
+
+def test_progress_counts_decisions_and_moves(peru: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep reports decisions written of those known, chunk by chunk of pairs, never going back."""
+    import tranche.compiler.run as run_module
+
+    monkeypatch.setattr(run_module, "CHUNK_ROWS", 90)  # two pairs of 45 items per chunk
+    seen: list[tuple[str, int, int]] = []
+    dates = dates_between(AS_OF, AS_OF + dt.timedelta(weeks=5), "7d")
+    result = bulk(peru, PIPELINE, tmp_path / "n", dates, ["limited"], FY63,
+                  progress=lambda what, done, total: seen.append((what, done, total)))
+    total = 6 * 45
+    assert result.rows == total and seen[-1] == ("decisions", total, total)
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and {t for _, _, t in seen} == {total}
+    assert {d for d in done if d % 90 == 0} >= {90, 180, 270}  # each chunk of pairs is counted as it completes
