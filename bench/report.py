@@ -256,19 +256,33 @@ def _issue14(add: Any, r: dict[str, Any], goals: list[tuple[str, str, str]]) -> 
         add(e2e["command"].replace(str(Path(__file__).resolve().parent.parent) + "/", ""))
         add("```")
         add("")
-        add("| round | COPY s | tranche bulk s | ratio |")
-        add("| ---: | ---: | ---: | ---: |")
+        cpu = "copy_cpu_seconds" in e2e
+        add("| round | COPY s | tranche bulk s | ratio |" + (" COPY CPU s | bulk CPU s | CPU ratio |" if cpu else ""))
+        add("| ---: | ---: | ---: | ---: |" + (" ---: | ---: | ---: |" if cpu else ""))
         for i, (c, b) in enumerate(zip(e2e["copy_seconds"], e2e["bulk_seconds"]), 1):
-            add(f"| {i} | {_f(c)} | {_f(b)} | {_f(b / c)} |")
+            extra = ""
+            if cpu:
+                cc, bc = e2e["copy_cpu_seconds"][i - 1], e2e["bulk_cpu_seconds"][i - 1]
+                extra = f" {_f(cc)} | {_f(bc)} | {_f(bc / cc)} |"
+            add(f"| {i} | {_f(c)} | {_f(b)} | {_f(b / c)} |" + extra)
         add("")
+        if cpu:
+            add(f"CPU time (user + system, both cores) is the steadier measure on a shared machine: median CPU "
+                f"ratio **{_f(e2e['cpu_ratio_median'])}**. Wall-clock ratios move with the other work on the "
+                "machine; a fixed start-up of about half a second (Python, the CLI, sqlglot, reading the scenario) "
+                "weighs more when the machine is idle and the copy is fast.")
+            add("")
         add(f"Median ratio **{_f(e2e['ratio_median'])}**, best against best {_f(e2e['ratio_best_of'])} "
             f"({_rate(e2e['decisions_per_second'])} decisions end to end); output {_f(e2e['output_bytes'] / 1e6, 1)} MB "
             f"against the copy's {_f(e2e['copy_bytes'] / 1e6, 1)} MB (outcome, rules and missing facts as "
             f"dictionary-encoded ENUMs). The printed summary equals a `GROUP BY` of the output: "
             f"**{'yes' if e2e['summary_equals_group_by'] else 'NO'}**.")
         add("")
+        cpu_ratio = e2e.get("cpu_ratio_median")
         goals.append(("`tranche bulk` (10M, one option, Parquet) within 1.3× of COPY, process start included",
-                      f"median {_f(e2e['ratio_median'])}×", _ok(e2e["ratio_median"] <= GOAL_E2E_RATIO)))
+                      f"median {_f(e2e['ratio_median'])}× wall" + (f", {_f(cpu_ratio)}× CPU" if cpu_ratio else ""),
+                      _ok(e2e["ratio_median"] <= GOAL_E2E_RATIO) + " (wall)"
+                      + (f"; {_ok(cpu_ratio <= GOAL_E2E_RATIO)} (CPU)" if cpu_ratio else "")))
     if sw and "error" not in sw:
         add("### The narrow sweep: 3 options × 52 weekly dates × 1M items")
         add("")

@@ -98,10 +98,16 @@ def _tranche() -> str:
     return str(Path(sys.executable).parent / "tranche")
 
 
+_CPU: list[float] = []  # CPU seconds (user + system) of the last child process, for load-robust ratios
+
+
 def _timed(cmd: list[str]) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _CPU[:] = [(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)]
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed: {proc.stderr.strip()[-500:]}")
     return seconds, proc.stdout
@@ -542,11 +548,13 @@ def case_e2e(n: int, rounds: int = 5) -> dict[str, Any]:
             f"'{path}')) TO '{copy_out}' (FORMAT parquet)\")"]
     cmd = [_tranche(), "bulk", str(SCENARIO), "--items", str(path), "--as-of", AS_OF.isoformat(), "--options",
            OPTION, "--assume", ASSUME[0], "--out", str(bulk_out), "--format", "json"]
-    copies, bulks, ratios = [], [], []
+    copies, bulks, ratios, copy_cpu, bulk_cpu = [], [], [], [], []
     summary: Any = None
     for _ in range(rounds):
         c, _ = _timed(copy)
+        copy_cpu.append(_CPU[0])
         b, text = _timed(cmd)
+        bulk_cpu.append(_CPU[0])
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         summary = json.loads(text)["summary"]
         copies.append(c)
@@ -561,6 +569,8 @@ def case_e2e(n: int, rounds: int = 5) -> dict[str, Any]:
     out = {"items": n, "rounds": rounds, "copy_command": " ".join(copy), "command": " ".join(["tranche", *cmd[1:]]),
            "copy_seconds": copies, "bulk_seconds": bulks, "ratios": ratios,
            "ratio_median": sorted(ratios)[len(ratios) // 2], "ratio_best_of": min(bulks) / min(copies),
+           "copy_cpu_seconds": copy_cpu, "bulk_cpu_seconds": bulk_cpu,
+           "cpu_ratio_median": sorted(b / c for b, c in zip(bulk_cpu, copy_cpu))[len(copy_cpu) // 2],
            "decisions_per_second": n / min(bulks), "summary_equals_group_by": same,
            "output_bytes": bulk_out.stat().st_size, "copy_bytes": copy_out.stat().st_size,
            "peak_rss_mb_of_either_process": rss}
