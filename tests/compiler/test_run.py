@@ -300,3 +300,21 @@ def test_progress_counts_decisions_and_moves(peru: Scenario, tmp_path: Path, mon
     done = [d for _, d, _ in seen]
     assert done == sorted(done) and {t for _, _, t in seen} == {total}
     assert {d for d in done if d % 90 == 0} >= {90, 180, 270}  # each chunk of pairs is counted as it completes
+
+
+def test_narrow_layout_of_a_large_csv_numbers_each_row_once(peru: Scenario, tmp_path: Path) -> None:
+    """A CSV file has no row numbers: they are given once, so items.parquet and the decisions agree on them."""
+    from tranche.compiler.run import narrow_views
+
+    items = tmp_path / "items.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT p.id || '-' || r.range AS id, p.* EXCLUDE (id) FROM range(3000) r, "
+        f"read_csv('{PIPELINE}', header = true, all_varchar = true) p) TO '{items}' (HEADER)")
+    bulk(peru, items, tmp_path / "w.parquet", [AS_OF], ["limited", "full"], FY63)
+    bulk(peru, items, tmp_path / "n", [AS_OF], ["limited", "full"], FY63)
+    con = duckdb.connect()
+    con.execute(narrow_views(str(tmp_path / "n"), _columns(PIPELINE)))
+    differ = con.execute(
+        f"SELECT count(*) FROM (SELECT id, option, outcome, rules FROM wide EXCEPT ALL "
+        f"SELECT id, option, outcome, rules FROM read_parquet('{tmp_path / 'w.parquet'}'))").fetchall()[0][0]
+    assert differ == 0 and con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2 * 45 * 3000

@@ -239,13 +239,10 @@ class Decider:
         key = 0
         for part, memo in zip(self.parts, self._codes):
             value = item.get(part.attribute)
-            try:
-                code = memo.get(value)
-            except TypeError:  # an unhashable value
-                code = None
+            code = memo.get(value) if type(value) in _MEMO_TYPES else None
             if code is None:
                 code = _code(part, value)
-                if part.split is not Split.THRESHOLDS:
+                if type(value) in _MEMO_TYPES and part.split is not Split.THRESHOLDS and len(memo) < _MEMO_LIMIT:
                     memo[value] = code
             key += code
         return key
@@ -253,6 +250,10 @@ class Decider:
     def decide(self, item: Any) -> Verdict | None:
         """The decision for ``item`` (None where no regime is in force for its recipient)."""
         return self.verdicts[self.key(item)]
+
+
+_MEMO_TYPES = (str, frozenset, type(None))  # values remembered by equality (1 and True are not: str() differs)
+_MEMO_LIMIT = 100_000  # distinct values remembered per attribute
 
 
 def _code(part: KeyPart, value: Any) -> int:

@@ -161,8 +161,9 @@ def _open_items(con: Any, path: Path, *, row_numbers: bool = False) -> tuple[str
             if "amount" in head:
                 types["amount"] = AMOUNT_TYPE.replace(" ", "")
             rel = con.read_csv(str(path), header=True, dtype=types)
-            if row_numbers:
-                rel = rel.select(f'row_number() OVER () - 1 AS "{ROW}", *')
+            if row_numbers:  # numbered once, into a table: every later scan sees the same numbers
+                rel.select(f'row_number() OVER () - 1 AS "{ROW}", *').create("__t_numbered")
+                rel = con.table("__t_numbered")
         rel.create_view(ITEMS_VIEW, replace=True)
         return tuple(c for c in rel.columns if c != ROW)
     except duckdb.Error as exc:
