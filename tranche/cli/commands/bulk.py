@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from typing import Any, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import typer
 from typing import TYPE_CHECKING
@@ -76,9 +77,6 @@ def bulk(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
-
     if engine not in ENGINES:
         raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
     if master is not None and engine != "spark":
@@ -90,20 +88,7 @@ def bulk(
     layout = None if wide is None else ("wide" if wide else "narrow")
     if engine == "spark" and layout == "narrow":
         raise UsageError("the spark engine writes the wide layout", help="drop --narrow, or use --engine duckdb")
-    # on stderr, only on a terminal: rows decided of those known, rate and time left
-    show = not quiet and render.err_console.is_terminal
-    with Progress(TextColumn("[bold]deciding[/]"), BarColumn(), TaskProgressColumn(),
-                  MofNCompleteColumn(), TextColumn("decisions"), TextColumn("{task.fields[rate]}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=render.err_console, transient=True,
-                  disable=not show) as bar:
-        task = bar.add_task("decisions", total=None, rate="")
-        began = time.perf_counter()
-
-        def report(what: str, done: int, total: int) -> None:
-            elapsed = time.perf_counter() - began
-            rate = f"{done / elapsed / 1e6:,.1f}M/s" if elapsed > 0 and done else ""
-            bar.update(task, completed=done, total=total, rate=rate)
-
+    with _progress(not quiet and render.err_console.is_terminal) as report:
         if engine == "spark":
             from ...compiler.run import bulk_spark
 
@@ -114,6 +99,29 @@ def bulk(
             result = bulk_duckdb(s, items, out, days, names, facts, progress=report, layout=layout)
     _print(result, format, len(days) > 1)
     return 0
+
+
+@contextlib.contextmanager
+def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr (only on a terminal): decisions written of those known, rate and time left."""
+    if not show:
+        yield None  # no bar, no polling of the engine's progress
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    with Progress(TextColumn("[bold]deciding[/]"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
+                  TextColumn("decisions"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=render.err_console, transient=True) as bar:
+        task = bar.add_task("decisions", total=None, rate="")
+        began = time.perf_counter()
+
+        def report(what: str, done: int, total: int) -> None:
+            elapsed = time.perf_counter() - began
+            rate = f"{done / elapsed / 1e6:,.1f}M/s" if elapsed > 0 and done else ""
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        yield report
 
 
 def _load(scenario: str) -> Scenario:
