@@ -373,7 +373,7 @@ def _best(fn: Callable[[], Any], reps: int = 3) -> float:
 
 
 def case_duckdb(n: int) -> dict[str, Any]:
-    from tranche.compiler.run import bulk, duckdb_plan
+    from tranche.compiler.run import bulk, create_tables, duckdb_plan
 
     s = scenario()
     path = generate_items(n)
@@ -381,10 +381,14 @@ def case_duckdb(n: int) -> dict[str, Any]:
     rel = con.read_parquet(str(path))
     rel.create_view("items")
     p = duckdb_plan(con, s, rel.columns, [AS_OF], [OPTION], ASSUME, "items")  # what `bulk` compiles
-    sql = p.sql("duckdb")
+    inline = p.form != "lookup"
+    if not inline:  # as `bulk` runs it: the small tables created, with ENUM columns
+        create_tables(con, p)
+    sql = p.sql("duckdb", inline=inline)
     plain = ("SELECT CASE WHEN channel = 'grant' AND category IN ('maintenance', 'spares') THEN 'permitted' "
              "ELSE 'prohibited' END AS outcome, 'r' AS rules FROM items")
-    out: dict[str, Any] = {"items": n, "threads": con.execute("SELECT current_setting('threads')").fetchall()[0][0]}
+    out: dict[str, Any] = {"items": n, "threads": con.execute("SELECT current_setting('threads')").fetchall()[0][0],
+                           "form": p.form}
     sinks = {
         "decide (min outcome, max rules)": "SELECT min(outcome), max(rules) FROM ({q})",
         "decide + GROUP BY outcome, rules": "SELECT outcome, rules, count(*) FROM ({q}) GROUP BY ALL",
@@ -726,6 +730,7 @@ def main() -> None:
             sys.stderr.write(proc.stderr)
         else:
             results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[name]["run_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         sys.stderr.write(f"bench: {name} done in {time.perf_counter() - t0:.1f}s\n")
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores", "versions": _versions()}
