@@ -5,7 +5,8 @@ amounts at thresholds, categories outside the rules' subtrees, empty regimes
 and facts dated on the as-of date.  Values cover the value domain's edges
 (:mod:`tranche.language.values`): flag sets written with spaces around the
 separator, amounts from 0 to the largest ``DECIMAL(18, 2)`` and fractional
-thresholds, facts that stop holding (``until``) before, on and after the dates.
+thresholds, facts that stop holding (``until``) before, on and after the dates, and law rules
+in force from (``effective``) and until (``sunset``) dates before, on and after them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ FACTS = ("x1", "x2", "x3", "t1", "t2")  # x*: preconditions (relax); t1: a timel
 RELAXING = ("x1", "x2", "x3")
 TRIGGERS = ("t2",)
 AS_OF = dt.date(2000, 6, 1)
+# effective and sunset dates of law rules: none (most often), or on and around the dates the suites decide at
+LAW_DATES: tuple[dt.date | None, ...] = (None, None, None, AS_OF - dt.timedelta(days=30), AS_OF,
+                                        AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=2))
 THRESHOLDS = (Decimal("0"), Decimal("0.01"), Decimal("100.00"), Decimal("1000.00"), Decimal("5000.50"),
               Decimal("9999999999999999.99"))
 MAX_AMOUNT = Decimal("9999999999999999.99")  # the largest DECIMAL(18, 2)
@@ -117,8 +121,12 @@ def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
             when = _with(when, (Predicate("facts", "none", (draw(st.sampled_from(RELAXING)),)),))
         elif kind == "hold" and effect is Effect.FORBID:
             lifted_by = tuple(draw(st.lists(st.sampled_from(RELAXING), min_size=1, max_size=2, unique=True)))
+    effective = sunset = None
+    if layer == "law":  # law rules may carry dates: in force on [effective, sunset), edges on the tested dates
+        effective = draw(st.sampled_from(LAW_DATES))
+        sunset = draw(st.sampled_from(tuple(d for d in LAW_DATES if d is None or effective is None or d > effective)))
     return Rule(f"{layer}.r{index}", layer, effect, when, unless, criterion, require, ("src",),
-                lifted_by=lifted_by)
+                lifted_by=lifted_by, effective=effective, sunset=sunset)
 
 
 @st.composite

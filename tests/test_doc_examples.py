@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,7 @@ def test_every_documented_example_gives_its_documented_output(doc: Path, capsys:
         pytest.skip(f"{doc.name}: no example to run (none, or all marked as not run)")
     for name in ("scenarios", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "packs", tmp_path / "packs")  # a copy: a pack path may not pass through a link
     monkeypatch.chdir(tmp_path)
     for var in ("TRANCHE_DB", "TRANCHE_ERROR_FORMAT", "TRANCHE_ACTOR"):
         monkeypatch.delenv(var, raising=False)

@@ -24,7 +24,7 @@ from tranche.compiler.dialects import SQLITE_EXACT_LIMIT
 from tranche.compiler.plan import Context, contexts
 from tranche.engine import Evaluator
 from tranche.errors import EvaluationError, UnsupportedError
-from tranche.language.scenario import LineItem, Outcome, Regime, Scenario, Timeline, TimelineEntry
+from tranche.language.scenario import Cap, LineItem, Outcome, Regime, Scenario, Timeline, TimelineEntry
 
 from ..strategies import AS_OF, fact_sets, items, make_scenario, rule_lists
 from .engines import Result, run_duckdb, run_postgres, run_spark, run_sqlite
@@ -63,6 +63,8 @@ def cases(draw: st.DrawFn, n_items: int = 14) -> tuple[Scenario, tuple[LineItem,
     pipeline = tuple(draw(st.one_of(items(i), odd_items(i)) if draw(st.integers(0, 4)) == 0 else items(i))
                      for i in range(n))
     s = make_scenario(law, regimes, facts, (), {"record": record, "switch": switch})
+    caps = tuple(draw(st.lists(caps_(), max_size=2, unique_by=lambda c: c.id)))
+    s = dataclasses.replace(s, law=dataclasses.replace(s.law, caps=caps))
     options = draw(st.lists(st.sampled_from((None, "ra", "rb", "switch", "record")), min_size=1, max_size=3,
                             unique=True))
     dates = draw(st.lists(st.sampled_from(DATES), min_size=1, max_size=2, unique=True))
@@ -72,8 +74,22 @@ def cases(draw: st.DrawFn, n_items: int = 14) -> tuple[Scenario, tuple[LineItem,
     return s, pipeline, ctxs, assume
 
 
+@st.composite
+def caps_(draw: st.DrawFn) -> Cap:
+    """An aggregate ceiling: a scope (maybe testing facts), a limit, pools and an allocation order."""
+    from ..strategies import conditions
+
+    limit = draw(st.sampled_from((Decimal("0"), Decimal("100.00"), Decimal("1000.00"), Decimal("5000.50"),
+                                  Decimal("20000.00"))))
+    order = draw(st.sampled_from(((), (("amount", True),), (("amount", False),), (("category", False), ("amount", True)),
+                                  (("program", True), ("channel", False)))))
+    return Cap(f"cap.{draw(st.integers(0, 9))}", "", limit, draw(conditions(2)),
+               draw(st.sampled_from(((), ("program",), ("channel",)))), order)
+
+
 def oracle(s: Scenario, pipeline: Sequence[LineItem], ctxs: Sequence[Context], assume: Sequence[str]) -> Result:
     out: Result = {}
+    s = dataclasses.replace(s, items=tuple(pipeline))  # caps are allocated over the pipeline
     for c in ctxs:
         ev = Evaluator(s, c.as_of, assume, c.option)
         for item in pipeline:
@@ -99,8 +115,8 @@ def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
     expected = oracle(s, pipeline, ctxs, assume)
     agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")  # the lookup form, unless too many classes
     agree(expected, run_duckdb(s, pipeline, ctxs, form="case"), "duckdb (case form)")
-    thresholds = [p.values[0] for r in s.rules() for c in (r.when, *r.unless) for p in c.predicates
-                  if p.attribute == "amount"]
+    conditions = [c for r in s.rules() for c in (r.when, *r.unless)] + [cap.when for cap in s.law.caps]
+    thresholds = [p.values[0] for c in conditions for p in c.predicates if p.attribute == "amount"]
     try:
         got = run_sqlite(s, pipeline, ctxs, assume, form="case" if len(pipeline) % 2 else "auto")
     except UnsupportedError as exc:
@@ -160,12 +176,14 @@ def test_the_lookup_form_agrees_even_past_its_limit(case: Any) -> None:
     expected = oracle(s, pipeline, ctxs, assume)
     agree(expected, run_duckdb(s, pipeline, ctxs, form="lookup"), "duckdb (lookup form)")
     agree(expected, run_duckdb(s, pipeline, ctxs, lookup_limit=1), "duckdb (auto form, limit 1)")
-    # the same decision table in memory, keyed in Python
+    # the same decision table in memory, keyed in Python; it decides one item alone, so without the caps
     from tranche.compiler.lookup import Decider
     from tranche.compiler.plan import plan
 
     from .engines import COLUMNS
 
+    s = dataclasses.replace(s, law=dataclasses.replace(s.law, caps=()))
+    expected = oracle(s, pipeline, ctxs, assume)
     p = plan(s, ctxs, COLUMNS, form="lookup")
     assert p.lookup is not None
     got: Result = {}

@@ -60,6 +60,8 @@ def _rule_outcome(r: Rule, holding: set[str]) -> tuple[str, list[str]]:
 
 def oracle_layer(rules: tuple[Rule, ...], default: str, item: LineItem, holding: set[str]) -> tuple[str, list]:
     def applies(r: Rule) -> bool:
+        if (r.effective is not None and AS_OF < r.effective) or (r.sunset is not None and AS_OF >= r.sunset):
+            return False  # a law rule out of force on the date is not there
         return (_cond(r.when, item, holding) and not any(_cond(u, item, holding) for u in r.unless)
                 and not (r.lifted_by and set(r.lifted_by) <= holding))  # a hold is lifted once its facts hold
 

@@ -11,6 +11,7 @@ expiries and assumptions ``FACT@DATE`` before, on or after the as-of date.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -56,12 +57,17 @@ def timelines(draw: st.DrawFn) -> Timeline:
     for _ in range(draw(st.integers(1, 5))):
         regime = draw(st.sampled_from(REGIMES))
         until = draw(st.one_of(st.none(), st.integers(1, 40)))
-        if draw(st.booleans()):
+        kind = draw(st.sampled_from(("date", "fact", "all", "any")))
+        if kind == "date":
             entry = TimelineEntry(regime, start_date=day(draw(st.integers(0, 35))))
-        else:
+        elif kind == "fact":
             entry = TimelineEntry(regime, start_fact=draw(st.sampled_from(FACT_IDS)))
+        else:  # several facts: in force while all (or any) of them hold
+            several = tuple(draw(st.lists(st.sampled_from(FACT_IDS), min_size=1, max_size=3, unique=True)))
+            entry = TimelineEntry(regime, start_all=several) if kind == "all" else TimelineEntry(regime,
+                                                                                                start_any=several)
         if until is not None:
-            entry = TimelineEntry(entry.regime, entry.start_date, entry.start_fact, day(until))
+            entry = dataclasses.replace(entry, until=day(until))
         entries.append(entry)
     return Timeline("t", "AAA", tuple(entries), record=True)
 
@@ -98,7 +104,9 @@ def expected(facts: dict[str, Fact], timeline: Timeline, assumed: dict[str, dt.d
 
     found = None
     for i, e in enumerate(timeline.entries):
-        started = (e.start_date is not None and e.start_date <= d) or (e.start_fact is not None and holds(e.start_fact))
+        started = ((e.start_date is not None and e.start_date <= d) or (e.start_fact is not None and holds(e.start_fact))
+                   or (bool(e.start_all) and all(holds(f) for f in e.start_all))
+                   or (bool(e.start_any) and any(holds(f) for f in e.start_any)))
         if started and (e.until is None or d < e.until):
             found = i
     return found
@@ -245,3 +253,35 @@ def test_an_expired_entry_gives_way_to_the_entry_before_it(capsys: pytest.Captur
     ]
     ev = Evaluator(load_scenario(root), dt.date(2001, 7, 1), ["waiver.AAA@2001-03-01"])
     assert ev.decide_id("I2").regime_id == "closed"
+
+
+def test_a_timeline_on_a_waiting_period_starts_when_the_period_has_run() -> None:
+    """A derived fact (``after``) as a trigger, alone and in an ``all:`` start: the day the period runs out is a
+    day on which the regime in force changes (it has no date of its own to list)."""
+    facts = {"f1": Fact("f1", date=day(3)), "f2": Fact("f2", after=("f1", 10)), "f3": Fact("f3", date=day(5))}
+    for entry in (TimelineEntry("r1", start_fact="f2"), TimelineEntry("r1", start_all=("f2", "f3"))):
+        timeline = Timeline("t", "AAA", (TimelineEntry("r0", start_date=day(0)), entry), record=True)
+        s = scenario(facts, timeline)
+        shown = periods(s, timeline, facts_at(s, day(30)))
+        assert [(p.regime, p.start, p.end) for p in shown] == [("r0", day(0), day(13)), ("r1", day(13), None)]
+        assert regime_in_force(s, "AAA", facts_at(s, day(12))).regime.id == "r0"
+        assert regime_in_force(s, "AAA", facts_at(s, day(13))).regime.id == "r1"
+
+
+def test_announced_dates_are_shown_not_decided_on(capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(Path(__file__).parent.parent / "fixtures" / "pack-7008")
+    code, out, _ = run(capsys, "timeline", root, "--as-of", "2001-07-01", "--format", "json")
+    assert code == 0
+    record = next(t for t in json.loads(out)["timelines"] if t["id"] == "record")
+    assert [(p["regime"], p["start"], p["announced"]) for p in record["periods"]] == [
+        ("normal", "2000-01-01", None), ("suspension", "2001-01-15", "2001-01-10"), ("resumed", None, None)]
+    assert record["periods"][2]["trigger"] == ("all of `election.held`, "
+                                               "`sec7008.certification.democratic_government`")
+    code, out, _ = run(capsys, "timeline", root, "--as-of", "2001-07-01", "--format", "csv")
+    rows = [r for r in out.splitlines() if r.startswith("period,talks")]
+    assert rows == ["period,talks,suspension,,suspension,2001-01-15,2001-06-01,date 2001-01-15,prohibited,,s1,",
+                    "period,talks,dialogue,,dialogue,2001-06-01,,\"any of `talks.opened`, `envoy.appointed`\","
+                    "review,,s1,2001-05-20"]
+    # announced on 10 January, in force from the determination on 15 January
+    code, out, _ = run(capsys, "decide", root, "G1", "--as-of", "2001-01-12", "--format", "json")
+    assert json.loads(out)["regime"]["id"] == "normal"

@@ -15,7 +15,7 @@ from tranche.language import Scenario, load_scenario
 from tranche.store import Database, codec
 from tranche.store.tables import regime_versions
 
-from .conftest import MINI, PERU
+from .conftest import MINI, PERU, ROOT
 from .helpers import raw, snapshot
 
 DATES = [dt.date(1961, 8, 1), dt.date(1962, 7, 20), dt.date(1962, 10, 3), dt.date(1962, 10, 10),
@@ -36,9 +36,14 @@ def decisions(s: Scenario) -> list[tuple[str, str, str, str, tuple[str, ...], st
     return out
 
 
-@pytest.mark.parametrize("which", ["peru", "mini"])
+@pytest.mark.parametrize("which", ["peru", "mini", "triggered", "burkina-faso-2022"])
 def test_read_back_equals_loaded(db: Database, which: str, peru: Scenario, mini: Scenario) -> None:
-    s = peru if which == "peru" else mini
+    """Every construct survives the store: fact conditions, holds, waivers, notifications, actions, caps, tests."""
+    from tranche.analysis.testing import run_aggregates
+
+    others = {"triggered": ROOT / "tests" / "fixtures" / "triggered",
+              "burkina-faso-2022": ROOT / "scenarios" / "burkina-faso-2022"}
+    s = peru if which == "peru" else mini if which == "mini" else load_scenario(others[which])
     store.load(db, s, "abe")
     back = store.read_scenario(db, s.id)
     assert codec.scenario_doc(back) == codec.scenario_doc(s)
@@ -48,6 +53,8 @@ def test_read_back_equals_loaded(db: Database, which: str, peru: Scenario, mini:
     assert decisions(back) == decisions(s)
     assert [r.passed for r in run_tests(back)] == [r.passed for r in run_tests(s)]
     assert all(r.passed for r in run_tests(back))
+    assert back.aggregates == s.aggregates and all(a.passed for a in run_aggregates(back))
+    assert back.law.caps == s.law.caps and back.law.notifications == s.law.notifications
 
 
 def test_reloading_the_same_content_changes_nothing(db: Database, peru: Scenario) -> None:

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Sequence
 from ..engine.timeline import facts_at, resolve_option
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Scenario
 from ..language.values import ZERO
-from ..semantics import in_conflict
+from ..semantics import in_conflict, rules_in_force
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner
 from .cover import cover, merge, within
 from .describe import describe, match_dict, statement_words
@@ -123,8 +123,9 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
         fixed = {f: True for f in facts_at(scenario, holding_on, assume).holding}
     reg = regime if isinstance(regime, Regime) else resolve(scenario, regime, day, state)
     law = scenario.law
-    domain = Domain(scenario, law.rules + reg.rules, fixed)
-    layers = (LayerSpec("law", law.rules, law.default, "deciding"), LayerSpec(reg.id, reg.rules, reg.default, "deciding"))
+    law_rules = rules_in_force(law.rules, day or holding_on)  # no date: every dated rule (docs/analysis.md)
+    domain = Domain(scenario, law_rules + reg.rules, fixed)
+    layers = (LayerSpec("law", law_rules, law.default, "deciding"), LayerSpec(reg.id, reg.rules, reg.default, "deciding"))
 
     def label(views: Sequence[LayerView]) -> frozenset[_Key] | None:
         lv, rv = views
@@ -150,7 +151,7 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
         r, lo, ro, deciding = key
         inside = [c for lab, cs in pieces.items() if key in lab for c in cs]
         outside = [c for lab, cs in merged.items() if key not in lab for c in cs]
-        rule = law.rules[r]
+        rule = law_rules[r]
         needs = tuple(f for f in rule.require if not fixed.get(f, False)) if OUTCOMES[lo] is Outcome.BLOCKED else ()
         rrules = tuple(reg.rules[i].id for i in sorted(deciding))
         for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),

@@ -27,6 +27,7 @@ from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_f
 from ..errors import UsageError
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Rule, Scenario, Timeline
 from ..language.values import ZERO, parse_date
+from ..semantics import rules_in_force
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
 from .cover import cover, merge
 from .describe import criterion_change, describe, match_dict, outcome_change, statement_words
@@ -248,7 +249,7 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
     fixed, state = fix_facts(scenario, day, assume)
     ra = resolve(scenario, a, day, state)
     rb = resolve(scenario, b, day, state)
-    law_rules = scenario.law.rules if law else ()
+    law_rules = rules_in_force(scenario.law.rules, day) if law else ()  # no date: every dated rule (docs/analysis.md)
     domain_rules = law_rules + ra.rules + rb.rules
     domain = Domain(scenario, domain_rules, fixed)
     # "deciding": a review's criterion comes from the rules that decide it (or the default)

@@ -100,6 +100,37 @@ def analyse_rules(scenario: Scenario, rules: Sequence[Rule], default: Outcome,
     has any, no rule is called redundant (deleting one may hand its requests to a conditional
     default rather than the default); shadowed and empty rules are found as without them.
     """
+    if any(r.dated for r in rules):
+        return _by_dates(scenario, rules, default, default_criterion)
+    return _analyse_layer(scenario, rules, default, default_criterion)
+
+
+def _by_dates(scenario: Scenario, rules: Sequence[Rule], default: Outcome,
+              default_criterion: str | None) -> RuleFindings:
+    """Law rules with dates: the layer is analysed on each stretch of dates with the same rules in force, and a
+    rule decides (alone, or the criterion) where it does so on some stretch; rules never in force together
+    never shadow each other."""
+    days = sorted({d for r in rules for d in (r.effective, r.sunset) if d is not None})
+    probes = [days[0] - dt.timedelta(days=1), *days] if days[0] > dt.date.min else days
+    out = RuleFindings()
+    done: set[tuple[int, ...]] = set()
+    for day in probes:
+        idx = tuple(i for i, r in enumerate(rules) if r.in_force_on(day))
+        if not idx or idx in done:
+            continue
+        done.add(idx)
+        inner = _analyse_layer(scenario, [rules[i] for i in idx], default, default_criterion)
+        out.decides |= {idx[i] for i in inner.decides}
+        out.alone |= {idx[i] for i in inner.alone}
+        out.criterion |= {idx[i] for i in inner.criterion}
+        out.empty |= {idx[i] for i in inner.empty}
+        for i, js in inner.shadowers.items():
+            out.shadowers.setdefault(idx[i], set()).update(idx[j] for j in js)
+    return out
+
+
+def _analyse_layer(scenario: Scenario, rules: Sequence[Rule], default: Outcome,
+                   default_criterion: str | None = None) -> RuleFindings:
     normal = [i for i, r in enumerate(rules) if not r.otherwise]
     if len(normal) < len(rules):
         inner = _analyse([rules[i] for i in normal], default, default_criterion, scenario)
@@ -292,12 +323,16 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -
         ctx = f"timeline `{t.id}`"
         first = t.entries[0]
         start = first.start_date
-        if first.start_fact is not None:
-            fact = facts.get(first.start_fact)
-            start = fact.date if fact is not None else None
+        if first.start_facts:
+            dates = [d for x in first.start_facts if x in facts and (d := facts[x].date) is not None]
+            undated = next((x for x in first.start_facts if x not in facts or facts[x].date is None), None)
+            if first.start_any:  # from the first of them: known when one is dated
+                start = min(dates) if dates else None
+            else:  # from the last: known when every one is dated
+                start = max(dates) if len(dates) == len(first.start_facts) else None
             if start is None:
                 out.append(Diagnostic(
-                    "timeline-late-start", f"{ctx}: its first entry starts on `{first.start_fact}`, which has no "
+                    "timeline-late-start", f"{ctx}: its first entry starts on `{undated}`, which has no "
                     f"date: no regime is in force for `{t.recipient}` unless the fact is assumed", first.span,
                     "start the timeline with a dated entry (the posture before that fact)", "warning"))
         if start is not None:
@@ -311,26 +346,34 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -
                     f"add an entry from {day} or earlier for the posture then", "warning"))
         for j, e in enumerate(t.entries):
             ectx = f"{ctx}, entry {j + 1} (`{e.regime}`)"
-            if e.start_fact is None:
+            known = [facts[f] for f in e.start_facts if f in facts]
+            if not known:
                 continue
-            fact = facts.get(e.start_fact)
-            if fact is None:
-                continue
-            if fact.date is None and t.record:
+            # the fact that decides what the record says: for `all`, any no_date or expiring one; for `any`,
+            # only when every one is no_date (or expires)
+            no_date = [f for f in known if f.date is None]
+            expiring = [f for f in known if f.until is not None]
+            if e.start_any:
+                no_date = no_date if len(no_date) == len(known) else []
+                expiring = expiring if len(expiring) == len(known) else []
+            fact = no_date[0] if no_date else known[0]
+            if no_date and t.record:
                 out.append(Diagnostic(
                     "trigger-unasserted", f"{ectx}: takes effect on `{fact.id}`, which nothing in the record asserts "
                     "(it has no date): the posture of record never reaches this regime", e.span,
                     "date the fact in facts.yaml if the record establishes it, or move the entry to a plan "
                     "(a timeline with `record: false`); it can still be assumed with --assume", "warning"))
-            if fact.until is not None:
+            if expiring:
+                ends = min(f.until for f in expiring if f.until is not None)
+                stops = next(f for f in expiring if f.until == ends)
                 before = t.entries[j - 1].regime if j else None
                 after = f"`{before}` applies again" if before else "no regime is in force"
                 out.append(Diagnostic(
-                    "trigger-expires", f"{ectx}: takes effect on `{fact.id}`, which stops holding on {fact.until}: "
+                    "trigger-expires", f"{ectx}: takes effect on `{stops.id}`, which stops holding on {ends}: "
                     f"from then {after}", e.span,
                     "trigger it on a fact that keeps holding, or add an entry from "
-                    f"{fact.until} for what follows", "warning"))
-            if j and t.entries[j - 1].until is not None and fact.date is None:
+                    f"{ends} for what follows", "warning"))
+            if j and t.entries[j - 1].until is not None and no_date:
                 prev = t.entries[j - 1]
                 again = f"`{t.entries[j - 2].regime}` applies again" if j >= 2 else "no regime is in force"
                 out.append(Diagnostic(

@@ -223,8 +223,9 @@ class Decider:
     answering one request at a time needs.  :meth:`decide` returns the
     :class:`~tranche.semantics.Verdict` (outcome, deciding rules, missing facts,
     criterion); the explanation with both layers' matches is the evaluator's
-    (:class:`tranche.engine.Evaluator`).  Codes of the values seen are remembered,
-    so a value is classified once.
+    (:class:`tranche.engine.Evaluator`).  It decides one item on its own: the law's
+    aggregate caps, which allocate over a whole pipeline, are not applied.  Codes of
+    the values seen are remembered, so a value is classified once.
     """
 
     def __init__(self, found: Lookup, policy: int = 0) -> None:

@@ -36,6 +36,7 @@ sorted; both are empty strings when there are none.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from ..errors import UsageError
 from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
 from ..language.values import SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from .caps import cap_select
 from .dialects import generate
 from .lookup import LOOKUP_LIMIT, Lookup, lookup
 
@@ -621,6 +623,7 @@ class Plan:
     tables: tuple[SmallTable, ...] = ()
     keyed: exp.Select | None = field(default=None, repr=False)
     lookup: Lookup | None = field(default=None, repr=False)
+    capped: bool = False  # the law's caps are applied to the decided rows (``select`` and ``summary`` read them)
 
     def with_tables(self, query: exp.Select) -> exp.Select:
         """``query`` with the plan's small tables as ``WITH`` clauses (what a runner did not create)."""
@@ -644,8 +647,8 @@ class Plan:
         ``source``: a table with ``item`` and the key ``__t_key`` (default: the items, keyed);
         ``pairs``: only these pair numbers.
         """
-        if self.keyed is None:
-            raise UsageError("the narrow layout needs the lookup form")
+        if self.keyed is None or self.capped:
+            raise UsageError("the narrow query reads the decision table: the lookup form, without caps")
         frame = source if source is not None else self.keyed.subquery("d")
         table: exp.Expr = exp.to_table(PAIRS).as_("c")
         if pairs is not None:
@@ -712,11 +715,16 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
         policies.setdefault(c.policy, len(policies))
     compiler = Compiler(scenario, columns, normalize_sets, not_null)
     total = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+    found = None
     if form != "case":
         found = lookup(compiler, list(policies), None if form == "lookup" else lookup_limit)
-        if found is not None:
-            return _lookup_plan(compiler, ctxs, policies, columns, src, found, total)
-    return _case_plan(compiler, ctxs, policies, columns, src, total)
+    if found is not None:
+        compiled = _lookup_plan(compiler, ctxs, policies, columns, src, found, total)
+    else:
+        compiled = _case_plan(compiler, ctxs, policies, columns, src, total)
+    if scenario.law.caps:  # aggregate ceilings: a pass over the decided rows (either form)
+        compiled = _with_caps(scenario, compiled, amount_sum)
+    return compiled
 
 
 def _lookup_plan(compiler: Compiler, ctxs: Sequence[Context], policies: dict[Policy, int], columns: tuple[str, ...],
@@ -836,6 +844,17 @@ def _case_plan(compiler: Compiler, ctxs: Sequence[Context], policies: dict[Polic
               join_type="inner") \
         .order_by(col("option", "ctx"), col("as_of", "ctx"), col("program", "g"), col("outcome", "g"))
     return Plan(tuple(ctxs), tuple(policies), columns, select, summary, "case")
+
+
+def _with_caps(scenario: Scenario, p: Plan, amount_sum: Callable[[exp.Expr], exp.Expr] | None) -> Plan:
+    """``p`` with the law's aggregate ceilings applied: a pass over the decided rows; the summary then reads it."""
+    select = cap_select(scenario, p.contexts, p.columns, p.select, Compiler(scenario, p.columns))
+    total_of = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+    keys = [col("option"), col("as_of"), col("program"), col("outcome")]
+    summary = exp.select(*keys, exp.alias_(total_of(col("amount")), "amount", quoted=True),
+                         exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
+        .from_(select.subquery("capped")).group_by(*keys).order_by(*keys)
+    return dataclasses.replace(p, select=select, summary=summary, capped=True)
 
 
 def _requalify(expression: exp.Expr, table: str) -> exp.Expr:

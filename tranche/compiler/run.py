@@ -431,7 +431,8 @@ def write_narrow(con: Any, p: Plan, folder: Path, rows: int, progress: Progress 
       with paths relative to the folder.
 
     The items must be registered as the view ``__t_items`` with a ``__t_row`` column (:func:`_open_items`);
-    a plan in the CASE form is first decided into a temporary table (slower, same layout).
+    a plan in the CASE form, or with caps (which decide over the rows), is first decided into a temporary
+    table (slower, same layout).
     """
     folder.mkdir(parents=True, exist_ok=False)
     inputs = [c for c in p.columns if c != ROW]
@@ -445,7 +446,7 @@ def write_narrow(con: Any, p: Plan, folder: Path, rows: int, progress: Progress 
     con.execute(_copy(f"SELECT CAST(col0 AS UTINYINT) AS outcome, col1 AS name FROM (VALUES {outcomes})",
                       folder / "outcomes.parquet"))
     total = rows * len(p.contexts)
-    if p.form == "lookup":
+    if p.form == "lookup" and not p.capped:
         assert p.lookup is not None and p.keyed is not None
         decisions = p.lookup.decisions()
         # the key once per item, then each chunk of pairs a join of small integers (and a moving progress bar)

@@ -19,10 +19,11 @@ from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
 from ..language.values import ZERO
 from ..semantics import in_conflict
+from ..semantics.caps import CapUse
 from .decide import Decision, Evaluator, ReviewCase
 from .timeline import resolve_option
 
-__all__ = ["Summary", "Conflict", "OptionResult", "Comparison", "compare", "summarize"]
+__all__ = ["Summary", "Conflict", "ObligationTotal", "OptionResult", "Comparison", "compare", "summarize"]
 
 @dataclass
 class Summary:
@@ -90,6 +91,21 @@ class Conflict:
 
 
 @dataclass
+class ObligationTotal:
+    """The lines that carry one obligation (an action or a notification) under an option, and their amount."""
+
+    kind: str
+    name: str
+    amount: Decimal = ZERO
+    items: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "amount": f"{self.amount:.2f}", "items": self.items,
+                "statuses": dict(self.statuses)}
+
+
+@dataclass
 class OptionResult:
     name: str
     regimes: tuple[str, ...]
@@ -98,6 +114,10 @@ class OptionResult:
     conflicts: list[Conflict]
     channels: list[Summary] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list, repr=False)
+    obligations: list[ObligationTotal] = field(default_factory=list)
+    groups: list[Summary] = field(default_factory=list)  # by a declared attribute (`compare --by`)
+    by: str | None = None
+    caps: list[CapUse] = field(default_factory=list)  # each cap pool: allocated, headroom, blocked
 
     def item_rows(self) -> list[dict[str, Any]]:
         """Every item's decision under this option: what each figure is made of."""
@@ -121,6 +141,13 @@ class OptionResult:
             "channels": [{"channel": c.program, **{k: v for k, v in c.to_dict().items() if k != "program"}}
                          for c in self.channels],
             "conflicts": [c.to_dict() for c in self.conflicts],
+            "obligations": [o.to_dict() for o in self.obligations],
+            "caps": [{"cap": c.cap, "pool": list(c.pool), "limit": f"{c.limit:.2f}", "allocated": f"{c.allocated:.2f}",
+                      "headroom": f"{c.headroom:.2f}", "blocked": f"{c.blocked:.2f}", "blocked_items": c.blocked_items}
+                     for c in self.caps],
+            **({"by": self.by, "groups": [{self.by: g.program, **{k: v for k, v in g.to_dict().items()
+                                                                   if k != "program"}} for g in self.groups]}
+               if self.by else {}),
         }
 
 
@@ -166,13 +193,42 @@ def _conflicts(decisions: Iterable[Decision]) -> list[Conflict]:
     return sorted(groups.values(), key=lambda c: (-c.amount, c.law_rules))
 
 
+def _obligations(decisions: Iterable[Decision]) -> list[ObligationTotal]:
+    totals: dict[tuple[str, str], ObligationTotal] = {}
+    for d in decisions:
+        for o in d.obligations():
+            t = totals.get((o.kind, o.name))
+            if t is None:
+                t = totals[(o.kind, o.name)] = ObligationTotal(o.kind, o.name)
+            t.amount += d.item.amount
+            t.items += 1
+            if o.status:
+                key = o.status.split(" since ")[0].split(" until ")[0]
+                t.statuses[key] = t.statuses.get(key, 0) + 1
+    return sorted(totals.values(), key=lambda t: (t.kind, -t.amount, t.name))
+
+
+def _groups(decisions: Iterable[Decision], by: str) -> list[Summary]:
+    out: dict[str, Summary] = {}
+    for d in decisions:
+        value = d.item.get(by)
+        key = "(none)" if value in (None, "") else ",".join(sorted(value)) if isinstance(value, frozenset) else str(value)
+        out.setdefault(key, Summary(key)).add(d.item.amount, d.outcome)
+    return [out[k] for k in sorted(out)]
+
+
 def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: Iterable[str] = (),
             recipient: str | None = None, items: Sequence[LineItem] | None = None,
-            reviews: Callable[[Evaluator], Mapping[str, ReviewCase]] | None = None) -> Comparison:
+            reviews: Callable[[Evaluator], Mapping[str, ReviewCase]] | None = None,
+            by: str | None = None) -> Comparison:
     """Compare options on the pipeline at ``as_of`` under the given and assumed facts.
 
-    ``reviews`` gives, for each option's evaluator, the decided review cases to apply (a store's).
+    ``reviews`` gives, for each option's evaluator, the decided review cases to apply (a store's);
+    ``by`` names an attribute (declared, or channel, category, program, recipient, flags) to total by.
     """
+    if by is not None and by not in scenario.attributes:
+        raise UsageError(f"unknown attribute `{by}`", help=did_you_mean(by, scenario.attributes)
+                         or "known: " + ", ".join(f"`{a}`" for a in scenario.attributes))
     if not options:
         raise UsageError("no options to compare", help="pass --options A,B,...")
     assume = tuple(assume)
@@ -194,5 +250,6 @@ def compare(scenario: Scenario, as_of: dt.date, options: Sequence[str], assume: 
         for d in decisions:
             channels[d.item.channel].add(d.item.amount, d.outcome)
         results.append(OptionResult(name, regimes, per, total, _conflicts(decisions),
-                                    [c for c in channels.values() if c.items], decisions))
+                                    [c for c in channels.values() if c.items], decisions, _obligations(decisions),
+                                    _groups(decisions, by) if by else [], by, ev.cap_uses() if scenario.law.caps else []))
     return Comparison(as_of, assume, results)

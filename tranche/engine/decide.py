@@ -12,19 +12,21 @@ many items quickly; :func:`decide` is the one-call form.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..errors import NotFound, did_you_mean
-from ..language.scenario import FACTS, LineItem, Outcome, Regime, Scenario
+from ..language.scenario import FACTS, LineItem, Notification, Outcome, Regime, Scenario
 from ..language.values import parse_date
 from ..semantics import LayerResult, Verdict, combine, resolve_layer
+from ..semantics.caps import CapHit, CapUse, allocate
 from .explain import decision_dict
 from .index import LayerIndex
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
 
-__all__ = ["ReviewCase", "Decision", "Evaluator", "decide", "evaluator"]
+__all__ = ["ReviewCase", "Obligation", "Decision", "Evaluator", "decide", "evaluator"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,19 @@ class ReviewCase:
     regime_version: str
     justification: str = ""
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A duty a decision carries: an action the regime orders for the line, or a notification to make."""
+
+    kind: str  # "action" | "notification"
+    name: str  # the action (stop_release, ...) or the notification's id
+    by: str  # the rule that orders the action, or whom the notification goes to
+    status: str = ""  # a notification's state: notify | not yet notified | waiting until DATE | cleared since DATE
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "by": self.by, "status": self.status}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,8 @@ class Decision:
     facts: FactState
     review_case: ReviewCase | None = None
     lifted_by: tuple[str, ...] = ()  # a prohibited decision held only by holds: the facts that would lift them
+    notifications: tuple[Notification, ...] = ()  # the law's notification duties (tested per item)
+    cap: CapHit | None = None  # set when an aggregate ceiling blocks the line
 
     @property
     def regime_id(self) -> str:
@@ -73,15 +90,64 @@ class Decision:
         """
         names: dict[str, None] = {}
         entry = self.in_force.entry
-        if entry is not None and entry.start_fact:
-            names[entry.start_fact] = None
+        if entry is not None:
+            names.update(dict.fromkeys(entry.start_facts))
         for layer in (self.law, self.regime):
             for m in layer.matches:
                 names.update(dict.fromkeys(m.rule.facts))
+            for st in layer.states:  # rules that apply to the item but did not match: an exception (a waiver)
+                if st.rule.facts and st.when.item_predicates_hold(self.item):
+                    names.update(dict.fromkeys(st.rule.facts))
             for rule in layer.inert:
                 if all(p.attribute == FACTS or p.holds(self.item.get(p.attribute)) for p in rule.when.predicates):
                     names.update(dict.fromkeys(rule.facts))
         return [(f, self.facts.holds(f), f in self.facts.assumed) for f in names]
+
+    def obligations(self) -> list[Obligation]:
+        """The actions the deciding rules order for this line, and the notifications it needs."""
+        out: list[Obligation] = []
+        for layer in (self.law, self.regime):
+            for m in layer.matches:
+                if m.outcome is self.outcome:
+                    out += [Obligation("action", a.name, m.rule.id) for a in m.rule.actions
+                            if a.when.item_predicates_hold(self.item)]
+        for n in self.notifications:
+            when = n.when.fix_facts(self.facts.holds)
+            if when is None or not when.item_predicates_hold(self.item):
+                continue
+            if n.fact is None:
+                status = "notify"
+            elif n.fact in self.facts.holding:
+                status = f"cleared since {self.facts.holding[n.fact]}"
+            elif n.fact in self.facts.scheduled:
+                status = f"waiting until {self.facts.scheduled[n.fact]}"
+            else:
+                status = "not yet notified"
+            out.append(Obligation("notification", n.id, n.to or n.title, status))
+        return out
+
+    def waivers(self) -> list[tuple[str, str]]:
+        """(rule, waiver) for every rule a waiver or certification lifts for this item."""
+        out: list[tuple[str, str]] = []
+        holds = self.facts.holds
+        for layer in (self.law, self.regime):
+            matched = {id(m) for m in layer.matches}
+            for st in layer.states:
+                if id(st) in matched or not st.when.item_predicates_hold(self.item):
+                    continue
+                found = next((u.waiver for u in st.unless if u.waiver and u.item_predicates_hold(self.item)), None)
+                if found:
+                    out.append((st.rule.id, found))
+            for rule in layer.inert:
+                when = rule.when.fix_facts(holds)
+                if when is None or not when.item_predicates_hold(self.item):
+                    continue
+                for u in rule.unless:
+                    fixed = u.fix_facts(holds) if u.waiver else None
+                    if fixed is not None and fixed.item_predicates_hold(self.item):
+                        out.append((rule.id, u.waiver or ""))
+                        break
+        return out
 
     def to_dict(self) -> dict[str, object]:
         return decision_dict(self)
@@ -102,6 +168,8 @@ class Evaluator:
         self._in_force: dict[str, InForce] = {}
         self._regime_index: dict[str, LayerIndex] = {}
         self._combined: dict[tuple[int, int], Verdict] = {}
+        self._hits: dict[str, CapHit] | None = None
+        self._uses: list[CapUse] = []
         if regime is not None:
             resolve_option(scenario, regime)  # fail early on an unknown name
 
@@ -119,7 +187,44 @@ class Evaluator:
         return idx
 
     def decide(self, item: LineItem) -> Decision:
-        """Decide one item (the contract's steps 1-4)."""
+        """Decide one item (the contract's steps 1-4), then the law's caps over the pipeline.
+
+        A cap is aggregate: a pipeline line is allocated with the scenario's whole pipeline;
+        a line that is not in the pipeline (an ad-hoc request) after all of it.
+        """
+        d = self._decide(item)
+        if d.outcome is not Outcome.PERMITTED or not self.scenario.law.caps:
+            return d
+        hit = self._pipeline_hits().get(item.id) if self._in_pipeline(item) else self._request_hit(item, d)
+        return d if hit is None else self._capped(d, hit)
+
+    def _in_pipeline(self, item: LineItem) -> bool:
+        return self.scenario.has_item(item.id) and self.scenario.item(item.id) == item
+
+    def _pipeline_hits(self) -> dict[str, CapHit]:
+        if self._hits is None:
+            lines = [(i, self._decide(i).outcome) for i in self.scenario.items]
+            hits, self._uses = allocate(self.scenario.law.caps, lines, self.facts.holds)
+            self._hits = {lines[k][0].id: h for k, h in hits.items()}
+        return self._hits
+
+    def _request_hit(self, item: LineItem, d: "Decision") -> CapHit | None:
+        lines = [(i, self._decide(i).outcome) for i in self.scenario.items] + [(item, d.outcome)]
+        hits, _ = allocate(self.scenario.law.caps, lines, self.facts.holds)
+        return hits.get(len(lines) - 1)
+
+    def cap_uses(self) -> list[CapUse]:
+        """Each cap pool's allocation over the scenario's pipeline (for `compare`)."""
+        self._pipeline_hits()
+        return list(self._uses)
+
+    @staticmethod
+    def _capped(d: "Decision", hit: CapHit) -> "Decision":
+        return dataclasses.replace(d, outcome=Outcome.BLOCKED, rules=(hit.cap,), missing_facts=(), criterion=None,
+                                   lifted_by=(), cap=hit)
+
+    def _decide(self, item: LineItem) -> Decision:
+        """The decision of the layers and review cases, before caps."""
         in_force = self._in_force.get(item.recipient) or self.in_force(item.recipient)
         law = self.law_index.evaluate(item)
         reg = self.regime_index(in_force.regime).evaluate(item)
@@ -140,7 +245,7 @@ class Evaluator:
             else:
                 case = None
         return Decision(item, self.as_of, outcome, rules, missing, criterion, in_force, law, reg, self.facts, case,
-                        lifted)
+                        lifted, self.scenario.law.notifications)
 
     def decide_id(self, item_id: str) -> Decision:
         if not self.scenario.has_item(item_id):

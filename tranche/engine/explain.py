@@ -74,6 +74,10 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "missing_facts": list(d.missing_facts),
         "criterion": d.criterion,
         "lifted_by": list(d.lifted_by),
+        "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
+        "obligations": [o.to_dict() for o in d.obligations()],
+        "cap": None if d.cap is None else {"cap": d.cap.cap, "limit": f"{d.cap.limit:.2f}",
+                                           "before": f"{d.cap.before:.2f}", "pool": list(d.cap.pool)},
         "regime": regime,
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
@@ -145,6 +149,24 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
     lines.append("")
     lines += _layer_lines(d.law, "law", scenario)
     lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
+    if d.cap is not None:
+        pool = f" ({', '.join(d.cap.pool)})" if d.cap.pool else ""
+        if d.cap.before > d.cap.limit:
+            lines.append(f"cap `{d.cap.cap}`{pool}: the ceiling of {d.cap.limit:,.2f} was reached before this line in "
+                         f"allocation order (running total {d.cap.before:,.2f})")
+        else:
+            lines.append(f"cap `{d.cap.cap}`{pool}: {d.cap.before:,.2f} counted before this line in allocation order; "
+                         f"{d.item.amount:,.2f} more would bring it to {d.cap.before + d.item.amount:,.2f}, over the "
+                         f"ceiling of {d.cap.limit:,.2f}")
+    for o in d.obligations():
+        if o.kind == "action":
+            lines.append(f"action: {o.name.replace('_', ' ')} (ordered by `{o.by}`)")
+        else:
+            lines.append(f"notification `{o.name}` to {o.by}: {o.status}")
+    for rule, waiver in d.waivers():
+        fact = scenario.facts.get(waiver)
+        title = f" ({fact.title})" if fact is not None and fact.title else ""
+        lines.append(f"rule `{rule}` lifted for this item by `{waiver}`{title}")
     checked = d.facts_checked()
     if checked:
         lines.append("facts checked:")

@@ -3,8 +3,9 @@
 Facts hold from their date (until their `until`, if any); assumed facts
 (``--assume FACT`` or ``FACT@DATE``) hold from the as-of date or the given
 date, with no end.  A timeline's regime in force at a date is its *last* entry,
-in list order, whose start holds (its date has come, or its triggering fact
-holds) and whose stated ``until`` has not come.  So when an entry expires, or
+in list order, whose start holds (its date has come; its triggering fact
+holds; for ``all:``, every one of its facts holds; for ``any:``, one of them
+does) and whose stated ``until`` has not come.  So when an entry expires, or
 the fact that triggered it stops holding, the entry before it whose start
 still holds is in force again; when no entry qualifies, no regime is in force.
 
@@ -140,9 +141,7 @@ class InForce:
 
 
 def _started(entry: TimelineEntry, facts: FactState) -> bool:
-    if entry.start_date is not None:
-        return entry.start_date <= facts.as_of
-    return entry.start_fact is not None and entry.start_fact in facts.holding
+    return entry.started(facts.as_of, facts.holding.__contains__)
 
 
 def _entry_at(timeline: Timeline, facts: FactState) -> int | None:
@@ -161,6 +160,19 @@ def _assumed(facts: FactState) -> dict[str, dt.date]:
     return out
 
 
+def _fact_days(scenario: Scenario, name: str, assumed: Mapping[str, dt.date], depth: int = 0) -> set[dt.date]:
+    """Every date on which ``name`` can start or stop holding: its record's dates, its assumed date, and for a
+    derived fact (``after``) those of the fact it runs from, moved by its period."""
+    fact = scenario.facts.get(name)
+    if fact is None:
+        return set()
+    days = {d for d in (fact.date, fact.until, assumed.get(name)) if d is not None}
+    if fact.after is not None and depth <= len(scenario.facts):
+        base, n = fact.after
+        days |= {d + dt.timedelta(days=n) for d in _fact_days(scenario, base, assumed, depth + 1)}
+    return days
+
+
 def _changes(scenario: Scenario, timeline: Timeline, assumed: Mapping[str, dt.date]) -> list[dt.date]:
     """Every date on which the entry in force can change: entry dates and the dates of triggering facts."""
     days: set[dt.date] = set()
@@ -168,11 +180,8 @@ def _changes(scenario: Scenario, timeline: Timeline, assumed: Mapping[str, dt.da
         for day in (entry.start_date, entry.until):
             if day is not None:
                 days.add(day)
-        fact = scenario.facts.get(entry.start_fact or "")
-        if fact is not None:
-            for day in (fact.date, fact.until, assumed.get(fact.id)):
-                if day is not None:
-                    days.add(day)
+        for name in entry.start_facts:
+            days |= _fact_days(scenario, name, assumed)
     return sorted(days)
 
 
@@ -264,15 +273,17 @@ class Period:
     pending: bool  # the start never happens (its fact does not hold)
     default: str
     note: str = ""
+    announced: dt.date | None = None  # when the entry was announced, if it says (informational)
 
 
 def _why_again(scenario: Scenario, before: TimelineEntry, day: dt.date) -> str:
     """Why the entry in force before ``day`` stopped being in force then."""
     if before.until == day:
         return f"`{before.regime}` expired"
-    fact = scenario.facts.get(before.start_fact or "")
-    if fact is not None and fact.until == day:
-        return f"`{fact.id}` stopped holding"
+    for name in before.start_facts:
+        fact = scenario.facts.get(name)
+        if fact is not None and fact.until == day:
+            return f"`{fact.id}` stopped holding"
     return f"`{before.regime}` ended"
 
 
@@ -294,7 +305,8 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
         entry = entries[index]
         regime = scenario.regimes[entry.regime]
         srcs = tuple(dict.fromkeys(entry.sources + regime.sources))
-        return Period(entry.regime, regime.title, start, end, trigger, srcs, pending, regime.default.value, note)
+        return Period(entry.regime, regime.title, start, end, trigger, srcs, pending, regime.default.value, note,
+                      entry.announced)
 
     out: list[tuple[Period, int]] = []
     for k, (start, end, index) in enumerate(stretches):
@@ -307,7 +319,7 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
     for index, entry in enumerate(entries):
         if index in shown:
             continue
-        if _ever_starts(scenario, entry, assumed):
+        if _ever_starts(scenario, entry, assumed, timeline):
             row = period(index, None, None, entry.trigger, False, "never in force: whenever its start holds, a later "
                          "entry is in force or its `until` has passed")
         else:
@@ -317,8 +329,9 @@ def periods(scenario: Scenario, timeline: Timeline, facts: FactState) -> list[Pe
     return [p for p, _ in out]
 
 
-def _ever_starts(scenario: Scenario, entry: TimelineEntry, assumed: Mapping[str, dt.date]) -> bool:
+def _ever_starts(scenario: Scenario, entry: TimelineEntry, assumed: Mapping[str, dt.date],
+                 timeline: Timeline) -> bool:
+    """Whether the entry's start holds on some day (a date always comes; facts must hold, together for `all`)."""
     if entry.start_date is not None:
         return True
-    fact = scenario.facts.get(entry.start_fact or "")
-    return fact is not None and (fact.date is not None or fact.id in assumed)
+    return any(_started(entry, _state(scenario, day, assumed)) for day in _changes(scenario, timeline, assumed))

@@ -31,9 +31,15 @@ __all__ = [
     "ProgramsFile",
     "FactFile",
     "AfterFile",
+    "LiftFile",
+    "ActionFile",
+    "CapFile",
+    "NotificationFile",
     "FactsFile",
     "RuleFile",
+    "ExemptionFile",
     "LawFile",
+    "PackFile",
     "ReviewDateFile",
     "RegimeFile",
     "StartFile",
@@ -44,7 +50,11 @@ __all__ = [
     "SourcesFile",
     "PolicyTestFile",
     "TestsFile",
+    "AggregateTestFile",
+    "CompareExpectFile",
+    "DiffExpectFile",
     "FILE_MODELS",
+    "PACK_FILE_MODELS",
 ]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -54,6 +64,7 @@ RECIPIENT_PATTERN = r"^[A-Z]{3}$"
 Outcome_ = Literal["permitted", "review", "blocked", "prohibited"]
 Default_ = Literal["permitted", "review", "prohibited"]
 Effect_ = Literal["permit", "review", "forbid"]
+Basis_ = Literal["record", "inference", "illustrative"]
 
 
 class _Model(BaseModel):
@@ -150,6 +161,15 @@ class FactFile(_Model):
     after: "AfterFile | None" = Field(
         default=None, description="a derived fact: holds from `days` days after the date of `fact` "
                                   "(a waiting period, e.g. 15 days after a notification to Congress)")
+    lifts: Annotated[list["LiftFile"], WithJsonSchema({
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
+        default_factory=list, description="a waiver or certification: while it holds, the named rules do not apply "
+                                          "to the items in `scope` (one or a list; several waivers compose)")
+
+    @field_validator("lifts", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -160,11 +180,21 @@ class FactFile(_Model):
         return self
 
 
+class LiftFile(_Model):
+    rules: list[str] = Field(min_length=1, description="ids of the law or regime rules it lifts")
+    scope: dict[str, Any] = Field(default_factory=dict, description="a condition: the items it covers (program, "
+                                  "account, category, recipient, ...); empty: every item the rules cover")
+    after: "AfterFile | None" = Field(default=None, description="effective only `days` days after `fact` (e.g. a "
+                                      "report to Congress)")
+    note: str = ""
+
+
 class AfterFile(_Model):
     fact: str = Field(pattern=FACT_PATTERN, description="the fact the period runs from")
     days: int = Field(ge=0, le=36500, description="days after that fact's date")
 
 
+LiftFile.model_rebuild()
 FactFile.model_rebuild()
 
 
@@ -172,6 +202,38 @@ class FactsFile(_Model):
     """`facts.yaml`: dated, sourced preconditions and events."""
 
     facts: list[FactFile] = Field(default_factory=list)
+
+
+class ActionFile(_Model):
+    do: str = Field(pattern=ID_PATTERN, description="what the regime orders for the line, e.g. stop_release, "
+                                                    "hold_in_transit, continue_contract_then_store, no_new_offers")
+    when: dict[str, Any] = Field(default_factory=dict, description="for which lines (e.g. a stage): a condition")
+    note: str = ""
+
+
+class NotificationFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = ""
+    to: str = Field(default="", description="who is notified, e.g. the Committees on Appropriations")
+    when: dict[str, Any] = Field(default_factory=dict, description="the requests that need it: thresholds by value "
+                                 "(`amount: {gte: ...}`) and item class")
+    wait: "AfterFile | None" = Field(default=None, description="notify and proceed unless objected to: the requests are "
+                                     "blocked until `days` after `fact` (the notification)")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class CapFile(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = ""
+    limit: Any = Field(description="the ceiling, exact decimal USD (e.g. 57500000.00)")
+    when: dict[str, Any] = Field(default_factory=dict, description="the lines that count against it (a condition)")
+    per: list[str] = Field(default_factory=list, description="one ceiling per value of these attributes (e.g. "
+                           "[recipient] or [program]); empty: one pool")
+    order: list[str] = Field(default_factory=list, description="allocation order: attributes, `-attr` for descending; "
+                             "ties by item id")
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class RuleFile(_Model):
@@ -184,9 +246,18 @@ class RuleFile(_Model):
     effect: Effect_ = "permit"
     criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
     require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")
+    actions: list[ActionFile | str] = Field(default_factory=list, description="what the regime orders for the lines "
+                                            "this rule decides (obligations carried by the decision)")
     lifted_by: list[str] = Field(default_factory=list, description="a hold: with `effect: forbid`, prohibited until "
                                                                    "every one of these facts holds (policy, not law: "
                                                                    "the explanation names what would lift it)")
+    exempt: list[str] = Field(default_factory=list, description="exemption classes (declared under `exemptions:` in "
+                              "law.yaml or a law pack): the rule does not match where any of them applies")
+    effective: dt.date | None = Field(default=None, description="law rules only: the first day the rule applies")
+    sunset: dt.date | None = Field(default=None, description="law rules only: the first day it no longer applies "
+                                                             "(it applies on dates in [effective, sunset))")
+    basis: Basis_ | None = Field(default=None, description="record: a source states it; inference: reasoned from "
+                                                           "sources; illustrative: invented to make figures concrete")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -194,6 +265,12 @@ class RuleFile(_Model):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _sunset_after_effective(self) -> "RuleFile":
+        if self.effective is not None and self.sunset is not None and self.sunset <= self.effective:
+            raise ValueError("`sunset` must be after `effective`: the rule applies on dates in [effective, sunset)")
+        return self
 
     @model_validator(mode="after")
     def _require_needs_permit_or_review(self) -> "RuleFile":
@@ -204,12 +281,47 @@ class RuleFile(_Model):
         return self
 
 
+class ExemptionFile(_Model):
+    """An exemption class: conditions defined once (e.g. humanitarian assistance) that rules name in `exempt:`."""
+
+    title: str = ""
+    description: str = ""
+    when: Annotated[list[dict[str, Any]], WithJsonSchema({
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
+        min_length=1, description="one condition or a list of them: a request is exempt where any holds")
+    basis: Basis_ | None = None
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+
 class LawFile(_Model):
     """`law.yaml`: rules that bind every regime (statutes, agreements); its default is `permitted`."""
 
     title: str = "Law"
+    include: list[str] = Field(default_factory=list, description="law packs this scenario's law includes: paths of "
+                               "pack folders, relative to the scenario folder (e.g. `../../packs/faa-1961`)")
+    exemptions: dict[str, ExemptionFile] = Field(default_factory=dict, description="exemption classes, by name: "
+                                                  "rules name them in `exempt:`")
     rules: list[RuleFile] = Field(default_factory=list)
+    notifications: list[NotificationFile] = Field(default_factory=list, description="duties a decision creates")
+    caps: list[CapFile] = Field(default_factory=list, description="aggregate ceilings, allocated in a declared order: "
+                                "a permitted line that would exceed one is blocked naming it")
     sources: list[str] = Field(default_factory=list)
+
+
+class PackFile(_Model):
+    """`pack.yaml`: what a law pack is (its folder also holds law.yaml, sources.yaml and, optionally, facts.yaml)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class ReviewDateFile(_Model):
@@ -240,6 +352,8 @@ class RegimeFile(_Model):
         default=None, description="shorthand: `{date: ...}` or `{fact: ...}`; regimes with `effective` form their "
                                   "recipients' timeline of record, in file order")
     until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
+    announced: dt.date | None = Field(default=None, description="with `effective`: when it was announced, if not the "
+                                      "day it takes effect (shown by `tranche timeline`)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -247,18 +361,25 @@ class RegimeFile(_Model):
 class StartFile(_Model):
     date: dt.date | None = None
     fact: str | None = None
+    all: list[str] | None = Field(default=None, min_length=1, description="facts: in force while every one holds "
+                                  "(from the date the last of them holds)")
+    any: list[str] | None = Field(default=None, min_length=1, description="facts: in force while one of them holds "
+                                  "(from the date the first holds)")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "StartFile":
-        if (self.date is None) == (self.fact is None):
-            raise ValueError("give exactly one of `date` or `fact`")
+        if sum(x is not None for x in (self.date, self.fact, self.all, self.any)) != 1:
+            raise ValueError("give exactly one of `date`, `fact`, `all` or `any`")
         return self
 
 
 class TimelineEntryFile(_Model):
     regime: str
-    start: StartFile = Field(alias="from", description="`{date: YYYY-MM-DD}` or `{fact: FACT}` (in force from the fact's date)")
+    start: StartFile = Field(alias="from", description="`{date: YYYY-MM-DD}`, `{fact: FACT}` (in force from the "
+                             "fact's date), `{all: [FACT, ...]}` or `{any: [FACT, ...]}`")
     until: dt.date | None = Field(default=None, description="stated expiry; must meet the next entry's start")
+    announced: dt.date | None = Field(default=None, description="when the step was announced, if not the day it "
+                                      "takes effect (shown by `tranche timeline`, never decided on)")
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -318,10 +439,42 @@ class PolicyTestFile(_Model):
         return self
 
 
+class CompareExpectFile(_Model):
+    option: str = Field(description="a regime or timeline")
+    row: str = Field(default="total", description="`total`, a program id, `channel:CHANNEL` or `ATTRIBUTE:VALUE`")
+    expect: dict[str, Any] = Field(description="any of total, permitted, review, blocked, prohibited (amounts), "
+                                   "share (the permitted share, e.g. 0.678), items")
+
+
+class DiffExpectFile(_Model):
+    a: str
+    b: str
+    with_law: bool = False
+    statements: int | None = Field(default=None, description="how many statements")
+    includes: list[str] = Field(default_factory=list, description="texts some statement contains")
+    amount: Any = Field(default=None, description="the pipeline amount of all statements together")
+
+
+class AggregateTestFile(_Model):
+    name: str
+    as_of: dt.date
+    assume: list[str] = Field(default_factory=list)
+    compare: CompareExpectFile | None = None
+    diff: DiffExpectFile | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "AggregateTestFile":
+        if (self.compare is None) == (self.diff is None):
+            raise ValueError("give exactly one of `compare` or `diff`")
+        return self
+
+
 class TestsFile(_Model):
-    """`tests.yaml`: expected outcomes of items at dates under given facts."""
+    """`tests.yaml`: expected outcomes of items at dates under given facts, and expected aggregates."""
 
     tests: list[PolicyTestFile] = Field(default_factory=list)
+    aggregates: list[AggregateTestFile] = Field(default_factory=list, description="expected figures of `compare` "
+                                                "and statements of `diff` at a date")
 
 
 FILE_MODELS: dict[str, type[BaseModel]] = {
@@ -334,3 +487,11 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "sources.yaml": SourcesFile,
     "tests.yaml": TestsFile,
 }
+
+PACK_FILE_MODELS: dict[str, type[BaseModel]] = {
+    "pack.yaml": PackFile,
+    "law.yaml": LawFile,
+    "facts.yaml": FactsFile,
+    "sources.yaml": SourcesFile,
+}
+"""The files of a law pack folder (pack.yaml, law.yaml and sources.yaml required; facts.yaml optional)."""

@@ -29,18 +29,23 @@ __all__ = [
     "Predicate",
     "Condition",
     "Rule",
+    "Action",
+    "Cap",
+    "Notification",
     "Law",
     "ReviewDate",
     "Regime",
     "TimelineEntry",
     "Timeline",
     "Fact",
+    "Lift",
     "Program",
     "LineItem",
     "TaxonomyNode",
     "Taxonomy",
     "Source",
     "PolicyTest",
+    "AggregateTest",
     "Demo",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
@@ -188,9 +193,14 @@ class Condition:
     """
 
     predicates: tuple[Predicate, ...] = ()
+    waiver: str | None = None  # set on an exception a waiver adds: the waiver (a fact) that lifts the rule here
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.predicates]
+
+    def item_predicates_hold(self, item: "LineItem") -> bool:
+        """The condition's tests of the item (its tests of facts left aside) hold for ``item``."""
+        return all(p.attribute == FACTS or p.holds(item.get(p.attribute)) for p in self.predicates)
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -208,7 +218,57 @@ class Condition:
                 rest.append(p)
             elif not p.holds(members):
                 return None
-        return Condition(tuple(rest))
+        return Condition(tuple(rest), self.waiver)
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a regime orders for a line a rule decides (an obligation, as in XACML), where ``when`` holds."""
+
+    name: str
+    when: Condition = Condition()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"do": self.name, "when": self.when.to_dict(), "note": self.note}
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A duty to notify (e.g. Congress) that a request creates; with a wait, the request is blocked until
+    ``days`` after ``report`` (the generated law rule ``id`` requires ``fact``, the derived fact)."""
+
+    id: str
+    title: str
+    to: str
+    when: Condition
+    report: str | None = None
+    days: int | None = None
+    fact: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "to": self.to, "when": self.when.to_dict(), "report": self.report,
+                "days": self.days, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Cap:
+    """An aggregate ceiling: the permitted lines in ``when`` are allocated in ``order`` (then by id), one pool per
+    value of ``per``; from the first line whose running total would exceed ``limit``, lines are blocked."""
+
+    id: str
+    title: str
+    limit: Decimal
+    when: Condition = Condition()
+    per: tuple[str, ...] = ()
+    order: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "limit": str(self.limit), "when": self.when.to_dict(),
+                "per": list(self.per), "order": [("-" if d else "") + a for a, d in self.order],
+                "sources": list(self.sources)}
 
 
 @dataclass(frozen=True)
@@ -228,6 +288,11 @@ class Rule:
     span: Span | None = field(default=None, compare=False)
     lifted_by: tuple[str, ...] = ()  # a hold: prohibited until all of these facts hold
     otherwise: bool = False  # a conditional default: applies only where no other rule of its layer matches
+    actions: tuple[Action, ...] = ()  # what the regime orders for the lines this rule decides
+    effective: dt.date | None = None  # a law rule applies on dates in [effective, sunset)
+    sunset: dt.date | None = None
+    exempt: tuple[str, ...] = ()  # the exemption classes it names (already part of `unless`)
+    basis: str | None = None  # record | inference | illustrative
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -245,7 +310,28 @@ class Rule:
             out["lifted_by"] = list(self.lifted_by)
         if self.otherwise:
             out["otherwise"] = True
+        if self.actions:
+            out["actions"] = [a.to_dict() for a in self.actions]
+        if self.effective is not None:
+            out["effective"] = self.effective.isoformat()
+        if self.sunset is not None:
+            out["sunset"] = self.sunset.isoformat()
+        if self.exempt:
+            out["exempt"] = list(self.exempt)
+        if self.basis is not None:
+            out["basis"] = self.basis
         return out
+
+    def in_force_on(self, day: dt.date | None) -> bool:
+        """Whether the rule applies on ``day``: ``effective <= day < sunset`` (``None``: no date, so yes)."""
+        if day is None:
+            return True
+        return (self.effective is None or self.effective <= day) and (self.sunset is None or day < self.sunset)
+
+    @property
+    def dated(self) -> bool:
+        """Whether the rule has an effective or a sunset date."""
+        return self.effective is not None or self.sunset is not None
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -262,13 +348,20 @@ class Law:
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()
     default: Outcome = Outcome.PERMITTED
+    notifications: tuple[Notification, ...] = ()
+    caps: tuple[Cap, ...] = ()
 
     @property
     def version(self) -> str:
         """A content hash of the rules and default (computed once)."""
         cached: str | None = self.__dict__.get("_version")
         if cached is None:
-            cached = _digest({"law": [r.to_dict() for r in self.rules], "default": self.default.value})
+            doc: dict[str, Any] = {"law": [r.to_dict() for r in self.rules], "default": self.default.value}
+            if self.notifications:
+                doc["notifications"] = [n.to_dict() for n in self.notifications]
+            if self.caps:
+                doc["caps"] = [c.to_dict() for c in self.caps]
+            cached = _digest(doc)
             object.__setattr__(self, "_version", cached)
         return cached
 
@@ -313,7 +406,13 @@ class Regime:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One step of a timeline: a regime in force from a date or from a fact's date."""
+    """One step of a timeline: a regime in force from a date, from a fact's date, or from facts.
+
+    Exactly one start is given: ``start_date``; ``start_fact``; ``start_all`` (in force while
+    every one of these facts holds: from the date the last of them holds); ``start_any`` (while
+    one of them holds: from the first).  ``announced`` is when the step was made public, which
+    may differ from when it takes effect; it is shown, never decided on.
+    """
 
     regime: str
     start_date: dt.date | None = None
@@ -322,10 +421,36 @@ class TimelineEntry:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     span: Span | None = field(default=None, compare=False)
+    start_all: tuple[str, ...] = ()
+    start_any: tuple[str, ...] = ()
+    announced: dt.date | None = None
+
+    @property
+    def start_facts(self) -> tuple[str, ...]:
+        """Every fact the start consults (empty for a dated start)."""
+        if self.start_fact is not None:
+            return (self.start_fact,)
+        return self.start_all or self.start_any
+
+    def started(self, day: dt.date, holds: Callable[[str], bool]) -> bool:
+        """Whether the start holds on ``day`` when ``holds`` says which facts hold then."""
+        if self.start_date is not None:
+            return self.start_date <= day
+        if self.start_fact is not None:
+            return holds(self.start_fact)
+        if self.start_all:
+            return all(holds(f) for f in self.start_all)
+        return any(holds(f) for f in self.start_any)
 
     @property
     def trigger(self) -> str:
-        return f"fact `{self.start_fact}`" if self.start_fact else f"date {self.start_date}"
+        if self.start_fact:
+            return f"fact `{self.start_fact}`"
+        if self.start_all:
+            return "all of " + ", ".join(f"`{f}`" for f in self.start_all)
+        if self.start_any:
+            return "any of " + ", ".join(f"`{f}`" for f in self.start_any)
+        return f"date {self.start_date}"
 
 
 @dataclass(frozen=True)
@@ -357,6 +482,7 @@ class Fact:
     span: Span | None = field(default=None, compare=False)
     role: str = "precondition"  # trigger (may only tighten) | precondition | waiver | certification (only relax)
     after: tuple[str, int] | None = None  # derived: holds from N days after another fact's date
+    lifts: tuple["Lift", ...] = ()  # a waiver or certification: the rules it lifts, and for which items
 
     @property
     def tightens(self) -> bool:
@@ -365,6 +491,23 @@ class Fact:
 
     def holds_on(self, day: dt.date) -> bool:
         return self.date is not None and self.date <= day and (self.until is None or day < self.until)
+
+
+@dataclass(frozen=True)
+class Lift:
+    """What a waiver (or certification) lifts: named rules, for the items in ``scope``, once ``facts`` hold.
+
+    ``facts`` are the waiver itself and, for a waiver effective only some days after a
+    report, the derived fact of that period.
+    """
+
+    rules: tuple[str, ...]
+    scope: Condition
+    facts: tuple[str, ...]
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rules": list(self.rules), "scope": self.scope.to_dict(), "facts": list(self.facts), "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -490,6 +633,26 @@ class PolicyTest:
 
 
 @dataclass(frozen=True)
+class AggregateTest:
+    """Expected figures of `compare` (``kind`` compare) or statements of `diff` (``kind`` diff) at a date."""
+
+    name: str
+    kind: str
+    as_of: dt.date
+    assume: tuple[str, ...]
+    option: str = ""  # compare: the option; diff: regime a
+    other: str = ""  # diff: regime b
+    row: str = "total"
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    share: float | None = None
+    items: int | None = None
+    with_law: bool = False
+    statements: int | None = None
+    includes: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Demo:
     """What `tranche demo` shows for a scenario (its `demo:` block): options compared on a date."""
 
@@ -530,6 +693,7 @@ class Scenario:
     notes: tuple[str, ...] = ()
     scenario_sources: tuple[str, ...] = ()
     demo: Demo | None = None
+    aggregates: tuple[AggregateTest, ...] = ()
 
     def item(self, item_id: str) -> LineItem:
         return self._items_by_id[item_id]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import FILE_MODELS
+from .model import FILE_MODELS, PackFile
 
 __all__ = ["schema", "PIPELINE_SCHEMA", "file_names"]
 
@@ -29,7 +29,7 @@ PIPELINE_SCHEMA: dict[str, Any] = {
 
 
 def file_names() -> list[str]:
-    return [*FILE_MODELS, "pipeline.csv"]
+    return [*FILE_MODELS, "pipeline.csv", "pack.yaml"]
 
 
 def schema(file: str | None = None) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def schema(file: str | None = None) -> dict[str, Any]:
     if file is not None:
         if file == "pipeline.csv":
             return PIPELINE_SCHEMA
-        model = FILE_MODELS[file]
+        model = PackFile if file == "pack.yaml" else FILE_MODELS[file]
         out = model.model_json_schema(by_alias=True)
         out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         out["title"] = f"tranche {file}"

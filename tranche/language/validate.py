@@ -12,6 +12,7 @@ is not built at all.
 from __future__ import annotations
 
 import dataclasses
+import os
 import datetime as dt
 import re
 import sys
@@ -28,12 +29,17 @@ from . import model as m
 from .scenario import (
     BUILTIN_ATTRIBUTES,
     FACTS,
+    AggregateTest,
     AttributeSchema,
     Condition,
     Demo,
     Effect,
+    Action,
+    Cap,
     Fact,
     Law,
+    Lift,
+    Notification,
     LineItem,
     Outcome,
     PolicyTest,
@@ -50,6 +56,7 @@ from .scenario import (
     TimelineEntry,
 )
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
+from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
 from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
                      parse_set)
@@ -252,6 +259,8 @@ class _Checker:
     raw: dict[str, Any] = field(default_factory=dict)
     source_ids: list[str] = field(default_factory=list)
     sources_ok: bool = False
+    current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
+    packs_ok: bool = True  # every included pack was found and read
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -270,28 +279,40 @@ class _Checker:
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
         if what == "fact" and not getattr(self, "facts_ok", True):
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
+        if what in ("fact", "exemption class") and not self.packs_ok:
+            return  # an included pack could not be read: its facts and classes are unknown, not missing
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        if self.current_pack is not None and what not in ("fact", "exemption class", "source"):
+            hint = (f"the law pack `{self.current_pack}` needs the scenario to declare the {what} `{name}` (see the "
+                    "pack's pack.yaml)" + (f"; {hint}" if hint and hint.startswith("did you mean") else ""))
         prefix = f"{context}: " if context else ""
         self.err(f"unknown-{what.replace(' ', '-')}", f"{prefix}unknown {what} `{name}`", span, hint)
 
-    def read_model(self, name: str, model_cls: type[BaseModel], required: bool) -> BaseModel | None:
-        path = self.root / name
-        refused = check_file(self.root, name, self.display(name))
+    def read_model(self, name: str, model_cls: type[BaseModel], required: bool, root: Path | None = None,
+                   key: str | None = None) -> BaseModel | None:
+        """Read one YAML file of the scenario (or, with ``root`` and ``key``, of a law pack: ``key`` is the
+        file's displayed path, under which its positions are kept)."""
+        folder = root if root is not None else self.root
+        shown = key if key is not None else self.display(name)
+        path = folder / name
+        refused = check_file(folder, name, shown)
         if refused is not None and refused.code == "missing-file":
             if required:
-                self.err("missing-file", f"missing file `{name}`", Span(self.display(name)),
+                self.err("missing-file", f"missing file `{name}`", Span(shown),
                          help=f"a scenario folder holds {', '.join(REQUIRED_FILES)} and {PIPELINE_FILE}; "
-                              "see `tranche schema` and docs/format.md")
+                              "see `tranche schema` and docs/format.md" if root is None else
+                              "a law pack folder holds pack.yaml, law.yaml and sources.yaml (facts.yaml is "
+                              "optional); see docs/format.md")
             return None
         if refused is not None:
             self.diags.append(refused)
             return None
-        data, pos, diags = read_yaml(path, self.display(name))
-        self.pos[name] = pos
-        self.raw[name] = data
+        data, pos, diags = read_yaml(path, shown)
+        self.pos[key if key is not None else name] = pos
+        self.raw[key if key is not None else name] = data
         self.diags.extend(diags)
         if diags and any(d.severity == "error" for d in diags) and data is None:
             return None
@@ -340,6 +361,7 @@ class _Checker:
         if isinstance(sources_f, m.SourcesFile):
             self.source_ids = [s.id for s in sources_f.sources]
             sources = self.build_sources(sources_f)
+        self.packs = self.read_packs(files["law.yaml"], sources)
         if not isinstance(manifest, m.ScenarioFile):
             return CheckResult(None, tuple(self.diags))
         self.manifest = manifest
@@ -348,6 +370,7 @@ class _Checker:
         taxonomy = self.build_taxonomy(files["taxonomy.yaml"]) if files["taxonomy.yaml"] else None
         facts_f = files["facts.yaml"]
         facts = self.build_facts(facts_f) if isinstance(facts_f, m.FactsFile) else {}
+        facts = self.merge_pack_facts(facts, facts_f)
         self.facts_ok = isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists()
         self.fact_ids = list(facts)
         self.fact_map = facts
@@ -360,18 +383,25 @@ class _Checker:
         timelines: dict[str, Timeline] = {}
         if isinstance(regimes_f, m.RegimesFile) and taxonomy is not None:
             regimes, timelines = self.build_regimes(regimes_f, taxonomy, facts, law)
+            if isinstance(facts_f, m.FactsFile) and law is not None:
+                law, regimes = self.apply_waivers(facts_f, facts, law, regimes, taxonomy)
         else:  # the regimes could not be built: still report their unknown facts, and no cascade in tests
             self.policy_complete = False
             if isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists():
                 self.raw_fact_refs(facts)
-        self.policy_complete = getattr(self, "policy_complete", True) and law is not None
+        if law is not None and taxonomy is not None and isinstance(files["law.yaml"], m.LawFile):
+            law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
+            law = self.build_caps(files["law.yaml"], law, taxonomy)
+        self.policy_complete = getattr(self, "policy_complete", True) and law is not None and self.packs_ok
         items: tuple[LineItem, ...] = ()
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
         tests: tuple[PolicyTest, ...] = ()
+        aggregates: tuple[AggregateTest, ...] = ()
         tests_f = files["tests.yaml"]
         if isinstance(tests_f, m.TestsFile) and taxonomy is not None and programs is not None:
             tests = self.build_tests(tests_f, items, taxonomy, programs, regimes, timelines)
+            aggregates = self.build_aggregates(tests_f, programs, regimes, timelines)
         demo = self.build_demo(manifest.demo, regimes, timelines, facts, isinstance(regimes_f, m.RegimesFile),
                                isinstance(facts_f, m.FactsFile) or not (self.root / "facts.yaml").exists())
         if any(d.severity == "error" for d in self.diags) or taxonomy is None or programs is None or law is None:
@@ -382,7 +412,7 @@ class _Checker:
             channels=dict(manifest.channels), flags=dict(manifest.flags), attributes=attributes,
             taxonomy=taxonomy, programs=programs, items=items, facts=facts, law=law, regimes=regimes,
             timelines=timelines, sources=sources, tests=tests, notes=tuple(manifest.notes),
-            scenario_sources=tuple(manifest.sources), demo=demo)
+            scenario_sources=tuple(manifest.sources), demo=demo, aggregates=aggregates)
         return CheckResult(scenario, tuple(self.diags))
 
     def build_sources(self, f: m.SourcesFile) -> dict[str, Source]:
@@ -441,8 +471,8 @@ class _Checker:
             if x.after is None:
                 continue
             where = self.span("facts.yaml", ("facts", i, "after", "fact"))
-            if x.after.fact not in out:
-                self.unknown("fact", x.after.fact, ids, where, f"fact `{x.id}`")
+            if x.after.fact not in out and x.after.fact not in self.pack_fact_ids:
+                self.unknown("fact", x.after.fact, ids + sorted(self.pack_fact_ids), where, f"fact `{x.id}`")
                 continue
             seen, cur = {x.id}, x.after.fact  # no derived fact may run from itself
             while cur in out and out[cur].after is not None:
@@ -519,9 +549,27 @@ class _Checker:
             for i, fact in enumerate(getattr(r, key)):
                 if fact not in self.fact_ids:
                     self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
+        unless += self.exempt_conditions(r, file, path, ctx)
+        if layer != "law":
+            for key in ("effective", "sunset"):
+                if getattr(r, key) is not None:
+                    self.err("dated-regime-rule", f"{ctx}: `{key}` dates a law rule; a regime's rules are in force "
+                             "while the regime is", self.span(file, path + (key, "@key")),
+                             help="date the regime instead (`effective:` on the regime, or a timeline entry), or "
+                                  "move the rule to law.yaml")
         self.check_sources(r.sources, file, path, ctx)
+        actions: list[Action] = []
+        for i, a in enumerate(r.actions):
+            spec = m.ActionFile(do=a) if isinstance(a, str) else a
+            cond = parse_condition(spec.when, self.attributes, taxonomy, self.fact_ids, file,
+                                   path + ("actions", i, "when"), self, ctx)
+            if cond.facts:
+                self.err("bad-condition", f"{ctx}: an action's `when` tests the line, not facts",
+                         self.span(file, path + ("actions", i, "when")), help="test the line's attributes (e.g. its stage)")
+            actions.append(Action(spec.do, cond, spec.note))
         return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
-                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by))
+                    r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by), actions=tuple(actions),
+                    effective=r.effective, sunset=r.sunset, exempt=tuple(r.exempt), basis=r.basis)
 
     def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
         """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
@@ -570,6 +618,161 @@ class _Checker:
                          "matches", self.span(file, where),
                          help="facts may bring into force or lift only rules at least as restrictive as the layer's "
                               "default; write the opposite rule, or change the default")
+
+    def apply_waivers(self, f: m.FactsFile, facts: dict[str, Fact], law: Law, regimes: dict[str, Regime],
+                      taxonomy: Taxonomy) -> tuple[Law, dict[str, Regime]]:
+        """Waivers and certifications (facts with `lifts`) become exceptions of the rules they lift.
+
+        Each lift adds to each named rule, wherever the rule is (the law, every regime that has
+        it), the exception "the waiver holds (and its waiting period has run) and the item is in
+        the scope", marked with the waiver so that explanations name it.  Several waivers compose:
+        any of them lifts the rule for its items.  Contract 6 holds: a trigger cannot lift, and a
+        waiver may lift only rules at least as restrictive as their layer's default.
+        """
+        layers: dict[str, list[tuple[str, Outcome]]] = {}
+        for rule in law.rules:
+            layers.setdefault(rule.id, []).append(("law", law.default))
+        for reg in regimes.values():
+            for rule in reg.rules:
+                layers.setdefault(rule.id, []).append((reg.id, self.floor_of(rule, reg.rules, reg.default)))
+        by_layer_rule = {(r.layer, r.id): r for r in law.rules} | {(g.id, r.id): r for g in regimes.values()
+                                                                    for r in g.rules}
+        added: dict[tuple[str, str], list[Condition]] = {}
+        for i, x in enumerate(f.facts):
+            if not x.lifts:
+                continue
+            fact = facts[x.id]
+            ctx = f"fact `{x.id}`"
+            lifts: list[Lift] = []
+            for k, lift in enumerate(x.lifts):
+                path: YamlPath = ("facts", i, "lifts", k) if self.has_path("facts.yaml", ("facts", i, "lifts", k)) \
+                    else ("facts", i, "lifts")
+                if fact.tightens:
+                    self.err("fact-role", f"{ctx}: a trigger cannot lift rules: a trigger may only tighten",
+                             self.span("facts.yaml", path), help=f"give `{x.id}` `role: waiver` or `certification`")
+                    continue
+                scope = parse_condition(lift.scope, self.attributes, taxonomy, self.fact_ids, "facts.yaml",
+                                        path + ("scope",), self, ctx)
+                needs = [x.id]
+                if lift.after is not None:
+                    report = lift.after.fact
+                    if report not in facts:
+                        self.unknown("fact", report, list(facts), self.span("facts.yaml", path + ("after", "fact")), ctx)
+                        continue
+                    needs.append(self.derived_fact(facts, report, lift.after.days, fact.role))
+                test = Predicate(FACTS, "all", tuple(sorted(needs)))
+                exception = Condition(tuple(sorted(scope.predicates + (test,),
+                                                   key=lambda p: (p.attribute, p.op, p.values))), waiver=x.id)
+                for j, rid in enumerate(lift.rules):
+                    where = self.span("facts.yaml", path + ("rules", j))
+                    if rid not in layers:
+                        self.unknown("rule", rid, list(layers), where, ctx)
+                        continue
+                    for layer, floor in layers[rid]:
+                        rule = by_layer_rule[(layer, rid)]
+                        if rule.effect.outcome.rank < floor.rank:
+                            self.err("fact-role", f"{ctx}: lifting the `{rule.effect}` rule `{rid}` under a "
+                                     f"`{floor}` default would tighten the decision where no other rule matches",
+                                     where, help="a waiver lifts a restriction: name a rule at least as restrictive "
+                                                 "as its layer's default")
+                            continue
+                        added.setdefault((layer, rid), []).append(exception)
+                lifts.append(Lift(tuple(lift.rules), scope, tuple(needs), lift.note))
+            facts[x.id] = dataclasses.replace(fact, lifts=tuple(lifts))
+
+        def lifted(rule: Rule, layer: str) -> Rule:
+            extra = added.get((layer, rule.id))
+            return dataclasses.replace(rule, unless=rule.unless + tuple(extra)) if extra else rule
+
+        law = dataclasses.replace(law, rules=tuple(lifted(r, "law") for r in law.rules))
+        regimes = {k: dataclasses.replace(g, rules=tuple(lifted(r, g.id) for r in g.rules)) for k, g in regimes.items()}
+        return law, regimes
+
+    def derived_fact(self, facts: dict[str, Fact], report: str, days: int, role: str) -> str:
+        """The derived fact `days` days after `report` (created once, shared by every waiver or notice using it)."""
+        derived = f"{report}.after-{days}d"
+        facts.setdefault(derived, Fact(derived, f"{days} days after `{report}`", "derived", role=role,
+                                       after=(report, days)))
+        if derived not in self.fact_ids:
+            self.fact_ids.append(derived)
+        return derived
+
+    def apply_notifications(self, f: m.LawFile, facts: dict[str, Fact], law: Law, taxonomy: Taxonomy) -> Law:
+        """Notifications: duties decisions carry; a `wait` also becomes a law rule blocking until the period runs."""
+        notices: list[Notification] = []
+        rules: list[Rule] = []
+        taken = {r.id for r in law.rules}
+        for i, n in enumerate(f.notifications):
+            path: YamlPath = ("notifications", i)
+            ctx = f"notification `{n.id}`"
+            if n.id in taken:
+                self.err("duplicate-id", f"{ctx}: a rule has the same id", self.span("law.yaml", path + ("id",)),
+                         help="notification ids name the rule that holds requests during the wait: make it unique")
+                continue
+            when = parse_condition(n.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
+                                   self, ctx)
+            self.check_sources(n.sources, "law.yaml", path, ctx)
+            report = days = fact = None
+            if n.wait is not None:
+                report, days = n.wait.fact, n.wait.days
+                if report not in facts:
+                    self.unknown("fact", report, list(facts), self.span("law.yaml", path + ("wait", "fact")), ctx)
+                    continue
+                fact = self.derived_fact(facts, report, days, facts[report].role)
+                rules.append(Rule(n.id, "law", Effect.PERMIT, when, (), None, (fact,), tuple(n.sources),
+                                  f"{n.title or 'notification'}: proceeds {days} days after `{report}` unless objected to",
+                                  tuple(n.notes), self.span("law.yaml", path)))
+            notices.append(Notification(n.id, n.title, n.to, when, report, days, fact, tuple(n.sources)))
+        if not notices:
+            return law
+        self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
+            ("law.yaml", ("notifications", i, "id"), r.id) for i, r in enumerate(rules)]
+        return dataclasses.replace(law, rules=law.rules + tuple(rules), notifications=tuple(notices))
+
+    def build_caps(self, f: m.LawFile, law: Law, taxonomy: Taxonomy) -> Law:
+        """Aggregate ceilings: a limit, the lines that count, the pools (`per`) and the allocation order."""
+        caps: list[Cap] = []
+        taken = {r.id for r in law.rules} | {n.id for n in law.notifications}
+        for i, c in enumerate(f.caps):
+            path: YamlPath = ("caps", i)
+            ctx = f"cap `{c.id}`"
+            if c.id in taken:
+                self.err("duplicate-id", f"{ctx}: a rule or notification has the same id",
+                         self.span("law.yaml", path + ("id",)), help="decisions name the cap by its id: make it unique")
+                continue
+            taken.add(c.id)
+            try:
+                limit = parse_amount(c.limit)
+            except ValueProblem as problem:
+                self.err("bad-value", f"{ctx}: limit {problem.message}", self.span("law.yaml", path + ("limit",)),
+                         help=problem.help)
+                continue
+            when = parse_condition(c.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
+                                   self, ctx)
+            attrs = [a for a in self.attributes if a not in (FACTS,)]
+            for key in ("per", "order"):
+                for j, raw in enumerate(getattr(c, key)):
+                    name = raw[1:] if key == "order" and raw.startswith("-") else raw
+                    if name not in self.attributes and name != "id":
+                        self.unknown("attribute", name, attrs + ["id"], self.span("law.yaml", path + (key, j)), ctx)
+                    elif name in self.attributes and self.attributes[name].type == "set":
+                        self.err("bad-value", f"{ctx}: `{key}` cannot use the set `{name}`",
+                                 self.span("law.yaml", path + (key, j)),
+                                 help="pools and allocation order take one value per line: an enum, string, decimal "
+                                      "or category attribute, or `id`")
+            self.check_sources(c.sources, "law.yaml", path, ctx)
+            order = tuple((o[1:], True) if o.startswith("-") else (o, False) for o in c.order)
+            caps.append(Cap(c.id, c.title, limit, when, tuple(c.per), order, tuple(c.sources)))
+        if not caps:
+            return law
+        self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
+            ("law.yaml", ("caps", i, "id"), c.id) for i, c in enumerate(caps)]
+        return dataclasses.replace(law, caps=tuple(caps))
+
+    def has_path(self, file: str, path: YamlPath) -> bool:
+        """Whether ``file`` has a node at ``path`` (a list where one item was also accepted)."""
+        positions = self.pos.get(file)
+        return positions is not None and tuple(path) in positions.spans
 
     @staticmethod
     def floor_of(rule: Rule, rules: Sequence[Rule], default: Outcome) -> Outcome:
@@ -627,12 +830,220 @@ class _Checker:
     def build_law(self, f: BaseModel, taxonomy: Taxonomy) -> Law:
         assert isinstance(f, m.LawFile)
         self.check_sources(f.sources, "law.yaml", (), "law")
+        self.build_exemptions(f, taxonomy)
+        included, pack_ids, pack_sources = self.build_pack_rules(taxonomy)
         rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
                       for i, r in enumerate(f.rules))
         for i, rule in enumerate(rules):
             self.check_fact_roles(rule, Outcome.PERMITTED, "law.yaml", ("rules", i), "law")
-        self._rule_ids = [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
-        return Law(f.title, rules, tuple(f.sources))
+        self._rule_ids = pack_ids + [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
+        return Law(f.title, included + rules, tuple(dict.fromkeys((*f.sources, *pack_sources))))
+
+    # -- law packs and exemption classes ------------------------------------------------------------
+    def read_packs(self, law_f: BaseModel | None, sources: dict[str, Source]) -> list[PackRef]:
+        """The packs `law.yaml` includes, read (paths checked first, see :mod:`.packs`); their sources join
+        the scenario's (an id defined twice must say the same)."""
+        self.pack_fact_ids: set[str] = set()
+        includes: Any = law_f.include if isinstance(law_f, m.LawFile) else None
+        if includes is None:  # law.yaml has errors of its own: still read the packs it names, so no cascade
+            raw = self.raw.get("law.yaml")
+            includes = raw.get("include") if isinstance(raw, dict) else None
+            if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
+                self.packs_ok = not (isinstance(raw, dict) and "include" in raw) and raw is not None
+                return []
+        out: list[PackRef] = []
+        seen: dict[Path, int] = {}
+        for i, written in enumerate(includes):
+            span = self.span("law.yaml", ("include", i))
+            if i >= MAX_PACKS:
+                self.err("bad-include", f"`include`: more than {MAX_PACKS} law packs", span,
+                         help="merge packs, or include only the ones this scenario needs")
+                break
+            found = pack_folder(self.root, written, span)
+            if isinstance(found, Diagnostic):
+                self.diags.append(found)
+                self.packs_ok = False
+                continue
+            folder, shown = found
+            if folder in seen:
+                self.err("bad-include", f"`include`: `{written}` is included twice", span,
+                         help=f"drop one; it is first included as entry {seen[folder] + 1}")
+                continue
+            seen[folder] = i
+            ref = PackRef(written, folder, shown, i)
+            for name in PACK_FILES:
+                ref.files[name] = self.read_model(name, m.PACK_FILE_MODELS[name], name != "facts.yaml", folder,
+                                                  ref.key(name))
+                if ref.files[name] is None and (name != "facts.yaml" or os.path.lexists(folder / name)):
+                    self.packs_ok = False
+            out.append(ref)
+            ff = ref.files.get("facts.yaml")
+            if isinstance(ff, m.FactsFile):
+                self.pack_fact_ids.update(x.id for x in ff.facts)
+        for ref in out:
+            sf = ref.files.get("sources.yaml")
+            if not isinstance(sf, m.SourcesFile):
+                continue
+            key = ref.key("sources.yaml")
+            self.duplicate_ids(key, "sources", [x.id for x in sf.sources], "source")
+            for j, x in enumerate(sf.sources):
+                new = Source(x.id, x.title, x.kind, x.citation, x.date, x.file, tuple(x.notes))
+                old = sources.get(x.id)
+                if old is not None and old != new:
+                    self.err("duplicate-id", f"law pack `{self.pack_id(ref)}`: source `{x.id}` is also defined, "
+                             "differently, by the scenario or another pack", self.span(key, ("sources", j, "id")),
+                             help="give one of them another id, or make the two entries the same")
+                    continue
+                sources.setdefault(x.id, new)
+                if x.id not in self.source_ids:
+                    self.source_ids.append(x.id)
+        return out
+
+    def pack_id(self, ref: PackRef) -> str:
+        manifest = ref.files.get("pack.yaml")
+        return manifest.id if isinstance(manifest, m.PackFile) else ref.written
+
+    def pack_scope(self, ref: PackRef | None) -> tuple[list[str], str | None]:
+        """Check what follows as part of ``ref`` (its own sources only; None: the scenario); returns the
+        scope to restore."""
+        before = (self.source_ids, self.current_pack)
+        if ref is not None:
+            sf = ref.files.get("sources.yaml")
+            self.source_ids = [x.id for x in sf.sources] if isinstance(sf, m.SourcesFile) else []
+            self.current_pack = self.pack_id(ref)
+        return before
+
+    def end_scope(self, before: tuple[list[str], str | None]) -> None:
+        self.source_ids, self.current_pack = before
+
+    def merge_pack_facts(self, facts: dict[str, Fact], facts_f: BaseModel | None) -> dict[str, Fact]:
+        """The facts the packs declare, completed by the scenario's entries of the same id (which date them);
+        the pack's role stands: a scenario may repeat it, not change it."""
+        declared: dict[str, Fact] = {}
+        owner: dict[str, str] = {}
+        for ref in getattr(self, "packs", []):
+            ff = ref.files.get("facts.yaml")
+            if not isinstance(ff, m.FactsFile):
+                continue
+            key, pid = ref.key("facts.yaml"), self.pack_id(ref)
+            own = {x.id for x in ff.facts}
+            before = self.pack_scope(ref)
+            self.duplicate_ids(key, "facts", [x.id for x in ff.facts], "fact")
+            for i, x in enumerate(ff.facts):
+                ctx = f"law pack `{pid}`, fact `{x.id}`"
+                self.check_sources(x.sources, key, ("facts", i), ctx)
+                if x.recipient and x.recipient not in self.recipients:
+                    self.unknown("recipient", x.recipient, self.recipients, self.span(key, ("facts", i, "recipient")),
+                                 ctx)
+                if x.after is not None and x.after.fact not in own:
+                    self.unknown("fact", x.after.fact, sorted(own), self.span(key, ("facts", i, "after", "fact")), ctx)
+                fact = Fact(x.id, x.title, x.kind, x.date, x.until, x.recipient, tuple(x.sources), tuple(x.notes),
+                            self.span(key, ("facts", i)), x.role,
+                            (x.after.fact, x.after.days) if x.after is not None else None)
+                prev = declared.get(x.id)
+                if prev is not None and prev.role != fact.role:
+                    self.err("fact-role", f"{ctx}: law pack `{owner[x.id]}` declares it a {prev.role}, this pack a "
+                             f"{fact.role}", self.span(key, ("facts", i, "role")),
+                             help="a fact has one role; rename one of them")
+                declared.setdefault(x.id, fact)
+                owner.setdefault(x.id, pid)
+            self.end_scope(before)
+        if not declared:
+            return facts
+        entries = {x.id: (i, x) for i, x in enumerate(facts_f.facts)} if isinstance(facts_f, m.FactsFile) else {}
+        out = dict(facts)
+        for fid, pf in declared.items():
+            mine = facts.get(fid)
+            if mine is None:
+                out[fid] = pf
+                continue
+            i, x = entries[fid]
+            given = x.model_fields_set
+            if "role" in given and x.role != pf.role:
+                self.err("fact-role", f"fact `{fid}`: law pack `{owner[fid]}` declares it a {pf.role}, not a {x.role}",
+                         self.span("facts.yaml", ("facts", i, "role")),
+                         help="drop `role` here: the pack's rules rely on its role")
+            out[fid] = dataclasses.replace(
+                mine, role=pf.role, title=mine.title or pf.title, kind=mine.kind if "kind" in given else pf.kind,
+                sources=tuple(dict.fromkeys((*mine.sources, *pf.sources))),
+                notes=tuple(dict.fromkeys((*mine.notes, *pf.notes))),
+                after=mine.after if mine.after is not None else pf.after)
+        return out
+
+    def build_exemptions(self, law_f: m.LawFile, taxonomy: Taxonomy) -> None:
+        """Exemption classes of the packs and of law.yaml, read against the scenario's vocabulary, by name."""
+        self.exemptions: dict[str, tuple[tuple[Condition, ...], str | None, Span]] = {}
+        for ref in getattr(self, "packs", []):
+            lf = ref.files.get("law.yaml")
+            if isinstance(lf, m.LawFile):
+                before = self.pack_scope(ref)
+                self.exemptions_of(lf, ref.key("law.yaml"), self.pack_id(ref), taxonomy)
+                self.end_scope(before)
+        self.exemptions_of(law_f, "law.yaml", None, taxonomy)
+
+    def exemptions_of(self, lf: m.LawFile, file: str, pack: str | None, taxonomy: Taxonomy) -> None:
+        where = f"law pack `{pack}`" if pack else "law"
+        for name, ex in lf.exemptions.items():
+            here: YamlPath = ("exemptions", name)
+            ctx = f"{where}, exemption class `{name}`"
+            if not re.match(m.ID_PATTERN, name):
+                self.err("bad-id", f"{ctx}: `{name}` is not a valid name", self.span(file, here + ("@key",)),
+                         help="use letters, digits, `_`, `.` and `-`, starting with a letter or digit")
+            conds = tuple(parse_condition(c, self.attributes, taxonomy, self.fact_ids, file, here + ("when", i), self,
+                                          ctx) for i, c in enumerate(ex.when))
+            self.check_sources(ex.sources, file, here, ctx)
+            first = self.exemptions.get(name)
+            if first is not None:
+                self.err("duplicate-id", f"{ctx}: an exemption class `{name}` is already defined",
+                         self.span(file, here + ("@key",)), help=f"first defined at {first[2]}; rename one")
+                continue
+            self.exemptions[name] = (conds, pack, self.span(file, here + ("@key",)))
+
+    def exempt_conditions(self, r: m.RuleFile, file: str, path: YamlPath, ctx: str) -> tuple[Condition, ...]:
+        """The conditions of the exemption classes ``r`` names (`exempt:`), which join its `unless`.
+
+        A pack's rules may name only that pack's classes; the scenario's rules name any."""
+        known = getattr(self, "exemptions", None)
+        if known is None:  # law.yaml could not be read: its classes are unknown, not missing
+            return ()
+        pack = self.current_pack
+        visible = [n for n, (_, owner, _) in known.items() if pack is None or owner == pack]
+        out: list[Condition] = []
+        for k, name in enumerate(r.exempt):
+            if name not in visible:
+                self.unknown("exemption class", name, visible, self.span(file, path + ("exempt", k)), ctx)
+                continue
+            out += known[name][0]
+        return tuple(out)
+
+    def build_pack_rules(self, taxonomy: Taxonomy) -> tuple[tuple[Rule, ...], list[tuple[str, YamlPath, str]],
+                                                           list[str]]:
+        """The rules of every included pack (in `include` order), their id positions and the packs' sources."""
+        rules: list[Rule] = []
+        ids: list[tuple[str, YamlPath, str]] = []
+        sources: list[str] = []
+        for ref in getattr(self, "packs", []):
+            manifest, lf = ref.files.get("pack.yaml"), ref.files.get("law.yaml")
+            pid = self.pack_id(ref)
+            before = self.pack_scope(ref)
+            if isinstance(manifest, m.PackFile):
+                self.check_sources(manifest.sources, ref.key("pack.yaml"), (), f"law pack `{pid}`")
+                sources += manifest.sources
+            if isinstance(lf, m.LawFile):
+                key = ref.key("law.yaml")
+                ctx = f"law pack `{pid}`"
+                if lf.include:
+                    self.err("bad-include", f"{ctx}: a law pack cannot include other packs",
+                             self.span(key, ("include",)), help="include every pack from the scenario's law.yaml")
+                self.check_sources(lf.sources, key, (), ctx)
+                sources += lf.sources
+                for i, r in enumerate(lf.rules):
+                    rule = self.build_rule(r, "law", key, ("rules", i), taxonomy, ctx)
+                    self.check_fact_roles(rule, Outcome.PERMITTED, key, ("rules", i), ctx)
+                    rules.append(rule)
+                    ids.append((key, ("rules", i, "id"), rule.id))
+            self.end_scope(before)
+        return tuple(rules), ids, sources
 
     def build_regimes(self, f: m.RegimesFile, taxonomy: Taxonomy, facts: dict[str, Fact],
                       law: Law | None) -> tuple[dict[str, Regime], dict[str, Timeline]]:
@@ -717,9 +1128,11 @@ class _Checker:
                              help=f"add `{t.recipient}` to the regime's `recipients`")
                 if e.start.fact is not None and e.start.fact not in facts:
                     self.unknown("fact", e.start.fact, facts, self.span(file, ehere + ("from", "fact")), ectx)
+                self.check_start_facts(e.start, facts, file, ehere + ("from",), ectx)
                 self.check_sources(e.sources, file, ehere, ectx)
                 entries.append(TimelineEntry(e.regime, e.start.date, e.start.fact, e.until, tuple(e.sources),
-                                             tuple(e.notes), self.span(file, ehere)))
+                                             tuple(e.notes), self.span(file, ehere), tuple(e.start.all or ()),
+                                             tuple(e.start.any or ()), e.announced))
             self.check_periods(t.id, entries, facts, file, here)
             timelines.setdefault(t.id, Timeline(t.id, t.recipient, tuple(entries), t.title, t.record,
                                                 tuple(t.sources), tuple(t.notes), self.span(file, here)))
@@ -740,6 +1153,7 @@ class _Checker:
             if r.effective.fact is not None and r.effective.fact not in facts:
                 self.unknown("fact", r.effective.fact, facts, self.span(file, ("regimes", i, "effective", "fact")),
                              f"regime `{r.id}`")
+            self.check_start_facts(r.effective, facts, file, ("regimes", i, "effective"), f"regime `{r.id}`")
             for rec in (r.recipients or list(self.recipients)):
                 by_recipient.setdefault(rec, []).append((i, r))
         for rec, regs in by_recipient.items():
@@ -756,20 +1170,38 @@ class _Checker:
                 else f"record.{rec}"
             entries = [TimelineEntry(r.id, r.effective.date if r.effective else None,
                                      r.effective.fact if r.effective else None, r.until, tuple(r.sources), (),
-                                     self.span(file, ("regimes", i))) for i, r in regs]
+                                     self.span(file, ("regimes", i)),
+                                     tuple((r.effective.all or ()) if r.effective else ()),
+                                     tuple((r.effective.any or ()) if r.effective else ()), r.announced)
+                       for i, r in regs]
             self.check_periods(tid, entries, facts, file, ("regimes",))
             timelines[tid] = Timeline(tid, rec, tuple(entries), f"{self.recipients.get(rec) or rec}: regimes by "
                                       "their `effective` start", True, (), (), None)
+
+    def check_start_facts(self, start: m.StartFile, facts: dict[str, Fact], file: str, here: YamlPath,
+                          ctx: str) -> None:
+        """The facts of an `all:`/`any:` start: each known, each once."""
+        for key in ("all", "any"):
+            names = getattr(start, key) or []
+            for k, name in enumerate(names):
+                if name not in facts:
+                    self.unknown("fact", name, facts, self.span(file, here + (key, k)), ctx)
+                elif name in names[:k]:
+                    self.err("duplicate-id", f"{ctx}: `{key}` names `{name}` twice", self.span(file, here + (key, k)),
+                             help="name each fact once")
 
     def check_periods(self, tid: str, entries: list[TimelineEntry], facts: dict[str, Fact], file: str,
                       here: YamlPath) -> None:
         """Entries must start in order; a stated `until` must meet the next start (no gap, no overlap)."""
 
-        def start_of(e: TimelineEntry) -> dt.date | None:
+        def start_of(e: TimelineEntry) -> dt.date | None:  # with several facts: the last (`all`) or the first
             if e.start_date is not None:
                 return e.start_date
-            fact = facts.get(e.start_fact or "")
-            return fact.date if fact else None
+            days = [facts[f].date if f in facts else None for f in e.start_facts]
+            if not days or any(d is None for d in days):
+                return None  # a fact without a date: when the entry starts is not known
+            known = [d for d in days if d is not None]
+            return min(known) if e.start_any else max(known)
 
         for j, e in enumerate(entries):
             ctx = f"timeline `{tid}`, entry {j + 1} (`{e.regime}`)"
@@ -869,6 +1301,77 @@ class _Checker:
                           help="add or correct line items, or correct the total")
 
     # -- tests --------------------------------------------------------------------------------
+    def build_aggregates(self, f: m.TestsFile, programs: dict[str, Program], regimes: dict[str, Regime],
+                         timelines: dict[str, Timeline]) -> tuple[AggregateTest, ...]:
+        """Expected `compare` figures and `diff` statements, with located errors."""
+        file = "tests.yaml"
+        out: list[AggregateTest] = []
+        options = list(regimes) + list(timelines)
+        for i, t in enumerate(f.aggregates):
+            here: YamlPath = ("aggregates", i)
+            ctx = f"aggregate test `{t.name}`"
+            for j, a in enumerate(t.assume):
+                name = a.split("@", 1)[0]
+                if name not in self.fact_ids:
+                    self.unknown("fact", name, self.fact_ids, self.span(file, here + ("assume", j)), ctx)
+            if t.compare is not None:
+                c = t.compare
+                if c.option not in options:
+                    self.unknown("regime", c.option, options, self.span(file, here + ("compare", "option")), ctx)
+                prefix, _, value = c.row.partition(":")
+                if c.row != "total" and not value and c.row not in programs:
+                    self.unknown("program", c.row, list(programs) + ["total"], self.span(file, here + ("compare", "row")),
+                                 ctx)
+                elif value and prefix not in self.attributes:
+                    self.unknown("attribute", prefix, list(self.attributes), self.span(file, here + ("compare", "row")),
+                                 ctx)
+                amounts: dict[str, Decimal] = {}
+                share: float | None = None
+                count: int | None = None
+                for key, raw in c.expect.items():
+                    where = self.span(file, here + ("compare", "expect", key))
+                    if key == "share":
+                        try:
+                            fraction = parse_decimal(raw, places=6, what="share")
+                        except ValueProblem:
+                            fraction = Decimal(-1)
+                        if not 0 <= fraction <= 1:
+                            self.err("bad-value", f"{ctx}: `share` is a number from 0 to 1", where,
+                                     help="the permitted share of the row's total, e.g. 0.678")
+                        else:
+                            share = float(fraction)
+                    elif key == "items":
+                        if isinstance(raw, bool) or not isinstance(raw, int):
+                            self.err("bad-value", f"{ctx}: `items` is a whole number", where)
+                        else:
+                            count = raw
+                    elif key in ("total", *(o.value for o in Outcome)):
+                        try:
+                            amounts[key] = parse_amount(raw)
+                        except ValueProblem as problem:
+                            self.err("bad-value", f"{ctx}: `{key}` {problem.message}", where, help=problem.help)
+                    else:
+                        self.err("unknown-field", f"{ctx}: unknown figure `{key}`", where,
+                                 help=did_you_mean(key, ["total", *(o.value for o in Outcome), "share", "items"]))
+                out.append(AggregateTest(t.name, "compare", t.as_of, tuple(t.assume), c.option, "", c.row, amounts,
+                                         share, count, span=self.span(file, here)))
+            elif t.diff is not None:
+                d = t.diff
+                for key in ("a", "b"):
+                    if getattr(d, key) not in options:
+                        self.unknown("regime", getattr(d, key), options, self.span(file, here + ("diff", key)), ctx)
+                amounts = {}
+                if d.amount is not None:
+                    try:
+                        amounts["total"] = parse_amount(d.amount)
+                    except ValueProblem as problem:
+                        self.err("bad-value", f"{ctx}: `amount` {problem.message}",
+                                 self.span(file, here + ("diff", "amount")), help=problem.help)
+                out.append(AggregateTest(t.name, "diff", t.as_of, tuple(t.assume), d.a, d.b, "total", amounts,
+                                         with_law=d.with_law, statements=d.statements, includes=tuple(d.includes),
+                                         span=self.span(file, here)))
+        return tuple(out)
+
     def build_tests(self, f: m.TestsFile, items: Sequence[LineItem], taxonomy: Taxonomy,
                     programs: dict[str, Program], regimes: dict[str, Regime],
                     timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
@@ -945,6 +1448,10 @@ class _Checker:
             eff = r.get("effective")
             if isinstance(eff, dict):
                 ref(eff.get("fact"), ("regimes", i, "effective", "fact"), ctx)
+                for key in ("all", "any"):
+                    many = eff.get(key)
+                    for k, fact in enumerate(many if isinstance(many, list) else []):
+                        ref(fact, ("regimes", i, "effective", key, k), ctx)
             for j, rule in enumerate(r.get("rules") or []):
                 if isinstance(rule, dict) and isinstance(rule.get("require"), list):
                     for k, fact in enumerate(rule["require"]):
@@ -955,6 +1462,10 @@ class _Checker:
             for j, e in enumerate(t.get("entries") or []):
                 if isinstance(e, dict) and isinstance(e.get("from"), dict):
                     ref(e["from"].get("fact"), ("timelines", i, "entries", j, "from", "fact"), f"timeline `{t.get('id')}`")
+                    for key in ("all", "any"):
+                        many = e["from"].get(key)
+                        for k, fact in enumerate(many if isinstance(many, list) else []):
+                            ref(fact, ("timelines", i, "entries", j, "from", key, k), f"timeline `{t.get('id')}`")
 
     # -- the demo block of scenario.yaml ---------------------------------------------------------------
     def build_demo(self, f: m.DemoFile | None, regimes: dict[str, Regime], timelines: dict[str, Timeline],
@@ -999,8 +1510,12 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         attr = attributes.get(key) if key != FACTS else AttributeSchema(FACTS, "set", tuple(fact_ids), True)
         if attr is None:
             known = list(attributes) + [FACTS]
-            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan,
-                   help=did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known))
+            hint = did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known)
+            pack = getattr(ck, "current_pack", None)
+            if pack is not None:  # a law pack's condition: the including scenario lacks the attribute
+                hint = f"the law pack `{pack}` needs the scenario to declare the attribute `{key}` (see the pack's " \
+                       f"pack.yaml); {hint}"
+            ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan, help=hint)
             continue
         default_op = DEFAULT_OPERATOR[attr.type]
         allowed = operators_for(attr.type)

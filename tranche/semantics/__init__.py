@@ -22,7 +22,9 @@ from .policy import (
     combine,
     default_marker,
     in_conflict,
+    in_force,
     resolve_layer,
+    rules_in_force,
     rule_outcome,
     rule_state,
 )
@@ -36,7 +38,9 @@ __all__ = [
     "combine",
     "default_marker",
     "in_conflict",
+    "in_force",
     "resolve_layer",
+    "rules_in_force",
     "rule_outcome",
     "rule_state",
 ]

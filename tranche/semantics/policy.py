@@ -1,5 +1,9 @@
 """Rules with the facts fixed, layers, how a layer decides, how layers combine (PRODUCT.md, steps 2-3).
 
+* A rule of the law may carry dates: it applies on the days in
+  ``[effective, sunset)`` and on no other (:func:`in_force`).  The fact state
+  carries its date (``as_of``), so a rule out of force on that date has no
+  state at all, as if it were not written -- in every evaluator path alike.
 * A **rule state** is a rule once the facts are known: its conditions with
   the fact tests decided (a rule whose ``when`` tests a fact that does not
   hold, or one of whose exceptions is then certain, never matches; a *hold* is
@@ -24,6 +28,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol, Sequence
 
@@ -37,6 +42,8 @@ __all__ = [
     "Verdict",
     "rule_outcome",
     "rule_state",
+    "in_force",
+    "rules_in_force",
     "resolve_layer",
     "combine",
     "in_conflict",
@@ -45,9 +52,25 @@ __all__ = [
 
 
 class Facts(Protocol):
-    """Which facts hold (a :class:`tranche.engine.FactState`, or any object answering ``holds``)."""
+    """Which facts hold on which date (a :class:`tranche.engine.FactState`, or any object like it).
+
+    ``as_of`` is the date the facts are fixed at; ``None``: no date (every dated rule in force).
+    """
+
+    @property
+    def as_of(self) -> dt.date | None: ...
 
     def holds(self, fact: str) -> bool: ...
+
+
+def in_force(rule: Rule, day: dt.date | None) -> bool:
+    """Whether ``rule`` applies on ``day``: ``effective <= day < sunset`` (no date: every rule applies)."""
+    return rule.in_force_on(day)
+
+
+def rules_in_force(rules: Sequence[Rule], day: dt.date | None) -> tuple[Rule, ...]:
+    """The rules of ``rules`` that apply on ``day``, in order (``None``: all of them)."""
+    return tuple(r for r in rules if r.in_force_on(day))
 
 
 def rule_outcome(rule: Rule, missing: Sequence[str] = ()) -> Outcome:
@@ -73,7 +96,9 @@ class RuleState:
 
 
 def rule_state(rule: Rule, facts: Facts, index: int = 0) -> RuleState | None:
-    """The state of ``rule`` under ``facts``; None where the facts make it inapplicable to any item."""
+    """The state of ``rule`` under ``facts``; None where the date or the facts make it inapplicable to any item."""
+    if not rule.in_force_on(facts.as_of):
+        return None  # not in force on this date: as if it were not written
     if rule.lifted_by and all(facts.holds(f) for f in rule.lifted_by):
         return None  # a hold, lifted
     when = rule.when.fix_facts(facts.holds)
@@ -107,6 +132,7 @@ class LayerResult:
     default: Outcome | None  # set when no rule matched and the default applied
     criterion: str | None = None
     inert: tuple[Rule, ...] = ()  # the layer's rules the facts keep from applying (for explanations)
+    states: tuple[RuleState, ...] = ()  # every rule state of the layer (for explanations)
 
     @property
     def deciding(self) -> tuple[RuleState, ...]:
@@ -152,12 +178,12 @@ class Layer:
                 ordered = (fallback,)
         if not ordered:
             return LayerResult(self.name, self.version, self.default, (), self.default,
-                               self.criterion if self.default is Outcome.REVIEW else None, self.inert)
+                               self.criterion if self.default is Outcome.REVIEW else None, self.inert, self.rules)
         outcome = ordered[0].outcome
         criterion = None
         if outcome is Outcome.REVIEW:
             criterion = _join(s.rule.criterion for s in ordered if s.outcome is outcome)
-        return LayerResult(self.name, self.version, outcome, ordered, None, criterion, self.inert)
+        return LayerResult(self.name, self.version, outcome, ordered, None, criterion, self.inert, self.rules)
 
 
 def resolve_layer(name: str, version: str, rules: Sequence[Rule], default: Outcome, facts: Facts,
@@ -165,7 +191,7 @@ def resolve_layer(name: str, version: str, rules: Sequence[Rule], default: Outco
     """The layer ``name`` with every rule's state fixed under ``facts`` (rules that cannot apply left out)."""
     states = [rule_state(r, facts, i) for i, r in enumerate(rules)]
     return Layer(name, version, default, tuple(s for s in states if s is not None), criterion,
-                 tuple(r for r, s in zip(rules, states) if s is None))
+                 tuple(r for r, s in zip(rules, states) if s is None and r.in_force_on(facts.as_of)))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def timeline(s: Scenario, recipient: str | None, as_of: dt.date, assume: Sequenc
             "id": t.id, "title": t.title, "record": t.record, "sources": list(t.sources),
             "periods": [{"regime": p.regime, "title": p.title, "start": p.start.isoformat() if p.start else None,
                          "end": p.end.isoformat() if p.end else None, "trigger": p.trigger,
-                         "pending": p.pending, "note": p.note, "default": p.default, "sources": list(p.sources)}
+                         "pending": p.pending, "note": p.note, "default": p.default, "sources": list(p.sources),
+                         "announced": p.announced.isoformat() if p.announced else None}
                         for p in periods(s, t, facts)],
         })
     fact_rows = []

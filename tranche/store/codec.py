@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,13 +23,18 @@ from typing import Any, Mapping
 
 from ..errors import Span, StoreError
 from ..language.scenario import (
+    Action,
+    AggregateTest,
     AttributeSchema,
+    Cap,
     Condition,
     Demo,
     Effect,
     Fact,
     Law,
+    Lift,
     LineItem,
+    Notification,
     Outcome,
     PolicyTest,
     Predicate,
@@ -78,7 +84,14 @@ def _span_from(doc: Any) -> Span | None:
 # -- rules ---------------------------------------------------------------------------------------------
 
 def rule_doc(rule: Rule) -> dict[str, Any]:
-    return {**rule.to_dict(), "notes": list(rule.notes)}
+    doc = {**rule.to_dict(), "notes": list(rule.notes)}
+    if any(c.waiver for c in rule.unless):  # which exception each waiver added (explanations name it)
+        doc["unless_waivers"] = [c.waiver for c in rule.unless]
+    return doc
+
+
+def _action(doc: Mapping[str, Any], types: Mapping[str, str]) -> Action:
+    return Action(str(doc["do"]), _condition(doc["when"], types), str(doc.get("note") or ""))
 
 
 def _predicate(doc: Mapping[str, Any], types: Mapping[str, str]) -> Predicate:
@@ -94,23 +107,46 @@ def _condition(doc: list[Any], types: Mapping[str, str]) -> Condition:
 
 
 def rule_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> Rule:
+    waivers = doc.get("unless_waivers") or [None] * len(doc["unless"])
+    unless = tuple(dataclasses.replace(_condition(c, types), waiver=w) for c, w in zip(doc["unless"], waivers))
     return Rule(
         id=str(doc["id"]), layer=str(doc["layer"]), effect=Effect(doc["effect"]),
-        when=_condition(doc["when"], types), unless=tuple(_condition(c, types) for c in doc["unless"]),
+        when=_condition(doc["when"], types), unless=unless,
         criterion=doc.get("criterion"), require=tuple(doc["require"]), sources=tuple(doc["sources"]),
-        description=str(doc.get("description") or ""), notes=tuple(doc.get("notes") or ()))
+        description=str(doc.get("description") or ""), notes=tuple(doc.get("notes") or ()),
+        lifted_by=tuple(doc.get("lifted_by") or ()), otherwise=bool(doc.get("otherwise", False)),
+        actions=tuple(_action(a, types) for a in doc.get("actions") or ()),
+        effective=_date(doc.get("effective")), sunset=_date(doc.get("sunset")), exempt=tuple(doc.get("exempt") or ()),
+        basis=doc.get("basis"))
 
 
 # -- law and regimes -----------------------------------------------------------------------------------
 
 def law_doc(law: Law) -> dict[str, Any]:
-    return {"title": law.title, "default": law.default.value, "sources": list(law.sources),
-            "rules": [rule_doc(r) for r in law.rules]}
+    doc: dict[str, Any] = {"title": law.title, "default": law.default.value, "sources": list(law.sources),
+                           "rules": [rule_doc(r) for r in law.rules]}
+    if law.notifications:
+        doc["notifications"] = [{**n.to_dict(), "fact": n.fact} for n in law.notifications]
+    if law.caps:
+        doc["caps"] = [c.to_dict() for c in law.caps]
+    return doc
+
+
+def _notification(doc: Mapping[str, Any], types: Mapping[str, str]) -> Notification:
+    return Notification(str(doc["id"]), str(doc["title"]), str(doc["to"]), _condition(doc["when"], types),
+                        doc.get("report"), doc.get("days"), doc.get("fact"), tuple(doc.get("sources") or ()))
+
+
+def _cap(doc: Mapping[str, Any], types: Mapping[str, str]) -> Cap:
+    order = tuple((o[1:], True) if o.startswith("-") else (o, False) for o in doc.get("order") or ())
+    return Cap(str(doc["id"]), str(doc["title"]), Decimal(str(doc["limit"])), _condition(doc["when"], types),
+               tuple(doc.get("per") or ()), order, tuple(doc.get("sources") or ()))
 
 
 def law_from_doc(doc: Mapping[str, Any], types: Mapping[str, str], version: str | None = None) -> Law:
     law = Law(str(doc["title"]), tuple(rule_from_doc(r, types) for r in doc["rules"]), tuple(doc["sources"]),
-              Outcome(doc["default"]))
+              Outcome(doc["default"]), tuple(_notification(n, types) for n in doc.get("notifications") or ()),
+              tuple(_cap(c, types) for c in doc.get("caps") or ()))
     if version is not None and law.version != version:
         raise StoreError(f"law version `{version}` was altered in the database: its rules hash to `{law.version}`",
                          help="law versions are immutable; restore the database from a backup")
@@ -148,13 +184,18 @@ def timeline_doc(t: Timeline) -> dict[str, Any]:
         "id": t.id, "recipient": t.recipient, "title": t.title, "record": t.record, "sources": list(t.sources),
         "notes": list(t.notes),
         "entries": [{"regime": e.regime, "start_date": _d(e.start_date), "start_fact": e.start_fact,
-                     "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes)} for e in t.entries],
+                     "until": _d(e.until), "sources": list(e.sources), "notes": list(e.notes),
+                     **({"start_all": list(e.start_all)} if e.start_all else {}),  # absent: hashes as before
+                     **({"start_any": list(e.start_any)} if e.start_any else {}),
+                     **({"announced": _d(e.announced)} if e.announced else {})} for e in t.entries],
     }
 
 
 def timeline_from_doc(doc: Mapping[str, Any]) -> Timeline:
     entries = tuple(TimelineEntry(str(e["regime"]), _date(e["start_date"]), e["start_fact"], _date(e["until"]),
-                                  tuple(e["sources"]), tuple(e["notes"])) for e in doc["entries"])
+                                  tuple(e["sources"]), tuple(e["notes"]), None, tuple(e.get("start_all") or ()),
+                                  tuple(e.get("start_any") or ()), _date(e.get("announced")))
+                    for e in doc["entries"])
     return Timeline(str(doc["id"]), str(doc["recipient"]), entries, str(doc["title"]), bool(doc["record"]),
                     tuple(doc["sources"]), tuple(doc["notes"]))
 
@@ -233,7 +274,61 @@ def manifest_doc(s: Scenario) -> dict[str, Any]:
                        for a in s.attributes.values()],
         "notes": list(s.notes), "sources": list(s.scenario_sources),
         **({"demo": s.demo.to_dict()} if s.demo is not None else {}),  # absent: hashes as before demos existed
+        **({"fact_semantics": fact_semantics} if (fact_semantics := _fact_semantics(s)) else {}),
+        **({"aggregates": [_aggregate_doc(a) for a in s.aggregates]} if s.aggregates else {}),
     }
+
+
+def _fact_semantics(s: Scenario) -> dict[str, Any]:
+    """What the fact rows do not hold: roles, derivations and lifts (only where they differ from the defaults)."""
+    out: dict[str, Any] = {}
+    for f in s.facts.values():
+        doc: dict[str, Any] = {}
+        if f.role != "precondition":
+            doc["role"] = f.role
+        if f.after is not None:
+            doc["after"] = list(f.after)
+        if f.lifts:
+            doc["lifts"] = [lift.to_dict() for lift in f.lifts]
+        if doc:
+            out[f.id] = doc
+    return out
+
+
+def with_fact_semantics(facts: Mapping[str, Fact], manifest: Mapping[str, Any],
+                        types: Mapping[str, str]) -> dict[str, Fact]:
+    """The facts read from their rows, with the roles, derivations and lifts the manifest keeps."""
+    extra = manifest.get("fact_semantics") or {}
+    out: dict[str, Fact] = {}
+    for k, f in facts.items():
+        doc = extra.get(k)
+        if doc:
+            after = doc.get("after")
+            f = dataclasses.replace(
+                f, role=str(doc.get("role", f.role)), after=(str(after[0]), int(after[1])) if after else None,
+                lifts=tuple(Lift(tuple(x["rules"]), _condition(x["scope"], types), tuple(x["facts"]), str(x["note"]))
+                            for x in doc.get("lifts") or ()))
+        out[k] = f
+    for k, doc in extra.items():  # derived facts a waiver or notification created (no row of their own)
+        if k not in out and doc.get("after"):
+            out[k] = Fact(k, f"{doc['after'][1]} days after `{doc['after'][0]}`", "derived", role=str(doc.get("role")
+                          or "precondition"), after=(str(doc["after"][0]), int(doc["after"][1])))
+    return out
+
+
+def _aggregate_doc(a: AggregateTest) -> dict[str, Any]:
+    return {"name": a.name, "kind": a.kind, "as_of": a.as_of.isoformat(), "assume": list(a.assume),
+            "option": a.option, "other": a.other, "row": a.row, "amounts": {k: str(v) for k, v in a.amounts.items()},
+            "share": a.share, "items": a.items, "with_law": a.with_law, "statements": a.statements,
+            "includes": list(a.includes)}
+
+
+def aggregates_from_manifest(doc: Mapping[str, Any]) -> tuple[AggregateTest, ...]:
+    return tuple(AggregateTest(str(a["name"]), str(a["kind"]), dt.date.fromisoformat(a["as_of"]), tuple(a["assume"]),
+                               str(a["option"]), str(a["other"]), str(a["row"]),
+                               {k: Decimal(v) for k, v in a["amounts"].items()}, a["share"], a["items"],
+                               bool(a["with_law"]), a["statements"], tuple(a["includes"]))
+                 for a in doc.get("aggregates") or ())
 
 
 def demo_from_manifest(doc: Mapping[str, Any]) -> Demo | None:

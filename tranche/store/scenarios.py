@@ -372,8 +372,9 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
         "category": it.category, "amount": it.amount, "flags": codec.loads(it.flags), "description": it.description,
         "program_status": it.program_status, "attrs": codec.loads(it.attrs), "line": it.line}, types)
         for it in rows(line_items))
-    fcts = {f.id: Fact(f.id, f.title, f.kind, f.date, f.until, f.recipient, tuple(codec.loads(f.sources)),
-                       tuple(codec.loads(f.notes))) for f in rows(facts)}
+    fcts = codec.with_fact_semantics(
+        {f.id: Fact(f.id, f.title, f.kind, f.date, f.until, f.recipient, tuple(codec.loads(f.sources)),
+                    tuple(codec.loads(f.notes))) for f in rows(facts)}, manifest, types)
     law_row = conn.execute(select(law_versions.c.document).where(
         (law_versions.c.scenario_id == sid) & (law_versions.c.version == row.law_version))).scalar_one()
     law = codec.law_from_doc(codec.loads(law_row), types, row.law_version)
@@ -394,7 +395,8 @@ def read(conn: Connection, scenario_id: str) -> Scenario:
         currency=manifest["currency"], recipients=dict(manifest["recipients"]), channels=dict(manifest["channels"]),
         flags=dict(manifest["flags"]), attributes=attributes, taxonomy=taxonomy, programs=progs, items=items,
         facts=fcts, law=law, regimes=regs, timelines=tls, sources=srcs, tests=tests, notes=tuple(manifest["notes"]),
-        scenario_sources=tuple(manifest["sources"]), demo=codec.demo_from_manifest(manifest))
+        scenario_sources=tuple(manifest["sources"]), demo=codec.demo_from_manifest(manifest),
+        aggregates=codec.aggregates_from_manifest(manifest))
 
 
 def read_scenario(db: Database, scenario_id: str | None = None) -> Scenario:

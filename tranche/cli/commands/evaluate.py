@@ -96,11 +96,11 @@ def timeline(
         return 0
     if format is render.Format.csv:  # periods, then the facts: nothing the table shows is lost
         rows = [["period", t["id"], p["regime"], "", p["title"], p["start"], p["end"], p["trigger"], p["default"],
-                 "", " ".join(p["sources"])] for t in data["timelines"] for p in t["periods"]]
+                 "", " ".join(p["sources"]), p["announced"]] for t in data["timelines"] for p in t["periods"]]
         rows += [["fact", "", "", f["fact"], f["title"], f["date"], f["until"], "", "", f["assumed"],
-                  " ".join(f["sources"])] for f in data["facts"]]
+                  " ".join(f["sources"]), None] for f in data["facts"]]
         render.emit_csv(["kind", "timeline", "regime", "fact", "title", "start", "end", "trigger", "default",
-                         "assumed", "sources"], rows)
+                         "assumed", "sources", "announced"], rows)
         return 0
     print_timeline(s, data)
     return 0
@@ -111,10 +111,13 @@ def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
         title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
+        announced = any(p["announced"] for p in t["periods"])  # a column only where some entry says
         rows = [[p["regime"], p["start"] or ("pending" if p["pending"] else "not in force"), p["end"] or "—",
+                 *([p["announced"] or "—"] if announced else []),
                  p["trigger"] + (f" ({p['note']})" if p["note"] else ""), p["default"], ", ".join(p["sources"])]
                 for p in t["periods"]]
-        render.console.print(render.table(title, ["Regime", "From", "Until", "Trigger", "Default", "Sources"], rows))
+        render.console.print(render.table(title, ["Regime", "From", "Until", *(["Announced"] if announced else []),
+                                                  "Trigger", "Default", "Sources"], rows))
     rows = [[f["date"] or "not established", f["fact"], f["kind"], f["title"] + (" (assumed)" if f["assumed"] else ""),
              ", ".join(f["sources"])] for f in data["facts"]]
     render.console.print(render.table("Facts", ["Date", "Fact", "Kind", "What", "Sources"], rows,
@@ -130,6 +133,7 @@ def compare(
     recipient: Optional[str] = typer.Option(None, "--recipient", help="only this recipient's items"),
     items: bool = typer.Option(False, "--by-item", "--items", help="also list every item's decision (what each figure "
                                "is made of); --items is the old spelling"),
+    by: Optional[str] = typer.Option(None, "--by", help="also total by this attribute (e.g. account, channel)"),
     format: render.Format = FORMAT,
 ) -> int:
     """Per option and program: totals and amounts permitted, review, blocked, prohibited; conflicts with the law."""
@@ -137,7 +141,7 @@ def compare(
 
     s = load(scenario)
     result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
-                             reviews=lambda ev: stored_reviews(s, ev))
+                             reviews=lambda ev: stored_reviews(s, ev), by=by)
     if format is render.Format.json:
         render.emit_json(result.to_dict(items))
     elif format is render.Format.csv and items:
@@ -183,6 +187,10 @@ def _comparison_csv(result: Comparison) -> None:
             d = p.to_dict()
             rows.append([opt.name, f"channel:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
                          d["permitted_share"], "", ""])
+        for p in opt.groups:
+            d = p.to_dict()
+            rows.append([opt.name, f"{opt.by}:{p.program}", d["total"], *(d[o.value] for o in OUTCOMES),
+                         d["permitted_share"], "", ""])
         d = opt.totals.to_dict()
         rows.append([opt.name, "total", d["total"], *(d[o.value] for o in OUTCOMES), d["permitted_share"],
                      *conflicts(None)])
@@ -213,11 +221,28 @@ def print_comparison(s: Scenario, result: Comparison) -> None:
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
         render.console.print(render.table(title, ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"],
                                           rows, right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        if opt.groups:
+            grows = [row(g.program, g) for g in opt.groups]
+            render.console.print(render.table(f"option `{opt.name}` by {opt.by}",
+                                              [str(opt.by).capitalize(), "Total", "Permitted", "Review", "Blocked",
+                                               "Prohibited", "Share"], grows,
+                                              right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
         for c in opt.conflicts:
             render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
                 f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
         if not opt.conflicts:
             render.console.print(Text("  no conflict with the law", style="green"))
+        for cu in opt.caps:
+            pool = f" ({', '.join(cu.pool)})" if cu.pool else ""
+            blocked = f"; blocks {cu.blocked:,.2f} ({cu.blocked_items} item{'s' if cu.blocked_items != 1 else ''})" \
+                if cu.blocked_items else ""
+            render.console.print(Text("  cap: ", style="bold") + Text(
+                f"`{cu.cap}`{pool}: {cu.allocated:,.2f} of {cu.limit:,.2f} allocated, headroom {cu.headroom:,.2f}{blocked}"))
+        for ob in opt.obligations:
+            what = ob.name.replace("_", " ") if ob.kind == "action" else f"notification `{ob.name}`"
+            states = "; ".join(f"{n} {k}" for k, n in sorted(ob.statuses.items()))
+            render.console.print(Text(f"  {ob.kind}: ", style="bold") + Text(
+                f"{what}: {ob.items} item{'s' if ob.items != 1 else ''}, {ob.amount:,.2f}" + (f" ({states})" if states else "")))
         render.console.print()
 
 

@@ -62,26 +62,31 @@ def test(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
 ) -> int:
-    """Run the scenario's policy tests; exit 2 if any fails."""
+    """Run the scenario's policy tests (items, then aggregates); exit 2 if any fails."""
+    from ...analysis.testing import run_aggregates
     from ...engine import run_tests
 
     s = load(scenario)
     results = run_tests(s)
-    passed = sum(r.passed for r in results)
-    failed = len(results) - passed
+    aggregates = run_aggregates(s)
+    passed = sum(r.passed for r in results) + sum(a.passed for a in aggregates)
+    failed = len(results) + len(aggregates) - passed
     if format is render.Format.json:
-        render.emit_json({"passed": passed, "failed": failed, "tests": [r.to_dict() for r in results]})
+        render.emit_json({"passed": passed, "failed": failed, "tests": [r.to_dict() for r in results],
+                          "aggregates": [a.to_dict() for a in aggregates]})
     elif format is render.Format.csv:
         render.emit_csv(["name", "passed", "expected", "got", "failures"],
                         [[r.test.name, r.passed, r.test.expect.value,
-                          r.decision.outcome.value if r.decision else "", "; ".join(r.failures)] for r in results])
+                          r.decision.outcome.value if r.decision else "", "; ".join(r.failures)] for r in results]
+                        + [[a.test.name, a.passed, a.test.kind, "", "; ".join(a.failures)] for a in aggregates])
     else:
-        for r in results:
-            if r.passed:
-                render.console.print(f"[green]PASS[/] {render.escape(r.test.name)}")
+        for name, ok, span, failures in [(r.test.name, r.passed, r.test.span, r.failures) for r in results] + \
+                [(a.test.name, a.passed, a.test.span, a.failures) for a in aggregates]:
+            if ok:
+                render.console.print(f"[green]PASS[/] {render.escape(name)}")
             else:
-                render.console.print(f"[bold red]FAIL[/] {render.escape(r.test.name)}  ({r.test.span})")
-                for f in r.failures:
+                render.console.print(f"[bold red]FAIL[/] {render.escape(name)}  ({span})")
+                for f in failures:
                     render.console.print(f"     {render.escape(f)}")
         render.console.print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 2
