@@ -71,6 +71,48 @@ def generate_items(n: int) -> Path:
     return path
 
 
+def generate_items_text(n: int) -> Path:
+    """The same items with string ids and amounts written as text (what an export from a spreadsheet gives)."""
+    import duckdb
+
+    path = DATA / f"items-text-{n}.parquet"
+    if path.exists():
+        return path
+    source = generate_items(n)
+    tmp = path.with_suffix(".tmp.parquet")
+    duckdb.connect().execute(
+        f"COPY (SELECT id, recipient, program, channel, category, CAST(amount AS VARCHAR) AS amount, flags, "
+        f"description FROM read_parquet('{source}')) TO '{tmp}' (FORMAT parquet)")
+    tmp.rename(path)
+    return path
+
+
+def _env() -> dict[str, str]:
+    """The environment of a child process: this checkout's tranche first."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _tranche() -> str:
+    return str(Path(sys.executable).parent / "tranche")
+
+
+_CPU: list[float] = []  # CPU seconds (user + system) of the last child process, for load-robust ratios
+
+
+def _timed(cmd: list[str]) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _CPU[:] = [(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)]
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed: {proc.stderr.strip()[-500:]}")
+    return seconds, proc.stdout
+
+
 def scenario() -> Any:
     import tranche
 
@@ -272,6 +314,16 @@ def case_latency() -> dict[str, Any]:
     out["dict lookup (floor)"] = _latency(lambda i: table[(i.channel, i.category, i.program, i.flags)], items, 4000)
     out["tranche evaluator"] = _latency(ev.decide, items, 4000)
     out["tranche evaluator + explanation"] = _latency(lambda i: decision_dict(ev.decide(i)), items, 2000)
+    from tranche.compiler import compile_policy
+    from tranche.compiler.lookup import Decider
+
+    compiled = compile_policy(s, AS_OF, OPTION, ASSUME)
+    assert compiled.lookup is not None
+    decider = Decider(compiled.lookup)
+    wrong = [i.id for i in items if (lambda v, d: v is None or (v.outcome, v.rules, v.missing) !=
+                                     (d.outcome, d.rules, d.missing_facts))(decider.decide(i), ev.decide(i))]
+    out["compiled lookup in memory (Decider)"] = _latency(decider.decide, items, 4000)
+    out["compiled lookup in memory (Decider)"]["disagreements"] = len(wrong)
     policies, ranks, cats = cedar_encoding(s)
     pset = cedarpy.PolicySet.from_str(policies)
     ents = cedarpy.Entities.from_json_str(json.dumps(cats + [cedar_entity(i) for i in items]))
@@ -321,7 +373,7 @@ def _best(fn: Callable[[], Any], reps: int = 3) -> float:
 
 
 def case_duckdb(n: int) -> dict[str, Any]:
-    from tranche.compiler.run import bulk, duckdb_plan
+    from tranche.compiler.run import bulk, create_tables, duckdb_plan
 
     s = scenario()
     path = generate_items(n)
@@ -329,10 +381,14 @@ def case_duckdb(n: int) -> dict[str, Any]:
     rel = con.read_parquet(str(path))
     rel.create_view("items")
     p = duckdb_plan(con, s, rel.columns, [AS_OF], [OPTION], ASSUME, "items")  # what `bulk` compiles
-    sql = p.sql("duckdb")
+    inline = p.form != "lookup"
+    if not inline:  # as `bulk` runs it: the small tables created, with ENUM columns
+        create_tables(con, p)
+    sql = p.sql("duckdb", inline=inline)
     plain = ("SELECT CASE WHEN channel = 'grant' AND category IN ('maintenance', 'spares') THEN 'permitted' "
              "ELSE 'prohibited' END AS outcome, 'r' AS rules FROM items")
-    out: dict[str, Any] = {"items": n, "threads": con.execute("SELECT current_setting('threads')").fetchall()[0][0]}
+    out: dict[str, Any] = {"items": n, "threads": con.execute("SELECT current_setting('threads')").fetchall()[0][0],
+                           "form": p.form}
     sinks = {
         "decide (min outcome, max rules)": "SELECT min(outcome), max(rules) FROM ({q})",
         "decide + GROUP BY outcome, rules": "SELECT outcome, rules, count(*) FROM ({q}) GROUP BY ALL",
@@ -485,6 +541,142 @@ def case_cli(n: int, sample: int = 100_000) -> dict[str, Any]:
             "summary_equals_group_by": same_totals, "sample_rows_checked": len(rows), "sample_disagreements": wrong}
 
 
+def case_e2e(n: int, rounds: int = 5) -> dict[str, Any]:
+    """`tranche bulk ... --options limited --out X.parquet` as a whole process against DuckDB's own COPY of the
+    same rows to Parquet, also a whole process (Python + duckdb), alternated in the same run."""
+    import duckdb
+
+    path = generate_items_text(n)
+    copy_out, bulk_out = DATA / f"copy-{n}.parquet", DATA / f"e2e-{n}.parquet"
+    copy = [sys.executable, "-c", "import duckdb; duckdb.connect().execute(\"COPY (SELECT * FROM read_parquet("
+            f"'{path}')) TO '{copy_out}' (FORMAT parquet)\")"]
+    cmd = [_tranche(), "bulk", str(SCENARIO), "--items", str(path), "--as-of", AS_OF.isoformat(), "--options",
+           OPTION, "--assume", ASSUME[0], "--out", str(bulk_out), "--format", "json"]
+    copies, bulks, ratios, copy_cpu, bulk_cpu = [], [], [], [], []
+    summary: Any = None
+    for _ in range(rounds):
+        c, _ = _timed(copy)
+        copy_cpu.append(_CPU[0])
+        b, text = _timed(cmd)
+        bulk_cpu.append(_CPU[0])
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        summary = json.loads(text)["summary"]
+        copies.append(c)
+        bulks.append(b)
+        ratios.append(b / c)
+    con = duckdb.connect()
+    grouped = {(r[0], r[1], r[2]): (Decimal(str(r[3])), r[4]) for r in con.execute(
+        f"SELECT option, program, outcome, sum(CAST(amount AS DECIMAL(18, 2))), count(*) FROM read_parquet('{bulk_out}') "
+        "GROUP BY ALL").fetchall()}
+    same = len(grouped) == len(summary) and all(
+        grouped[(r["option"], r["program"], r["outcome"])] == (Decimal(r["amount"]), r["items"]) for r in summary)
+    out = {"items": n, "rounds": rounds, "copy_command": " ".join(copy), "command": " ".join(["tranche", *cmd[1:]]),
+           "copy_seconds": copies, "bulk_seconds": bulks, "ratios": ratios,
+           "ratio_median": sorted(ratios)[len(ratios) // 2], "ratio_best_of": min(bulks) / min(copies),
+           "copy_cpu_seconds": copy_cpu, "bulk_cpu_seconds": bulk_cpu,
+           "cpu_ratio_median": sorted(b / c for b, c in zip(bulk_cpu, copy_cpu))[len(copy_cpu) // 2],
+           "decisions_per_second": n / min(bulks), "summary_equals_group_by": same,
+           "output_bytes": bulk_out.stat().st_size, "copy_bytes": copy_out.stat().st_size,
+           "peak_rss_mb_of_either_process": rss}
+    copy_out.unlink(missing_ok=True)
+    bulk_out.unlink(missing_ok=True)
+    return out
+
+
+def case_sweep_narrow(n: int) -> dict[str, Any]:
+    """3 options x 52 weekly dates over n items, narrow layout, `tranche bulk` as a whole process; the summary it
+    prints equals a GROUP BY over the written decisions."""
+    import shutil
+
+    import duckdb
+
+    path = generate_items(n)
+    folder = DATA / "sweep-narrow"
+    shutil.rmtree(folder, ignore_errors=True)
+    end = AS_OF + dt.timedelta(weeks=51)
+    cmd = [_tranche(), "bulk", str(SCENARIO), "--items", str(path), "--every", "7d", "--from", AS_OF.isoformat(),
+           "--to", end.isoformat(), "--options", "limited,recommended,full", "--assume", ASSUME[0],
+           "--out", str(folder), "--format", "json"]
+    runs = []
+    text = ""
+    for _ in range(2):
+        seconds, text = _timed(cmd)
+        runs.append(seconds)
+    data = json.loads(text)
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")  # the check shares the machine too
+    # the items (1M rows) as the build side of the join, by construction
+    con.execute(f"CREATE TABLE i AS SELECT item, program, amount FROM read_parquet('{folder}/items.parquet')")
+    grouped = con.execute(
+        f"SELECT p.option, p.as_of, g.program, o.name, sum(g.amount), sum(g.n) FROM ("
+        f"  SELECT d.pair, d.outcome, i.program, sum(i.amount) AS amount, count(*) AS n "
+        f"  FROM read_parquet('{folder}/decisions/*/*.parquet', hive_partitioning = true) d "
+        f"  JOIN i ON i.item = d.item GROUP BY ALL) g "
+        f"JOIN read_parquet('{folder}/pairs.parquet') p USING (pair) "
+        f"JOIN read_parquet('{folder}/outcomes.parquet') o USING (outcome) GROUP BY ALL").fetchall()
+    written = {(o, str(d), p, n_, f"{Decimal(a):.2f}", c) for o, d, p, n_, a, c in grouped}
+    printed = {(r["option"], r["as_of"], r["program"], r["outcome"], r["amount"], r["items"]) for r in data["summary"]}
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    out = {"items": n, "pairs": len(data["contexts"]), "decisions": data["rows"], "command": " ".join(["tranche", *cmd[1:]]),
+           "seconds": runs, "best_seconds": min(runs), "decisions_per_second": data["rows"] / min(runs),
+           "summary_equals_group_by": written == printed, "bytes": size, "tranche_peak_rss_mb": child_rss}
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def case_forms(n: int) -> dict[str, Any]:
+    """The lookup form against the CASE form and a plain two-branch CASE, same process, same sinks."""
+    from tranche.compiler.run import _duckdb_plan, create_tables
+
+    s = scenario()
+    path = generate_items(n)
+    con = _con()
+    con.read_parquet(str(path)).create_view("__t_items")
+    cols = tuple(con.execute("SELECT * FROM __t_items LIMIT 0").description and
+                 [d[0] for d in con.execute("SELECT * FROM __t_items LIMIT 0").description])
+    look, _ = _duckdb_plan(con, s, cols, [AS_OF], [OPTION], ASSUME, "__t_items", None, "lookup")
+    case, _ = _duckdb_plan(con, s, cols, [AS_OF], [OPTION], ASSUME, "__t_items", None, "case")
+    create_tables(con, look)
+    plain = ("SELECT CASE WHEN channel = 'grant' AND category IN ('maintenance', 'spares') THEN 'permitted' "
+             "ELSE 'prohibited' END AS outcome, 'r' AS rules FROM __t_items")
+    queries = {"lookup form": look.sql("duckdb", inline=False), "case form": case.sql("duckdb"), "plain CASE": plain}
+    sink = "SELECT min(outcome), max(rules) FROM ({q})"
+    out: dict[str, Any] = {"items": n, "classes": look.lookup.size if look.lookup else None}
+    for _ in range(2):
+        for label, q in queries.items():
+            secs = _best(lambda: con.execute(sink.format(q=q)).fetchall(), 3)
+            best = min(secs, out.get(label, {}).get("seconds", float("inf")))
+            out[label] = {"seconds": best, "per_second": n / best}
+    return out
+
+
+def case_spark(n: int) -> dict[str, Any]:
+    """Local Spark (`bulk_spark`, local[*]) beside DuckDB (`bulk`) on the same n items, same process."""
+    import shutil
+
+    from tranche.compiler.run import bulk, bulk_spark, spark_session
+
+    s = scenario()
+    path = generate_items(n)
+    t0 = time.perf_counter()
+    spark = spark_session("local[*]")
+    spark.sparkContext.setLogLevel("ERROR")
+    start = time.perf_counter() - t0
+    out: dict[str, Any] = {"items": n, "spark_session_start_seconds": start}
+    target = DATA / f"spark-{n}.parquet"
+    for label, fn in (("duckdb", lambda: bulk(s, path, target, [AS_OF], [OPTION], ASSUME)),
+                      ("spark local[*]", lambda: bulk_spark(s, path, target, [AS_OF], [OPTION], ASSUME, spark=spark))):
+        t0 = time.perf_counter()
+        res = fn()
+        secs = time.perf_counter() - t0
+        out[label] = {"seconds": secs, "per_second": n / secs, "form": res.form,
+                      "permitted": str(sum(r.amount for r in res.summary if r.outcome == "permitted"))}
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    spark.stop()
+    return out
+
+
 CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "latency": case_latency,
     "duckdb-1m": lambda: case_duckdb(1_000_000),
@@ -496,6 +688,10 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "profile-explain": case_profile_explain,
     "sweep-1m": lambda: case_sweep(1_000_000),
     "cli-10m": lambda: case_cli(10_000_000),
+    "e2e-10m": lambda: case_e2e(10_000_000),
+    "sweep-narrow-1m": lambda: case_sweep_narrow(1_000_000),
+    "forms-10m": lambda: case_forms(10_000_000),
+    "spark-10m": lambda: case_spark(10_000_000),
 }
 
 
@@ -520,7 +716,11 @@ def main() -> None:
     _ensure_bench_extra()
     for n in (1_000_000, 10_000_000):
         generate_items(n)
+    generate_items_text(10_000_000)
     results: dict[str, Any] = {}
+    previous = ROOT / "bench" / "results.json"
+    if args.only and previous.exists():  # a partial run keeps the other cases' last results
+        results = json.loads(previous.read_text()).get("results", {})
     for name in args.only or list(CASES):
         sys.stderr.write(f"bench: {name} ...\n")
         t0 = time.perf_counter()
@@ -530,6 +730,7 @@ def main() -> None:
             sys.stderr.write(proc.stderr)
         else:
             results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[name]["run_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         sys.stderr.write(f"bench: {name} done in {time.perf_counter() - t0:.1f}s\n")
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores", "versions": _versions()}

@@ -53,7 +53,9 @@ def test_compile_policy_writes_every_dialect(peru: Scenario) -> None:
     p = compile_policy(peru, "1962-10-03", "limited", ["congress.appropriation.FY1963"])
     for dialect in ("duckdb", "sqlite", "postgres", "spark"):
         sql = p.sql(dialect)
-        assert sql.startswith("SELECT") and "limited.grant.internal_security" in sql
+        assert sql.startswith("WITH") and "limited.grant.internal_security" in sql
+        case = plan(peru, list(p.contexts), COLUMNS, form="case").sql(dialect)
+        assert case.startswith("SELECT") and "limited.grant.internal_security" in case
     assert p.contexts[0].regimes == ("limited",)
 
 
@@ -62,7 +64,10 @@ def test_the_plan_is_built_from_expressions_not_strings(peru: Scenario) -> None:
     p = compile_policy(peru, dt.date(1962, 10, 3), "limited")
     from sqlglot import exp
 
-    literals = {lit.this for lit in p.select.find_all(exp.Literal) if lit.is_string}
+    literals = {lit.this for t in p.tables for lit in t.values().find_all(exp.Literal) if lit.is_string}
+    assert "limited" in literals and "default:limited" in literals
+    case = plan(peru, list(p.contexts), COLUMNS, form="case")
+    literals = {lit.this for lit in case.select.find_all(exp.Literal) if lit.is_string}
     assert "limited" in literals and "default:limited" in literals
 
 
@@ -98,3 +103,75 @@ def test_unknown_option_and_target(peru: Scenario) -> None:
 
 def test_sqlite_sums_in_cents(peru: Scenario) -> None:
     assert target("sqlite").amount_scale == 2 and target("pg").name == "postgres"
+
+
+# -- the lookup form -------------------------------------------------------------------------------------
+
+
+def test_peru_compiles_to_a_lookup_on_a_compact_key(peru: Scenario) -> None:
+    """The policies of a year's sweep test four attributes: 192 classes per policy, one small table."""
+    days = [dt.date(1962, 10, 3) + dt.timedelta(weeks=k) for k in range(52)]
+    ctxs = contexts(peru, days, ["limited", "recommended", "full"], ["congress.appropriation.FY1963"])
+    p = plan(peru, ctxs, COLUMNS)
+    assert p.form == "lookup" and p.lookup is not None
+    assert [(k.attribute, k.count) for k in p.lookup.parts] == [("category", 8), ("channel", 3), ("flags", 4),
+                                                                ("program", 2)]
+    assert p.lookup.size == 192 and len(p.lookup.verdicts) == 3 * 192
+    pairs, decisions = p.tables
+    assert len(pairs.rows) == 156 and len(decisions.rows) == 3 * 192
+    assert len(p.lookup.decisions()) < 40  # the rules dictionary: a few dozen distinct (rules, missing facts)
+    assert plan(peru, ctxs, COLUMNS, lookup_limit=500).form == "case"  # too many classes: the CASE form
+    with pytest.raises(UsageError, match="unknown plan form"):
+        plan(peru, ctxs, COLUMNS, form="fast")
+
+
+def test_each_class_is_decided_by_the_semantic_core(peru: Scenario) -> None:
+    """A class's decision is the evaluator's decision for any item of the class (here: each pipeline item)."""
+    from tranche.engine import Evaluator
+
+    p = compile_policy(peru, "1962-10-03", "recommended", ["congress.appropriation.FY1963"])
+    assert p.lookup is not None
+    ev = Evaluator(peru, dt.date(1962, 10, 3), ["congress.appropriation.FY1963"], "recommended")
+    for item in peru.items:
+        key = 0
+        for part in p.lookup.parts:
+            value = item.get(part.attribute)
+            if part.split.value == "members":
+                code = sum(1 << i for i, m in enumerate(part.tests) if m in value)
+            elif part.split.value == "subtrees":
+                code = next((i + 1 for i, n in enumerate(part.tests) if value == n or value.startswith(n + ".")), 0)
+            else:
+                code = part.tests.index(value) + 1 if value in part.tests else 0
+            key += code * part.stride
+        verdict = p.lookup.verdicts[key]
+        d = ev.decide(item)
+        assert verdict is not None and (verdict.outcome, verdict.rules, verdict.missing) == \
+            (d.outcome, d.rules, d.missing_facts)
+
+
+def test_class_values_cut_thresholds_into_points_and_intervals() -> None:
+    from tranche.compiler.lookup import class_values
+    from tranche.language.operators import Split
+
+    reps, tests = class_values(Split.THRESHOLDS, [Decimal("100"), Decimal("5.50"), Decimal("100")])
+    assert tests == (Decimal("5.50"), Decimal("100"))
+    assert reps == (None, Decimal("4.50"), Decimal("5.50"), Decimal("52.75"), Decimal("100"), Decimal("101"))
+    reps, tests = class_values(Split.SUBTREES, ["a", "a.b.c", "a.b"])
+    assert tests == ("a.b.c", "a.b", "a") and reps[0] is None  # deepest first: a category's class is its deepest node
+    reps, _ = class_values(Split.MEMBERS, ["x", "y"])
+    assert reps == (frozenset(), frozenset({"x"}), frozenset({"y"}), frozenset({"x", "y"}))
+
+
+def test_the_decider_in_memory_agrees_with_the_evaluator(peru: Scenario) -> None:
+    from tranche.compiler.lookup import Decider
+    from tranche.engine import Evaluator
+
+    for option in ("limited", "recommended", "full"):
+        p = compile_policy(peru, "1962-10-03", option, ["congress.appropriation.FY1963"])
+        assert p.lookup is not None
+        decider = Decider(p.lookup)
+        ev = Evaluator(peru, dt.date(1962, 10, 3), ["congress.appropriation.FY1963"], option)
+        for item in peru.items:
+            v, d = decider.decide(item), ev.decide(item)
+            assert v is not None and (v.outcome, v.rules, v.missing, v.criterion) == \
+                (d.outcome, d.rules, d.missing_facts, d.criterion)

@@ -229,3 +229,92 @@ def test_cli_bulk_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path, arg
     code, _, err = run(capsys, "bulk", str(PERU), "--items", str(PIPELINE), "--out", str(out), *argv)
     assert code == 1 and message in err
     assert not out.exists()
+
+
+# -- the narrow layout -----------------------------------------------------------------------------------
+
+
+def test_narrow_layout_over_a_period_rejoins_to_the_wide_one(peru: Scenario, tmp_path: Path) -> None:
+    from tranche.compiler.run import NARROW_FILES, narrow_views
+
+    dates = dates_between(dt.date(1962, 10, 1), dt.date(1962, 10, 29), "7d")
+    wide = bulk(peru, PIPELINE, tmp_path / "w.parquet", dates, [None, *OPTIONS], FY63)
+    narrow = bulk(peru, PIPELINE, tmp_path / "n", dates, [None, *OPTIONS], FY63)
+    assert narrow.layout == "narrow" and narrow.form == "lookup" and narrow.summary == wide.summary
+    folder = tmp_path / "n"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(NARROW_FILES)
+    assert len(list((folder / "decisions").iterdir())) == 4 * len(dates)  # pair=0 ... pair=19
+    con = duckdb.connect()
+    con.execute(narrow_views(str(folder), list(wide.sql and _columns(PIPELINE))))
+    got = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in con.execute(
+        "SELECT id, option, as_of, outcome, rules, missing_facts FROM wide").fetchall()}
+    assert got == _read(tmp_path / "w.parquet") == _expected(peru, [None, *OPTIONS], dates)
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE decisions)").fetchall())
+    assert types == {"item": "INTEGER", "outcome": "UTINYINT", "rules": "INTEGER", "pair": "INTEGER"}
+
+
+def _columns(path: Path) -> list[str]:
+    return path.read_text().splitlines()[0].split(",")
+
+
+def test_narrow_layout_replaces_an_earlier_folder_only_when_complete(peru: Scenario, tmp_path: Path) -> None:
+    folder = tmp_path / "n"
+    bulk(peru, PIPELINE, folder, [AS_OF], ["limited"], FY63)
+    before = sorted(p.name for p in folder.rglob("*"))
+    bad = tmp_path / "items.csv"
+    bad.write_text("id,recipient,program,channel,category,amount,flags\nA,PER,FY1962,grant,spares,lots,\n")
+    with pytest.raises(UsageError):
+        bulk(peru, bad, folder, [AS_OF], ["limited"], FY63)
+    assert sorted(p.name for p in folder.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["items.csv", "n"]
+    bulk(peru, PIPELINE, folder, [AS_OF, AS_OF + dt.timedelta(days=7)], ["limited"], FY63)
+    assert len(list((folder / "decisions").iterdir())) == 2
+
+
+def test_cli_bulk_narrow_and_layout_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    base = ["bulk", str(PERU), "--items", str(PIPELINE), "--as-of", "1962-10-03", "-o", "limited,full",
+            "-a", "congress.appropriation.FY1963"]
+    code, text, _ = run(capsys, *base, "--out", str(tmp_path / "sweep"))
+    assert code == 0 and "wrote 90 decisions" in text and "narrow layout" in text
+    for extra, message in ((["--out", str(tmp_path / "x.parquet"), "--narrow"], "the narrow layout is a folder"),
+                           (["--out", str(tmp_path / "x"), "--wide"], "the wide layout is one Parquet file"),
+                           (["--out", str(tmp_path / "x.csv")], "the output is Parquet"),
+                           (["--out", str(tmp_path / "x.parquet"), "--master", "local[1]"], "--master is for the spark"),
+                           (["--out", str(tmp_path / "x"), "--narrow", "--engine", "spark"], "the spark engine writes the wide")):
+        code, _, err = run(capsys, *base, *extra)
+        assert code == 1 and message in err, (extra, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
+
+
+def test_progress_counts_decisions_and_moves(peru: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep reports decisions written of those known, chunk by chunk of pairs, never going back."""
+    import tranche.compiler.run as run_module
+
+    monkeypatch.setattr(run_module, "CHUNK_ROWS", 90)  # two pairs of 45 items per chunk
+    seen: list[tuple[str, int, int]] = []
+    dates = dates_between(AS_OF, AS_OF + dt.timedelta(weeks=5), "7d")
+    result = bulk(peru, PIPELINE, tmp_path / "n", dates, ["limited"], FY63,
+                  progress=lambda what, done, total: seen.append((what, done, total)))
+    total = 6 * 45
+    assert result.rows == total and seen[-1] == ("decisions", total, total)
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and {t for _, _, t in seen} == {total}
+    assert {d for d in done if d % 90 == 0} >= {90, 180, 270}  # each chunk of pairs is counted as it completes
+
+
+def test_narrow_layout_of_a_large_csv_numbers_each_row_once(peru: Scenario, tmp_path: Path) -> None:
+    """A CSV file has no row numbers: they are given once, so items.parquet and the decisions agree on them."""
+    from tranche.compiler.run import narrow_views
+
+    items = tmp_path / "items.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT p.id || '-' || r.range AS id, p.* EXCLUDE (id) FROM range(3000) r, "
+        f"read_csv('{PIPELINE}', header = true, all_varchar = true) p) TO '{items}' (HEADER)")
+    bulk(peru, items, tmp_path / "w.parquet", [AS_OF], ["limited", "full"], FY63)
+    bulk(peru, items, tmp_path / "n", [AS_OF], ["limited", "full"], FY63)
+    con = duckdb.connect()
+    con.execute(narrow_views(str(tmp_path / "n"), _columns(PIPELINE)))
+    differ = con.execute(
+        f"SELECT count(*) FROM (SELECT id, option, outcome, rules FROM wide EXCEPT ALL "
+        f"SELECT id, option, outcome, rules FROM read_parquet('{tmp_path / 'w.parquet'}'))").fetchall()[0][0]
+    assert differ == 0 and con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2 * 45 * 3000

@@ -10,7 +10,7 @@ import datetime as dt
 import sqlite3
 from typing import Any, Iterable, Sequence
 
-from tranche.compiler.dialects import generate
+from tranche.compiler.lookup import LOOKUP_LIMIT
 from tranche.compiler.plan import Context, plan
 from tranche.compiler.run import decisions_in_db
 from tranche.language.scenario import LineItem, Scenario
@@ -37,7 +37,9 @@ def _collect(records: Iterable[Sequence[Any]]) -> Result:
     return out
 
 
-def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context]) -> Result:
+def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context], form: str = "auto",
+               lookup_limit: int = LOOKUP_LIMIT) -> Result:
+    """``form``: the plan's form (``lookup``, ``case`` or ``auto``, with ``lookup_limit``)."""
     import duckdb
 
     con = duckdb.connect()
@@ -49,8 +51,10 @@ def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Con
         rows = [row(i) for i in items]
         clean = all(r[6] is not None and " " not in r[6] for r in rows)
         not_null = [c for k, c in enumerate(COLUMNS) if all(r[k] is not None for r in rows)]
-        p = plan(scenario, ctxs, COLUMNS, "items", normalize_sets=not clean, not_null=not_null)
-        res = con.execute(generate(p.select, "duckdb")).fetchall()
+        p = plan(scenario, ctxs, COLUMNS, "items", normalize_sets=not clean, not_null=not_null, form=form,
+                 lookup_limit=lookup_limit)
+        assert form == "auto" or p.form == form
+        res = con.execute(p.sql("duckdb")).fetchall()
         names = [d[0] for d in con.description or ()]
         idx = [names.index(c) for c in ("id", "option", "as_of", "outcome", "rules", "missing_facts")]
         return _collect([tuple(r[i] for i in idx) for r in res])
@@ -59,45 +63,46 @@ def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Con
 
 
 def _db_result(connection: Any, table: str, scenario: Scenario, ctxs: Sequence[Context],
-               assume: Sequence[str]) -> Result:
+               assume: Sequence[str], form: str = "auto") -> Result:
     dates = sorted({c.as_of for c in ctxs})
     options = list(dict.fromkeys(c.option for c in ctxs))
     return _collect((r["id"], r["option"], r["as_of"], r["outcome"], r["rules"], r["missing_facts"])
-                    for r in decisions_in_db(connection, table, scenario, dates, options, assume))
+                    for r in decisions_in_db(connection, table, scenario, dates, options, assume, form=form))
 
 
 def run_sqlite(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
-               assume: Sequence[str]) -> Result:
+               assume: Sequence[str], form: str = "auto") -> Result:
     con = sqlite3.connect(":memory:")
     try:
         con.execute("CREATE TABLE items (id TEXT, recipient TEXT, program TEXT, channel TEXT, category TEXT, "
                     "amount NUMERIC, flags TEXT)")
         con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [(*r[:5], None if r[5] is None else str(r[5]), r[6]) for r in map(row, items)])
-        return _db_result(con, "items", scenario, ctxs, assume)
+        return _db_result(con, "items", scenario, ctxs, assume, form)
     finally:
         con.close()
 
 
 def run_postgres(conn: Any, schema: str, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
-                 assume: Sequence[str]) -> Result:
+                 assume: Sequence[str], form: str = "auto") -> Result:
     table = f'{schema}.items'
     conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".items (id TEXT, recipient TEXT, program TEXT, '
                  "channel TEXT, category TEXT, amount NUMERIC(18,2), flags TEXT)")
     conn.execute(f'TRUNCATE "{schema}".items')
     with conn.cursor() as cur:
         cur.executemany(f'INSERT INTO "{schema}".items VALUES (%s, %s, %s, %s, %s, %s, %s)', [row(i) for i in items])
-    return _db_result(conn, table, scenario, ctxs, assume)
+    return _db_result(conn, table, scenario, ctxs, assume, form)
 
 
-def run_spark(spark: Any, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context]) -> Result:
+def run_spark(spark: Any, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
+              form: str = "auto") -> Result:
     from pyspark.sql.types import DecimalType, StringType, StructField, StructType
 
     schema = StructType([StructField(c, DecimalType(18, 2) if c == "amount" else StringType()) for c in COLUMNS])
     frame = spark.createDataFrame([row(i) for i in items], schema)
     frame.createOrReplaceTempView("tranche_diff_items")
-    p = plan(scenario, ctxs, COLUMNS, "tranche_diff_items")
-    rows = spark.sql(generate(p.select, "spark")).select("id", "option", "as_of", "outcome", "rules",
+    p = plan(scenario, ctxs, COLUMNS, "tranche_diff_items", form=form)
+    rows = spark.sql(p.sql("spark")).select("id", "option", "as_of", "outcome", "rules",
                                                          "missing_facts").collect()
     return _collect(tuple(r) for r in rows)
 

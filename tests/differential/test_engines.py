@@ -113,11 +113,12 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
     s, pipeline, ctxs, assume = case
     expected = oracle(s, pipeline, ctxs, assume)
-    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")
+    agree(expected, run_duckdb(s, pipeline, ctxs), "duckdb")  # the lookup form, unless too many classes
+    agree(expected, run_duckdb(s, pipeline, ctxs, form="case"), "duckdb (case form)")
     conditions = [c for r in s.rules() for c in (r.when, *r.unless)] + [cap.when for cap in s.law.caps]
     thresholds = [p.values[0] for c in conditions for p in c.predicates if p.attribute == "amount"]
     try:
-        got = run_sqlite(s, pipeline, ctxs, assume)
+        got = run_sqlite(s, pipeline, ctxs, assume, form="case" if len(pipeline) % 2 else "auto")
     except UnsupportedError as exc:
         # SQLite compares amounts as binary floats: it refuses what it cannot compare exactly, never guesses
         assert "too large to compare exactly" in exc.message
@@ -127,18 +128,19 @@ def test_duckdb_and_sqlite_agree_with_the_evaluator(case: Any) -> None:
 
 
 @SETTINGS
-@given(case=cases())
-def test_postgres_agrees_with_the_evaluator(pg_schema: tuple[Any, str], case: Any) -> None:
+@given(case=cases(), form=st.sampled_from(("auto", "case")))
+def test_postgres_agrees_with_the_evaluator(pg_schema: tuple[Any, str], case: Any, form: str) -> None:
     conn, schema = pg_schema
     s, pipeline, ctxs, assume = case
-    agree(oracle(s, pipeline, ctxs, assume), run_postgres(conn, schema, s, pipeline, ctxs, assume), "postgres")
+    agree(oracle(s, pipeline, ctxs, assume), run_postgres(conn, schema, s, pipeline, ctxs, assume, form),
+          f"postgres ({form})")
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=cases(n_items=8))
-def test_spark_agrees_with_the_evaluator(spark: Any, case: Any) -> None:
+@given(case=cases(n_items=8), form=st.sampled_from(("auto", "case")))
+def test_spark_agrees_with_the_evaluator(spark: Any, case: Any, form: str) -> None:
     s, pipeline, ctxs, assume = case
-    agree(oracle(s, pipeline, ctxs, assume), run_spark(spark, s, pipeline, ctxs), "spark")
+    agree(oracle(s, pipeline, ctxs, assume), run_spark(spark, s, pipeline, ctxs, form), f"spark ({form})")
 
 
 def test_amounts_at_thresholds_are_exact() -> None:
@@ -164,3 +166,77 @@ def test_no_regime_in_force_fails_like_the_evaluator() -> None:
         Evaluator(s, early).in_force("AAA")
     with pytest.raises(EvaluationError):
         contexts(s, [early], [None], (), ["AAA"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(n_items=10))
+def test_the_lookup_form_agrees_even_past_its_limit(case: Any) -> None:
+    """Forced, the lookup form decides policies with many classes too; with a tiny limit, CASE takes over."""
+    s, pipeline, ctxs, assume = case
+    expected = oracle(s, pipeline, ctxs, assume)
+    agree(expected, run_duckdb(s, pipeline, ctxs, form="lookup"), "duckdb (lookup form)")
+    agree(expected, run_duckdb(s, pipeline, ctxs, lookup_limit=1), "duckdb (auto form, limit 1)")
+    # the same decision table in memory, keyed in Python; it decides one item alone, so without the caps
+    from tranche.compiler.lookup import Decider
+    from tranche.compiler.plan import plan
+
+    from .engines import COLUMNS
+
+    s = dataclasses.replace(s, law=dataclasses.replace(s.law, caps=()))
+    expected = oracle(s, pipeline, ctxs, assume)
+    p = plan(s, ctxs, COLUMNS, form="lookup")
+    assert p.lookup is not None
+    got: Result = {}
+    for c in p.contexts:
+        decider = Decider(p.lookup, p.policies.index(c.policy))
+        for item in pipeline:
+            v = decider.decide(item)
+            assert v is not None
+            got[(item.id, c.option, c.as_of)] = (v.outcome.value, v.rules, v.missing)
+    agree(expected, got, "the in-memory decider")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(n_items=10), form=st.sampled_from(("auto", "case")))
+def test_the_narrow_layout_rejoined_equals_the_wide_layout(case: Any, form: str) -> None:
+    """`bulk` into a folder (narrow) and into a file (wide): the view `wide` over the folder is the file, row for
+    row, and both are the evaluator's decisions; the summaries agree."""
+    import tempfile
+    from pathlib import Path
+
+    import duckdb
+
+    from tranche.compiler.run import bulk, narrow_views
+
+    from .engines import COLUMNS, row
+
+    s, pipeline, ctxs, assume = case
+    dates = sorted({c.as_of for c in ctxs})
+    options = list(dict.fromkeys(c.option for c in ctxs))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        con = duckdb.connect()
+        con.execute("CREATE TABLE items (id VARCHAR, recipient VARCHAR, program VARCHAR, channel VARCHAR, "
+                    "category VARCHAR, amount DECIMAL(18,2), flags VARCHAR)")
+        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", [row(i) for i in pipeline])
+        con.execute(f"COPY items TO '{folder / 'items.parquet'}' (FORMAT parquet)")
+        wide = bulk(s, folder / "items.parquet", folder / "wide.parquet", dates, options, assume, form=form)
+        narrow = bulk(s, folder / "items.parquet", folder / "narrow", dates, options, assume, form=form)
+        assert (wide.layout, narrow.layout) == ("wide", "narrow")
+        assert wide.summary == narrow.summary and wide.rows == narrow.rows == len(pipeline) * len(ctxs)
+        con.execute(narrow_views(str(folder / "narrow"), COLUMNS))
+        cols = ", ".join(f'"{c}"' for c in (*COLUMNS, "option", "as_of", "outcome", "rules", "missing_facts"))
+        a = sorted(map(repr, con.execute(f"SELECT {cols} FROM wide").fetchall()))
+        b = sorted(map(repr, con.execute(f"SELECT {cols} FROM read_parquet('{folder / 'wide.parquet'}')").fetchall()))
+        assert a == b
+        got = {(r[0], r[1], r[2]): (r[3], tuple(r[4].split(",")) if r[4] else (), tuple(r[5].split(",")) if r[5] else ())
+               for r in con.execute("SELECT id, option, as_of, outcome, rules, missing_facts FROM wide").fetchall()}
+        agree(oracle(s, pipeline, ctxs, assume), got, f"narrow layout ({form})")
+        # the summary equals a GROUP BY over the written decisions
+        grouped = con.execute("SELECT p.option, p.as_of, i.program, o.name, sum(i.amount), count(*) FROM decisions d "
+                              "JOIN read_parquet('" + str(folder / "narrow" / "items.parquet") + "') i USING (item) "
+                              "JOIN read_parquet('" + str(folder / "narrow" / "pairs.parquet") + "') p USING (pair) "
+                              "LEFT JOIN read_parquet('" + str(folder / "narrow" / "outcomes.parquet") + "') o "
+                              "USING (outcome) GROUP BY ALL").fetchall()
+        assert sorted((repr((r.option, r.as_of, r.program, r.outcome, r.amount, r.items)) for r in narrow.summary)) == \
+            sorted(repr((o, d, p, str(n), Decimal(a or 0).quantize(Decimal("0.01")), c)) for o, d, p, n, a, c in grouped)

@@ -21,15 +21,12 @@ target                what differs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable
+from typing import Any, Callable
 
 from sqlglot import exp
-from sqlglot.dialects.duckdb import DuckDB
-from sqlglot.dialects.postgres import Postgres
-from sqlglot.dialects.spark import Spark
-from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 
@@ -41,54 +38,81 @@ __all__ = ["Target", "TARGETS", "target", "generate", "SQLITE_EXACT_LIMIT"]
 SQLITE_EXACT_LIMIT = Decimal(10) ** 12
 
 
-class TrancheDuckDB(DuckDB):
-    """DuckDB as sqlglot writes it."""
+# each dialect is imported when first used: `tranche bulk` needs only DuckDB's, and its start-up counts
 
 
-class TranchePostgres(Postgres):
-    """PostgreSQL as sqlglot writes it."""
+@functools.cache
+def _duckdb() -> type[Any]:
+    from sqlglot.dialects.duckdb import DuckDB
+
+    class TrancheDuckDB(DuckDB):
+        """DuckDB as sqlglot writes it."""
+
+    return TrancheDuckDB
 
 
-class TrancheSpark(Spark):
-    """Spark SQL as sqlglot writes it."""
+@functools.cache
+def _postgres() -> type[Any]:
+    from sqlglot.dialects.postgres import Postgres
+
+    class TranchePostgres(Postgres):
+        """PostgreSQL as sqlglot writes it."""
+
+    return TranchePostgres
+
+
+@functools.cache
+def _spark() -> type[Any]:
+    from sqlglot.dialects.spark import Spark
+
+    class TrancheSpark(Spark):
+        """Spark SQL as sqlglot writes it."""
+
+    return TrancheSpark
 
 
 def _is_decimal(to: exp.DataType) -> bool:
     return to.this in (exp.DataType.Type.DECIMAL, exp.DataType.Type.BIGDECIMAL)
 
 
-class TrancheSQLite(SQLite):
-    """SQLite: no DECIMAL type and no ``starts_with``."""
+@functools.cache
+def _sqlite() -> type[Any]:
+    from sqlglot.dialects.sqlite import SQLite
 
-    class Generator(SQLite.Generator):  # type: ignore[valid-type,misc]
-        def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
-            to = expression.to
-            if isinstance(to, exp.DataType) and _is_decimal(to):
-                operand = expression.this
-                if isinstance(operand, exp.Literal) and operand.is_string:
-                    try:
-                        value = Decimal(operand.this)
-                    except InvalidOperation:  # pragma: no cover - the plan writes decimals only
-                        value = Decimal(0)
-                    if abs(value) >= SQLITE_EXACT_LIMIT:
-                        self.unsupported(f"sqlite compares amounts as binary floats; the threshold {value} "
-                                         f"is too large to compare exactly (limit {SQLITE_EXACT_LIMIT:,})")
-                    exponent = value.as_tuple().exponent
-                    if isinstance(exponent, int) and exponent < -3:
-                        self.unsupported(f"sqlite compares amounts as binary floats; the threshold {value} "
-                                         "has more than three decimals")
-                    return format(value, "f")
-                return f"CAST({self.sql(operand)} AS REAL)"
-            written: str = super().cast_sql(expression, safe_prefix)
-            return written
+    class TrancheSQLite(SQLite):
+        """SQLite: no DECIMAL type and no ``starts_with``."""
 
-        def startswith_sql(self, expression: exp.StartsWith) -> str:
-            prefix = expression.expression
-            if not (isinstance(prefix, exp.Literal) and prefix.is_string):
-                self.unsupported("sqlite: a prefix test needs a literal prefix")
-                return "FALSE"
-            length = len(prefix.this)
-            return f"SUBSTR({self.sql(expression.this)}, 1, {length}) = {self.sql(prefix)}"
+        class Generator(SQLite.Generator):  # type: ignore[valid-type,misc]
+            def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+                to = expression.to
+                if isinstance(to, exp.DataType) and _is_decimal(to):
+                    operand = expression.this
+                    if isinstance(operand, exp.Literal) and operand.is_string:
+                        try:
+                            value = Decimal(operand.this)
+                        except InvalidOperation:  # pragma: no cover - the plan writes decimals only
+                            value = Decimal(0)
+                        if abs(value) >= SQLITE_EXACT_LIMIT:
+                            self.unsupported(f"sqlite compares amounts as binary floats; the threshold {value} "
+                                             f"is too large to compare exactly (limit {SQLITE_EXACT_LIMIT:,})")
+                        exponent = value.as_tuple().exponent
+                        if isinstance(exponent, int) and exponent < -3:
+                            self.unsupported(f"sqlite compares amounts as binary floats; the threshold {value} "
+                                             "has more than three decimals")
+                        return format(value, "f")
+                    return f"CAST({self.sql(operand)} AS REAL)"
+                written: str = super().cast_sql(expression, safe_prefix)
+                return written
+
+            def startswith_sql(self, expression: exp.StartsWith) -> str:
+                prefix = expression.expression
+                if not (isinstance(prefix, exp.Literal) and prefix.is_string):
+                    self.unsupported("sqlite: a prefix test needs a literal prefix")
+                    return "FALSE"
+                length = len(prefix.this)
+                return f"SUBSTR({self.sql(expression.this)}, 1, {length}) = {self.sql(prefix)}"
+
+    return TrancheSQLite
 
 
 def _decimal_sum(e: exp.Expr) -> exp.Expr:
@@ -106,16 +130,21 @@ class Target:
     """An SQL target: its sqlglot dialect and how it sums amounts exactly."""
 
     name: str
-    dialect: type[SQLite] | type[DuckDB] | type[Postgres] | type[Spark]
-    amount_sum: Callable[[exp.Expr], exp.Expr]
-    amount_scale: int  # the sum is in units of 10^-scale dollars (0: dollars)
+    make: Callable[[], type[Any]] = field(repr=False)  # the sqlglot dialect, built on first use
+    amount_sum: Callable[[exp.Expr], exp.Expr] = field(repr=False)
+    amount_scale: int = 0  # the sum is in units of 10^-scale dollars (0: dollars)
+
+    @property
+    def dialect(self) -> type[Any]:
+        """The target's sqlglot dialect class."""
+        return self.make()
 
 
 TARGETS: dict[str, Target] = {
-    "duckdb": Target("duckdb", TrancheDuckDB, _decimal_sum, 0),
-    "postgres": Target("postgres", TranchePostgres, _decimal_sum, 0),
-    "sqlite": Target("sqlite", TrancheSQLite, _cents_sum, 2),
-    "spark": Target("spark", TrancheSpark, _decimal_sum, 0),
+    "duckdb": Target("duckdb", _duckdb, _decimal_sum, 0),
+    "postgres": Target("postgres", _postgres, _decimal_sum, 0),
+    "sqlite": Target("sqlite", _sqlite, _cents_sum, 2),
+    "spark": Target("spark", _spark, _decimal_sum, 0),
 }
 _ALIASES = {"postgresql": "postgres", "pg": "postgres", "sparksql": "spark", "sqlite3": "sqlite"}
 

@@ -36,6 +36,7 @@ sorted; both are empty strings when there are none.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from ..language.values import SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, resolve_layer
 from .caps import cap_select
 from .dialects import generate
+from .lookup import LOOKUP_LIMIT, Lookup, lookup
 
 __all__ = [
     "RuleState",
@@ -58,6 +60,7 @@ __all__ = [
     "Policy",
     "Context",
     "Plan",
+    "SmallTable",
     "Compiler",
     "REQUIRED_COLUMNS",
     "OUTPUT_COLUMNS",
@@ -74,6 +77,7 @@ DECIMAL_ATTRIBUTE_TYPE = "DECIMAL(38, 10)"
 SEPARATOR = SET_SEPARATOR  # of sets in the input, and of rule and fact lists in the output
 _SUBSET_LIMIT = 3  # up to this many candidate rules, deciding-rule lists are enumerated as constants
 _P = "__t_"  # prefix of the compiler's own columns
+ROW = _P + "row"  # the row number a runner may add to the items (the narrow layout's item key)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -558,6 +562,42 @@ def _union(rows: Sequence[Sequence[tuple[str, exp.Expr]]]) -> exp.Select | exp.U
 
 
 @dataclass(frozen=True)
+class SmallTable:
+    """A small literal table of a plan (the (option, date) pairs, the decision table).
+
+    Written into the query as ``WITH name(columns) AS (VALUES ...)`` (:meth:`Plan.sql`),
+    or created by a runner as a real table (DuckDB: with ENUM columns, so the
+    outcome and rules columns are dictionary-encoded all the way to Parquet).
+    ``types`` are the columns' SQL types; ``TEXT`` columns are the ones a runner
+    may dictionary-encode.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def values(self) -> exp.Values:
+        """The rows as a sqlglot VALUES expression (every value a literal)."""
+        def value(v: Any, kind: str) -> exp.Expr:
+            if v is None:
+                return exp.Cast(this=exp.Null(), to=exp.DataType.build(kind))
+            if isinstance(v, dt.date):
+                return _date(v)
+            return lit(v)
+
+        return exp.Values(expressions=[exp.Tuple(expressions=[value(v, k) for v, k in zip(row, self.types)])
+                                       for row in self.rows])
+
+    def alias(self) -> exp.TableAlias:
+        return exp.TableAlias(this=_id(self.name), columns=[_id(c) for c in self.columns])
+
+
+PAIRS = f"{_P}pairs"
+DECISIONS = f"{_P}decisions"
+
+
+@dataclass(frozen=True)
 class Plan:
     """The compiled form of one or more (option, date) contexts over a table of items.
 
@@ -566,6 +606,12 @@ class Plan:
     program, outcome, amount (exact sum) and items.  Both are dialect-neutral
     sqlglot expressions; :func:`tranche.compiler.dialects.generate` writes them
     for a dialect.
+
+    ``form`` is ``lookup`` (a class key per item looked up in the decision table
+    ``tables``; :mod:`tranche.compiler.lookup`) or ``case`` (CASE expressions over
+    the rule conditions, for policies with too many classes).  In both forms
+    ``select`` reads a subquery ``decided`` holding every decided row: a pass over
+    the decided rows (aggregate caps, say) wraps it.
     """
 
     contexts: tuple[Context, ...]
@@ -573,19 +619,76 @@ class Plan:
     columns: tuple[str, ...]
     select: exp.Select
     summary: exp.Select
+    form: str = "case"
+    tables: tuple[SmallTable, ...] = ()
+    keyed: exp.Select | None = field(default=None, repr=False)
+    lookup: Lookup | None = field(default=None, repr=False)
+    capped: bool = False  # the law's caps are applied to the decided rows (``select`` and ``summary`` read them)
 
-    def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
-        """The output query, written for ``dialect``."""
-        return generate(self.select, dialect, pretty=pretty)
+    def with_tables(self, query: exp.Select) -> exp.Select:
+        """``query`` with the plan's small tables as ``WITH`` clauses (what a runner did not create)."""
+        out = query.copy()
+        for t in self.tables:
+            out = out.with_(t.alias(), as_=t.values())
+        return out
 
-    def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+    def sql(self, dialect: str = "duckdb", *, pretty: bool = False, inline: bool = True) -> str:
+        """The output query, written for ``dialect`` (``inline=False``: the small tables exist already)."""
+        return generate(self.with_tables(self.select) if inline else self.select, dialect, pretty=pretty)
+
+    def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False, inline: bool = True) -> str:
         """The summary query, written for ``dialect``."""
-        return generate(self.summary, dialect, pretty=pretty)
+        return generate(self.with_tables(self.summary) if inline else self.summary, dialect, pretty=pretty)
+
+    def narrow(self, item: str, source: exp.Expr | None = None, pairs: range | None = None) -> exp.Select:
+        """The narrow layout (lookup form): ``item`` (an input column), ``pair``, ``outcome`` (rank) and
+        ``rules`` (an index into :meth:`Lookup.decisions`) per item and pair.
+
+        ``source``: a table with ``item`` and the key ``__t_key`` (default: the items, keyed);
+        ``pairs``: only these pair numbers.
+        """
+        if self.keyed is None or self.capped:
+            raise UsageError("the narrow query reads the decision table: the lookup form, without caps")
+        frame = source if source is not None else self.keyed.subquery("d")
+        table: exp.Expr = exp.to_table(PAIRS).as_("c")
+        if pairs is not None:
+            table = exp.select(exp.Star()).from_(PAIRS).where(exp.Between(
+                this=col(f"{_P}pair"), low=exp.Literal.number(pairs.start),
+                high=exp.Literal.number(pairs.stop - 1))).subquery("c")
+        return exp.select(exp.alias_(col(item, "d"), "item", quoted=True),
+                          exp.alias_(col(f"{_P}pair", "c"), "pair", quoted=True),
+                          exp.alias_(col(f"{_P}o", "t"), "outcome", quoted=True),
+                          exp.alias_(col(f"{_P}r", "t"), "rules", quoted=True)) \
+            .from_(frame).join(table, join_type="cross") \
+            .join(exp.to_table(DECISIONS).as_("t"), on=self._lookup_on("d"), join_type="left")
+
+    def _lookup_on(self, keyed: str) -> exp.Expr:
+        assert self.lookup is not None
+        k = exp.Add(this=exp.Mul(this=col(f"{_P}p", "c"), expression=exp.Literal.number(self.lookup.size)),
+                    expression=col(f"{_P}key", keyed))
+        return exp.EQ(this=col(f"{_P}k", "t"), expression=k)
+
+
+def _check_columns(columns: tuple[str, ...]) -> None:
+    lacking = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if lacking:
+        raise UsageError("the items lack the column" + ("s " if len(lacking) > 1 else " ")
+                         + ", ".join(f"`{c}`" for c in lacking),
+                         help="the items need the columns " + ", ".join(REQUIRED_COLUMNS) + " (flags optional)")
+    clash = [c for c in columns if c in OUTPUT_COLUMNS or (c.startswith(_P) and c != ROW)]
+    if clash:
+        raise UsageError("the items have the column" + ("s " if len(clash) > 1 else " ")
+                         + ", ".join(f"`{c}`" for c in clash) + ", which the output adds",
+                         help="rename or drop " + ("them" if len(clash) > 1 else "it") + " before evaluating")
+
+
+FORMS = ("auto", "lookup", "case")
 
 
 def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
          source: exp.Expr | str = "items", *, amount_sum: Callable[[exp.Expr], exp.Expr] | None = None,
-         normalize_sets: bool = True, not_null: Iterable[str] = ()) -> Plan:
+         normalize_sets: bool = True, not_null: Iterable[str] = (), form: str = "auto",
+         lookup_limit: int = LOOKUP_LIMIT) -> Plan:
     """Compile ``ctxs`` over ``source`` (a table name or a sqlglot table expression) with ``columns``.
 
     ``normalize_sets=False`` promises that set-valued columns (flags) hold no
@@ -595,27 +698,81 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
 
     ``amount_sum`` builds the exact sum of the amount (default: SUM of DECIMAL(18,2));
     SQLite passes a sum in integer cents.
+
+    ``form``: ``auto`` compiles to a lookup when the decision table has at most
+    ``lookup_limit`` rows and to CASE expressions otherwise; ``lookup`` and ``case``
+    force one form.
     """
     if not ctxs:
         raise UsageError("nothing to evaluate: no (option, date) pair")
+    if form not in FORMS:
+        raise UsageError(f"unknown plan form `{form}`", help="choose " + ", ".join(FORMS))
     columns = tuple(columns)
-    lacking = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if lacking:
-        raise UsageError("the items lack the column" + ("s " if len(lacking) > 1 else " ")
-                         + ", ".join(f"`{c}`" for c in lacking),
-                         help="the items need the columns " + ", ".join(REQUIRED_COLUMNS) + " (flags optional)")
-    clash = [c for c in columns if c in OUTPUT_COLUMNS or c.startswith(_P)]
-    if clash:
-        raise UsageError("the items have the column" + ("s " if len(clash) > 1 else " ")
-                         + ", ".join(f"`{c}`" for c in clash) + ", which the output adds",
-                         help="rename or drop " + ("them" if len(clash) > 1 else "it") + " before evaluating")
+    _check_columns(columns)
     src: exp.Expr = exp.to_table(source) if isinstance(source, str) else source
-
     policies: dict[Policy, int] = {}
     for c in ctxs:
         policies.setdefault(c.policy, len(policies))
     compiler = Compiler(scenario, columns, normalize_sets, not_null)
+    total = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+    found = None
+    if form != "case":
+        found = lookup(compiler, list(policies), None if form == "lookup" else lookup_limit)
+    if found is not None:
+        compiled = _lookup_plan(compiler, ctxs, policies, columns, src, found, total)
+    else:
+        compiled = _case_plan(compiler, ctxs, policies, columns, src, total)
+    if scenario.law.caps:  # aggregate ceilings: a pass over the decided rows (either form)
+        compiled = _with_caps(scenario, compiled, amount_sum)
+    return compiled
 
+
+def _lookup_plan(compiler: Compiler, ctxs: Sequence[Context], policies: dict[Policy, int], columns: tuple[str, ...],
+                 src: exp.Expr, found: Lookup, total: Callable[[exp.Expr], exp.Expr]) -> Plan:
+    key = found.key_sql(compiler)
+    inputs = [col(c) for c in columns]
+    prepared = exp.select(*inputs, *(exp.alias_(e, n, quoted=True) for n, e in compiler.derived.items())).from_(src)
+    keyed = exp.select(*inputs, exp.alias_(key, f"{_P}key", quoted=True)).from_(prepared.subquery("prepared"))
+
+    pairs = SmallTable(PAIRS, (f"{_P}pair", "option", "as_of", f"{_P}p"), ("INT", "TEXT", "DATE", "INT"),
+                       tuple((i, c.option, c.as_of, policies[c.policy]) for i, c in enumerate(ctxs)))
+    dictionary = {d: i for i, d in enumerate(found.decisions())}
+    rows: list[tuple[Any, ...]] = []
+    for k, v in found.rows():
+        if v is None:
+            rows.append((k, None, None, None, None, None))
+            continue
+        rules, missing = ",".join(v.rules), ",".join(v.missing)
+        rows.append((k, v.outcome.value, rules, missing, v.outcome.rank, dictionary[(rules, missing)]))
+    decisions = SmallTable(DECISIONS, (f"{_P}k", "outcome", "rules", "missing_facts", f"{_P}o", f"{_P}r"),
+                           ("INT", "TEXT", "TEXT", "TEXT", "INT", "INT"), tuple(rows))
+    draft = Plan(tuple(ctxs), tuple(policies), columns, exp.select(), exp.select(), "lookup", (pairs, decisions),
+                 keyed, found)
+
+    def joined(source: exp.Expr, alias: str) -> exp.Select:
+        return exp.select().from_(source.subquery(alias) if isinstance(source, exp.Select) else source) \
+            .join(exp.to_table(PAIRS).as_("c"), join_type="cross") \
+            .join(exp.to_table(DECISIONS).as_("t"), on=draft._lookup_on(alias), join_type="left")
+
+    decided = joined(keyed, "d").select(*(col(c, "d") for c in columns),
+                                        *(exp.alias_(col(n, "c"), n, quoted=True) for n in ("option", "as_of")),
+                                        *(exp.alias_(col(n, "t"), n, quoted=True)
+                                          for n in ("outcome", "rules", "missing_facts")))
+    select = exp.select(*(col(c, "decided") for c in (*columns, *OUTPUT_COLUMNS))).from_(decided.subquery("decided"))
+
+    # summary: amounts per program and key (one pass, whatever the number of pairs), then looked up per pair
+    grouped = exp.select(col("program"), col(f"{_P}key"), exp.alias_(total(col("amount")), "amount", quoted=True),
+                         exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
+        .from_(keyed.subquery("k")).group_by(col("program"), col(f"{_P}key"))
+    keys = [col("option", "c"), col("as_of", "c"), col("program", "g"), col("outcome", "t")]
+    summary = joined(grouped, "g").select(*keys, exp.alias_(exp.Sum(this=col("amount", "g")), "amount", quoted=True),
+                                          exp.alias_(exp.Sum(this=col("items", "g")), "items", quoted=True)) \
+        .group_by(*keys).order_by(*keys)
+    return Plan(draft.contexts, draft.policies, columns, select, summary, "lookup", draft.tables, keyed, found)
+
+
+def _case_plan(compiler: Compiler, ctxs: Sequence[Context], policies: dict[Policy, int], columns: tuple[str, ...],
+               src: exp.Expr, total: Callable[[exp.Expr], exp.Expr]) -> Plan:
     ranks: list[exp.Expr] = []
     strings: list[tuple[exp.Expr, exp.Expr]] = []
     for p, i in policies.items():
@@ -635,11 +792,12 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
     if n == 1:
         per_item = ranked
     else:
-        decided: list[exp.Expr] = []
+        decided_cols: list[exp.Expr] = []
         for i, (rules, missing) in enumerate(strings):
-            decided += [exp.alias_(outcome_sql(col(f"{_P}k{i}")), f"{_P}o{i}", quoted=True),
-                        exp.alias_(rules, f"{_P}r{i}", quoted=True), exp.alias_(missing, f"{_P}f{i}", quoted=True)]
-        per_item = exp.select(*inputs, *decided).from_(ranked.subquery("ranked"))
+            decided_cols += [exp.alias_(outcome_sql(col(f"{_P}k{i}")), f"{_P}o{i}", quoted=True),
+                             exp.alias_(rules, f"{_P}r{i}", quoted=True),
+                             exp.alias_(missing, f"{_P}f{i}", quoted=True)]
+        per_item = exp.select(*inputs, *decided_cols).from_(ranked.subquery("ranked"))
 
     ctx_rows = [[("option", lit(c.option)), ("as_of", _date(c.as_of)), (f"{_P}p", exp.Literal.number(policies[c.policy]))]
                 for c in ctxs]
@@ -653,7 +811,7 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
 
     out_cols = [col(c, "d") for c in columns]
     single_rules, single_missing = strings[0]
-    select = exp.select(
+    decided = exp.select(
         *out_cols,
         exp.alias_(col("option", "ctx"), "option", quoted=True),
         exp.alias_(col("as_of", "ctx"), "as_of", quoted=True),
@@ -661,10 +819,10 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
         exp.alias_(pick("r", _requalify(single_rules, "d")), "rules", quoted=True),
         exp.alias_(pick("f", _requalify(single_missing, "d")), "missing_facts", quoted=True),
     ).from_(per_item.subquery("d"))
-    select = select.join(table, join_type="cross")
+    decided = decided.join(table, join_type="cross")
+    select = exp.select(*(col(c, "decided") for c in (*columns, *OUTPUT_COLUMNS))).from_(decided.subquery("decided"))
 
     # summary: aggregate per distinct policy first, then fan out to the contexts
-    total = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
     if n == 1:
         base = exp.select(col("program"), exp.alias_(outcome_sql(col(f"{_P}k0")), "outcome", quoted=True),
                           col("amount"), exp.alias_(exp.Literal.number(0), f"{_P}p", quoted=True)) \
@@ -685,14 +843,18 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
         .join(_union(ctx_rows).subquery("ctx"), on=exp.EQ(this=col(f"{_P}p", "ctx"), expression=col(f"{_P}p", "g")),
               join_type="inner") \
         .order_by(col("option", "ctx"), col("as_of", "ctx"), col("program", "g"), col("outcome", "g"))
-    if scenario.law.caps:  # aggregate ceilings: a pass over the decided rows; the summary then reads it
-        select = cap_select(scenario, ctxs, columns, select, Compiler(scenario, columns))
-        total_of = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
-        keys = [col("option"), col("as_of"), col("program"), col("outcome")]
-        summary = exp.select(*keys, exp.alias_(total_of(col("amount")), "amount", quoted=True),
-                             exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
-            .from_(select.subquery("capped")).group_by(*keys).order_by(*keys)
-    return Plan(tuple(ctxs), tuple(policies), columns, select, summary)
+    return Plan(tuple(ctxs), tuple(policies), columns, select, summary, "case")
+
+
+def _with_caps(scenario: Scenario, p: Plan, amount_sum: Callable[[exp.Expr], exp.Expr] | None) -> Plan:
+    """``p`` with the law's aggregate ceilings applied: a pass over the decided rows; the summary then reads it."""
+    select = cap_select(scenario, p.contexts, p.columns, p.select, Compiler(scenario, p.columns))
+    total_of = amount_sum or (lambda e: exp.Sum(this=exp.Cast(this=e, to=exp.DataType.build(AMOUNT_TYPE))))
+    keys = [col("option"), col("as_of"), col("program"), col("outcome")]
+    summary = exp.select(*keys, exp.alias_(total_of(col("amount")), "amount", quoted=True),
+                         exp.alias_(exp.Count(this=exp.Star()), "items", quoted=True)) \
+        .from_(select.subquery("capped")).group_by(*keys).order_by(*keys)
+    return dataclasses.replace(p, select=select, summary=summary, capped=True)
 
 
 def _requalify(expression: exp.Expr, table: str) -> exp.Expr:
@@ -713,8 +875,8 @@ def compile_policy(scenario: Scenario, as_of: dt.date | str, option: str | None 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
     >>> p = compile_policy(s, "1962-10-03", "limited")
-    >>> p.sql("duckdb").startswith("SELECT")
-    True
+    >>> p.form, p.sql("duckdb")[:20]
+    ('lookup', 'WITH "__t_pairs"("__')
     """
     day = parse_date(as_of)
     ctx = resolve_policy(scenario, day, option, assume, scenario.recipients if recipients is None else recipients)

@@ -35,7 +35,7 @@ from ..errors import TrancheError, UsageError
 from ..language.scenario import OUTCOMES, Scenario
 from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
-from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, Context, Plan, col, contexts, lit, plan
+from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, ROW, Context, Plan, col, contexts, lit, plan
 
 __all__ = [
     "SummaryRow",
@@ -45,14 +45,17 @@ __all__ = [
     "check_sets",
     "bulk_spark",
     "duckdb_plan",
+    "create_tables",
+    "write_narrow",
+    "narrow_views",
     "decisions_in_db",
     "summarize_in_db",
     "dates_between",
 ]
 
 ITEMS_VIEW = "__t_items"
-Progress = Callable[[float], None]
-"""Called with the share done (0.0 .. 1.0) while a query runs."""
+Progress = Callable[[str, int, int], None]
+"""Called with (what, done, total) while a query runs: ``decisions`` written of those known."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class BulkResult:
     summary: list[SummaryRow]
     seconds: float
     sql: str = field(repr=False, default="")
+    layout: str = "wide"
+    form: str = "case"
 
 
 MAX_DATES = 10_000
@@ -132,8 +137,12 @@ def _file_kind(path: Path) -> str:
                      help="give a .parquet or .csv file of line items")
 
 
-def _open_items(con: Any, path: Path) -> tuple[str, ...]:
-    """Register ``path`` as the view of items; return its columns."""
+def _open_items(con: Any, path: Path, *, row_numbers: bool = False) -> tuple[str, ...]:
+    """Register ``path`` as the view of items; return its columns.
+
+    ``row_numbers``: the view also has a column ``__t_row``, the row's number in the
+    file (Parquet: its position; CSV: numbered once, as read), the narrow layout's item key.
+    """
     duckdb = _duckdb()
     if not path.exists():
         raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
@@ -142,7 +151,9 @@ def _open_items(con: Any, path: Path) -> tuple[str, ...]:
     kind = _file_kind(path)
     try:
         if kind == "parquet":
-            rel = con.read_parquet(str(path))
+            rel = con.read_parquet(str(path), file_row_number=row_numbers)
+            if row_numbers:
+                rel = rel.select(f'file_row_number AS "{ROW}", * EXCLUDE (file_row_number)')
         else:
             head = con.read_csv(str(path), header=True, all_varchar=True).columns
             types = {c: "VARCHAR" for c in ("id", "recipient", "program", "channel", "category", "flags",
@@ -150,8 +161,11 @@ def _open_items(con: Any, path: Path) -> tuple[str, ...]:
             if "amount" in head:
                 types["amount"] = AMOUNT_TYPE.replace(" ", "")
             rel = con.read_csv(str(path), header=True, dtype=types)
+            if row_numbers:  # numbered once, into a table: every later scan sees the same numbers
+                rel.select(f'row_number() OVER () - 1 AS "{ROW}", *').create("__t_numbered")
+                rel = con.table("__t_numbered")
         rel.create_view(ITEMS_VIEW, replace=True)
-        return tuple(rel.columns)
+        return tuple(c for c in rel.columns if c != ROW)
     except duckdb.Error as exc:
         raise UsageError(f"`{path}` cannot be read as {kind}: {_first_line(exc)}",
                          help="check that the file is a valid " + kind + " file of line items") from None
@@ -160,12 +174,6 @@ def _open_items(con: Any, path: Path) -> tuple[str, ...]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _recipients_duckdb(con: Any, view: str = ITEMS_VIEW) -> list[str]:
-    query = exp.select(col("recipient")).distinct().from_(view).where(
-        exp.Not(this=exp.Is(this=col("recipient"), expression=exp.Null())))
-    return [r[0] for r in con.execute(generate(query, "duckdb")).fetchall()]
 
 
 def _set_columns(scenario: Scenario, columns: Sequence[str]) -> list[str]:
@@ -190,29 +198,6 @@ def check_sets(scenario: Scenario, columns: Sequence[str], distinct: Callable[[s
                 parse_set(str(value))
             except ValueProblem as problem:
                 raise UsageError(f"`{where}`: column `{column}`: {problem.message}", help=problem.help) from None
-
-
-def _distinct_duckdb(con: Any, view: str = ITEMS_VIEW) -> Callable[[str], Iterable[Any]]:
-    def distinct(column: str) -> Iterable[Any]:
-        query = exp.select(exp.Cast(this=col(column), to=exp.DataType.build("TEXT"))).distinct().from_(view)
-        return [r[0] for r in con.execute(generate(query, "duckdb")).fetchall()]
-    return distinct
-
-
-def _sets_need_normalizing(con: Any, scenario: Scenario, columns: Sequence[str], view: str = ITEMS_VIEW) -> bool:
-    """Whether any set-valued column (flags) holds a NULL or a space, which the compiled test must then handle."""
-    tests: list[exp.Expr] = []
-    for c in _set_columns(scenario, columns):
-        tests.append(exp.Is(this=col(c), expression=exp.Null()))
-        tests.append(exp.GT(this=exp.StrPosition(this=exp.Cast(this=col(c), to=exp.DataType.build("TEXT")),
-                                                 substr=lit(" ")), expression=exp.Literal.number(0)))
-    if not tests:
-        return False
-    cond: exp.Expr = tests[0]
-    for t in tests[1:]:
-        cond = exp.Or(this=cond, expression=t)
-    query = exp.select(exp.Literal.number(1)).from_(view).where(cond).limit(1)
-    return bool(con.execute(generate(query, "duckdb")).fetchall())
 
 
 def _not_null(con: Any, columns: Sequence[str], view: str = ITEMS_VIEW) -> frozenset[str]:
@@ -248,14 +233,6 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def _summary_from(con: Any, source: exp.Expr) -> list[SummaryRow]:
-    return [_summary_row(r) for r in con.execute(generate(_summary_query(source), "duckdb")).fetchall()]
-
-
-def _parquet(path: Path) -> exp.Expr:
-    return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[lit(str(path))]))
-
-
 def _summary_row(r: Sequence[Any], scale: int = 0) -> SummaryRow:
     amount = Decimal(0) if r[4] is None else Decimal(str(r[4]))
     if scale:
@@ -266,36 +243,131 @@ def _summary_row(r: Sequence[Any], scale: int = 0) -> SummaryRow:
 
 def duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
                 options: Sequence[str | None] = (None,), assume: Iterable[str] = (), view: str = ITEMS_VIEW,
-                where: object = None) -> Plan:
-    """The plan for the items registered as ``view`` on ``con``, informed by cheap scans of the file.
+                where: object = None, *, form: str = "auto") -> Plan:
+    """The plan for the items registered as ``view`` on ``con``, informed by one cheap scan of the file.
 
-    The scans (Parquet statistics, mostly) find the recipients (for the timelines of
-    record), the columns without NULL and whether the flags need their spaces
-    removed; the compiled query then skips the corresponding per-row work.
+    The scan finds the recipients (for the timelines of record), the distinct
+    flag values (checked as the scenario reader checks them) and whether they
+    need their spaces removed; the compiled query then skips that per-row work.
+    The CASE form also asks which columns hold no NULL.
     """
-    check_sets(scenario, columns, _distinct_duckdb(con, view), where if where is not None else view)
-    recipients = _recipients_duckdb(con, view) if None in options else []
-    ctxs = contexts(scenario, dates, options, assume, recipients)
-    return plan(scenario, ctxs, columns, view, normalize_sets=_sets_need_normalizing(con, scenario, columns, view),
-                not_null=_not_null(con, columns, view))
+    return _duckdb_plan(con, scenario, columns, dates, options, assume, view, where, form)[0]
+
+
+@dataclass(frozen=True)
+class _Scan:
+    rows: int
+    sets: dict[str, list[Any]]
+    sets_normalized: bool  # no NULL and no space in any set-valued column
+    recipients: list[str]
+
+
+def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recipients: bool) -> _Scan:
+    """One pass over the items: the row count, each set column's distinct values and NULLs, the recipients."""
+    sets = _set_columns(scenario, columns)
+    terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
+    for c in sets:
+        text = exp.Cast(this=col(c), to=exp.DataType.build("TEXT"))
+        terms += [exp.Count(this=col(c)), exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[text])])]
+    if recipients:
+        terms.append(exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[col("recipient")])]))
+    row = con.execute(generate(exp.select(*terms).from_(view), "duckdb")).fetchone()
+    total = int(row[0])
+    values: dict[str, list[Any]] = {}
+    clean = True
+    for i, c in enumerate(sets):
+        count, found = row[1 + 2 * i], [v for v in (row[2 + 2 * i] or []) if v is not None]
+        values[c] = found
+        clean = clean and count == total and not any(" " in v for v in found)
+    who = sorted(r for r in (row[-1] or []) if r is not None) if recipients else []
+    return _Scan(total, values, clean, who)
+
+
+def _duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
+                 options: Sequence[str | None], assume: Iterable[str], view: str, where: object,
+                 form: str) -> tuple[Plan, int]:
+    scan = _scan(con, scenario, columns, view, None in options)
+    check_sets(scenario, columns, lambda c: scan.sets.get(c, ()), where if where is not None else view)
+    ctxs = contexts(scenario, dates, options, assume, scan.recipients)
+    p = plan(scenario, ctxs, columns, view, normalize_sets=not scan.sets_normalized, form=form)
+    if p.form == "case":  # the CASE form also skips coalescing on columns without NULL
+        p = plan(scenario, ctxs, columns, view, normalize_sets=not scan.sets_normalized,
+                 not_null=_not_null(con, [c for c in columns if c in _TESTED], view), form="case")
+    return p, scan.rows
+
+
+_TESTED = frozenset({"recipient", "program", "channel", "category", "amount"})
+
+
+def _literal(value: str) -> str:
+    return generate(lit(value), "duckdb")
+
+
+def create_tables(con: Any, p: Plan) -> None:
+    """Create the plan's small tables on a DuckDB connection, TEXT columns as ENUMs.
+
+    An ENUM column is dictionary-encoded from the decision table to the Parquet
+    writer: no string is built, hashed or copied per row.
+    """
+    for t in p.tables:
+        defs = []
+        for i, (name, kind) in enumerate(zip(t.columns, t.types)):
+            values = sorted({r[i] for r in t.rows if r[i] is not None}) if kind == "TEXT" else []
+            sql_type = {"INT": "INTEGER", "DATE": "DATE"}.get(kind, "VARCHAR")
+            if values:
+                sql_type = "ENUM(" + ", ".join(_literal(v) for v in values) + ")"
+            defs.append(f"{generate(exp.to_identifier(name, quoted=True), 'duckdb')} {sql_type}")
+        table = generate(exp.to_identifier(t.name, quoted=True), "duckdb")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(defs)})")
+        if t.rows:
+            con.execute(f"INSERT INTO {table} " + generate(t.values(), "duckdb"))
+
+
+def _summary_of(con: Any, p: Plan, inline: bool) -> list[SummaryRow]:
+    return [_summary_row(r) for r in con.execute(p.summary_sql("duckdb", inline=inline)).fetchall()]
+
+
+def _copy(query: str, path: Path, options: str = "") -> str:
+    return f"COPY ({query}) TO {_literal(str(path))} (FORMAT parquet{options})"
+
+
+LAYOUTS = ("wide", "narrow")
 
 
 def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str], dates: Sequence[dt.date],
          options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
-         progress: Progress | None = None, threads: int | None = None, memory_limit: str | None = None) -> BulkResult:
+         progress: Progress | None = None, threads: int | None = None, memory_limit: str | None = None,
+         layout: str | None = None, form: str = "auto") -> BulkResult:
     """Evaluate every item of ``items`` under every option at every date with DuckDB; write ``out`` (Parquet).
 
     ``options`` are regime or timeline names (``None``: each recipient's
-    timeline of record).  The output holds every input column plus option,
-    as_of, outcome, rules and missing_facts.
+    timeline of record).  The ``wide`` layout (``out`` a ``.parquet`` file) holds
+    every input column plus option, as_of, outcome, rules and missing_facts; the
+    ``narrow`` layout (``out`` a folder; :func:`write_narrow`) holds one small row
+    per item and (option, date) pair, and the input once.  ``layout`` defaults to
+    what ``out`` names.  The summary is computed before anything is written, and
+    the output appears only when complete.
     """
     duckdb = _duckdb()
     started = time.perf_counter()
     src, dst = Path(items), Path(out)
-    if dst.suffix.lower() not in (".parquet", ".pq"):
-        raise UsageError(f"--out `{dst}`: the output is Parquet", help="name the output file `….parquet`")
-    if dst.is_dir():
+    is_file = dst.suffix.lower() in (".parquet", ".pq")
+    if dst.suffix and not is_file and not dst.is_dir():
+        raise UsageError(f"--out `{dst}`: the output is Parquet",
+                         help="name the output file `….parquet`, or a folder (no extension) for the narrow layout")
+    layout = layout or ("wide" if is_file else "narrow")
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout `{layout}`", help="choose wide or narrow")
+    if layout == "wide" and not is_file:
+        raise UsageError(f"--out `{dst}`: the wide layout is one Parquet file",
+                         help=f"name the output file `{dst.name}.parquet`, or write the narrow layout to a folder")
+    if layout == "narrow" and is_file:
+        raise UsageError(f"--out `{dst}`: the narrow layout is a folder",
+                         help=f"name a folder, e.g. `{dst.with_suffix('')}`, or pass --wide for one file")
+    if layout == "wide" and dst.is_dir():
         raise UsageError(f"--out `{dst}` is a folder", help="name a file, e.g. decisions.parquet")
+    if layout == "narrow" and dst.exists() and not dst.is_dir():
+        raise UsageError(f"--out `{dst}` is a file", help="name a folder for the narrow layout")
     con = duckdb.connect()
     tmp: Path | None = None
     try:
@@ -305,18 +377,32 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
             con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
-        columns = _open_items(con, src)
+        columns = _open_items(con, src, row_numbers=layout == "narrow")
         _check_columns(columns, src, scenario)
-        p = duckdb_plan(con, scenario, columns, dates, options, assume, where=src)
-        ctxs = list(p.contexts)
-        sql = p.sql("duckdb")
-        tmp = _temp_beside(dst, ".parquet")
-        _run_with_progress(con, lambda: con.sql(sql).to_parquet(str(tmp)), progress)
-        os.replace(tmp, dst)
+        keyed = columns + ((ROW,) if layout == "narrow" else ())
+        p, rows = _duckdb_plan(con, scenario, keyed, dates, options, assume, ITEMS_VIEW, src, form)
+        inline = p.form != "lookup"
+        if not inline:
+            create_tables(con, p)
+        summary = _summary_of(con, p, inline)  # before writing: a value that cannot be read fails here
+        total = rows * len(p.contexts)
+        tmp = target = _temp_beside(dst, "" if layout == "narrow" else ".parquet")
+        if layout == "narrow":
+            sql = write_narrow(con, p, target, rows, progress)
+            if dst.exists():
+                old = _temp_beside(dst, ".old")
+                os.replace(dst, old)
+                os.replace(tmp, dst)
+                _remove(old)
+            else:
+                os.replace(tmp, dst)
+        else:
+            sql = p.sql("duckdb", inline=inline)
+            _run_with_progress(con, lambda: con.execute(_copy(sql, target)), progress, total)
+            os.replace(tmp, dst)
         tmp = None
-        summary = _summary_from(con, _parquet(dst))
-        rows = sum(r.items for r in summary)
-        return BulkResult(dst, rows, rows // len(ctxs), tuple(ctxs), summary, time.perf_counter() - started, sql)
+        return BulkResult(dst, total, rows, tuple(p.contexts), summary, time.perf_counter() - started, sql,
+                          layout=layout, form=p.form)
     except duckdb.Error as exc:
         raise UsageError(f"`{src}`: {_first_line(exc)}",
                          help="check the items file: amounts must be decimal numbers, ids and codes text") from None
@@ -324,6 +410,110 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         if tmp is not None:
             _remove(tmp)
         con.close()
+
+
+KEYED = "__t_keyed"
+# hive-partitioned by pair; Parquet 2 pages (delta-encoded item numbers: a fifth of the size)
+NARROW_OPTIONS = ", PARTITION_BY (pair), OVERWRITE_OR_IGNORE, PARQUET_VERSION V2"
+CHUNK_ROWS = 24_000_000  # decisions per COPY of the narrow layout (a chunk of pairs)
+NARROW_FILES = ("items.parquet", "pairs.parquet", "outcomes.parquet", "rules.parquet", "decisions", "view.sql")
+
+
+def write_narrow(con: Any, p: Plan, folder: Path, rows: int, progress: Progress | None = None) -> str:
+    """Write the narrow layout of ``p`` into ``folder`` (created); return the query of the decisions.
+
+    * ``items.parquet``: ``item`` (the row's number in the input) and every input column, once;
+    * ``pairs.parquet``: ``pair``, ``option``, ``as_of``, ``regimes``;
+    * ``outcomes.parquet``: ``outcome`` (the code) and ``name``;
+    * ``rules.parquet``: ``rules`` (the id), ``rule_ids`` and ``missing_facts`` (comma-separated);
+    * ``decisions/pair=N/*.parquet`` (hive-partitioned by pair): ``item``, ``outcome``, ``rules``;
+    * ``view.sql``: DuckDB views ``decisions`` (the narrow rows) and ``wide`` (the wide layout, rejoined),
+      with paths relative to the folder.
+
+    The items must be registered as the view ``__t_items`` with a ``__t_row`` column (:func:`_open_items`);
+    a plan in the CASE form, or with caps (which decide over the rows), is first decided into a temporary
+    table (slower, same layout).
+    """
+    folder.mkdir(parents=True, exist_ok=False)
+    inputs = [c for c in p.columns if c != ROW]
+    cols = ", ".join(generate(col(c), "duckdb") for c in inputs)
+    con.execute(_copy(f'SELECT "{ROW}" AS "item", {cols} FROM "{ITEMS_VIEW}"', folder / "items.parquet"))
+    pairs = ", ".join(f"({i}, {generate(lit(c.option), 'duckdb')}, DATE '{c.as_of.isoformat()}', "
+                      f"{_literal(','.join(c.regimes))})" for i, c in enumerate(p.contexts))
+    con.execute(_copy(f"SELECT CAST(col0 AS INTEGER) AS pair, CAST(col1 AS VARCHAR) AS option, col2 AS as_of, "
+                      f"col3 AS regimes FROM (VALUES {pairs})", folder / "pairs.parquet"))
+    outcomes = ", ".join(f"({o.rank}, {_literal(o.value)})" for o in OUTCOMES)
+    con.execute(_copy(f"SELECT CAST(col0 AS UTINYINT) AS outcome, col1 AS name FROM (VALUES {outcomes})",
+                      folder / "outcomes.parquet"))
+    total = rows * len(p.contexts)
+    if p.form == "lookup" and not p.capped:
+        assert p.lookup is not None and p.keyed is not None
+        decisions = p.lookup.decisions()
+        # the key once per item, then each chunk of pairs a join of small integers (and a moving progress bar)
+        keyed = generate(p.keyed, "duckdb")
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{KEYED}" AS SELECT "{ROW}", "__t_key" FROM ({keyed})')
+        step = max(1, CHUNK_ROWS // max(rows, 1))
+        chunks = [range(i, min(i + step, len(p.contexts))) for i in range(0, len(p.contexts), step)]
+        queries = [generate(p.narrow(ROW, exp.to_table(KEYED).as_("d"), c), "duckdb") for c in chunks]
+    else:
+        decisions, narrow = _case_narrow(con, p)
+        chunks, queries = [range(len(p.contexts))], [narrow]
+    dictionary = ", ".join(f"({i}, {_literal(r)}, {_literal(m)})" for i, (r, m) in enumerate(decisions))
+    rule_rows = (f"SELECT CAST(col0 AS INTEGER) AS rules, col1 AS rule_ids, col2 AS missing_facts "
+                 f"FROM (VALUES {dictionary})") if decisions else \
+        "SELECT CAST(NULL AS INTEGER) AS rules, '' AS rule_ids, '' AS missing_facts WHERE false"
+    con.execute(_copy(rule_rows, folder / "rules.parquet"))
+    done = 0
+    item_type = "INTEGER" if rows < 2**31 else "BIGINT"
+    for chunk, narrow in zip(chunks, queries):
+        query = (f'SELECT CAST("item" AS {item_type}) AS "item", CAST("outcome" AS UTINYINT) AS "outcome", '
+                 f'CAST("rules" AS INTEGER) AS "rules", CAST("pair" AS INTEGER) AS "pair" FROM ({narrow})')
+        part = rows * len(chunk)
+
+        def tick(what: str, n: int, _: int, before: int = done) -> None:
+            if progress is not None:
+                progress(what, before + n, total)
+
+        _run_with_progress(con, lambda: con.execute(_copy(query, folder / "decisions", NARROW_OPTIONS)),
+                           tick if progress is not None else None, part)
+        done += part
+    (folder / "view.sql").write_text(narrow_views(".", inputs))
+    return "\n;\n".join(queries)
+
+
+def narrow_views(folder: str, columns: Sequence[str]) -> str:
+    """DuckDB views over a narrow layout in ``folder``: ``decisions`` (narrow) and ``wide`` (rejoined)."""
+    def path(name: str) -> str:
+        return _literal(f"{folder.rstrip('/')}/{name}")
+
+    cols = ", ".join(generate(col(c, "i"), "duckdb") for c in columns)
+    return (f"CREATE OR REPLACE VIEW decisions AS SELECT * FROM read_parquet({path('decisions/*/*.parquet')}, "
+            "hive_partitioning = true, hive_types = {'pair': INTEGER});\n"
+            f"CREATE OR REPLACE VIEW wide AS SELECT {cols}, p.option, p.as_of, o.name AS outcome, "
+            "r.rule_ids AS rules, r.missing_facts\n"
+            f"  FROM decisions AS d JOIN read_parquet({path('items.parquet')}) AS i ON i.item = d.item\n"
+            f"  JOIN read_parquet({path('pairs.parquet')}) AS p ON p.pair = d.pair\n"
+            f"  LEFT JOIN read_parquet({path('outcomes.parquet')}) AS o ON o.outcome = d.outcome\n"
+            f"  LEFT JOIN read_parquet({path('rules.parquet')}) AS r ON r.rules = d.rules;\n")
+
+
+def _case_narrow(con: Any, p: Plan) -> tuple[list[tuple[str, str]], str]:
+    """The CASE form's decided rows in a temporary table, and the narrow query over it."""
+    sql = p.sql("duckdb")
+    con.execute(f'CREATE TEMP TABLE "__t_decided" AS SELECT "{ROW}", option, as_of, outcome, rules, missing_facts '
+                f"FROM ({sql})")
+    found = con.execute('SELECT DISTINCT rules, missing_facts FROM "__t_decided" WHERE outcome IS NOT NULL '
+                        "ORDER BY ALL").fetchall()
+    decisions = [(str(r), str(m)) for r, m in found]
+    ranks = " ".join(f"WHEN {_literal(o.value)} THEN {o.rank}" for o in OUTCOMES)
+    keys = ", ".join(f"({i}, {generate(lit(c.option), 'duckdb')}, DATE '{c.as_of.isoformat()}')"
+                     for i, c in enumerate(p.contexts))
+    rules = ", ".join(f"({i}, {_literal(r)}, {_literal(m)})" for i, (r, m) in enumerate(decisions)) or "(NULL, '', '')"
+    narrow = (f'SELECT d."{ROW}" AS item, c.col0 AS pair, CASE d.outcome {ranks} END AS outcome, r.col0 AS rules '
+              f'FROM "__t_decided" d JOIN (VALUES {keys}) c ON c.col1 IS NOT DISTINCT FROM d.option '
+              f"AND c.col2 = d.as_of LEFT JOIN (VALUES {rules}) r ON r.col1 = d.rules AND r.col2 = d.missing_facts")
+    return decisions, narrow
+
 
 
 def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> None:
@@ -345,8 +535,8 @@ def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | N
                          f"`{scenario.id}` declares required", help="add the column to the items file")
 
 
-def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None) -> Any:
-    """Run ``job`` on ``con``; report DuckDB's query progress from this thread while it runs."""
+def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None, total: int) -> Any:
+    """Run ``job`` on ``con``; report DuckDB's query progress (of ``total`` decisions) from this thread."""
     if progress is None:
         return job()
     con.execute("SET enable_progress_bar = true")
@@ -367,10 +557,10 @@ def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | No
         with contextlib.suppress(Exception):
             done = con.query_progress()
             if done is not None and done >= 0:
-                progress(min(float(done) / 100.0, 1.0))
+                progress("decisions", int(min(float(done) / 100.0, 1.0) * total), total)
     if failure:
         raise failure[0]
-    progress(1.0)
+    progress("decisions", total, total)
     return result[0] if result else None
 
 
@@ -382,7 +572,11 @@ _SPARK_LOCK = threading.Lock()
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The active SparkSession, or a new one (``master``, else ``$TRANCHE_SPARK_MASTER``, else ``local[*]``)."""
+    """The active SparkSession, or a new one (``master``, else ``$TRANCHE_SPARK_MASTER``, else ``local[*]``).
+
+    ``master`` is a Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``,
+    ``k8s://...``), or a Spark Connect URL (``sc://host:15002``) for a remote session.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -392,8 +586,10 @@ def spark_session(master: str | None = None) -> Any:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        builder = SparkSession.builder.appName("tranche bulk") \
-            .master(master or os.environ.get("TRANCHE_SPARK_MASTER", "local[*]")) \
+        url = master or os.environ.get("TRANCHE_SPARK_MASTER", "local[*]")
+        if url.startswith("sc://"):
+            return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
+        builder = SparkSession.builder.appName("tranche bulk").master(url) \
             .config("spark.ui.enabled", "false") \
             .config("spark.sql.session.timeZone", "UTC") \
             .config("spark.sql.shuffle.partitions", "4")
@@ -411,10 +607,15 @@ def _spark_items(spark: Any, path: Path) -> Any:
 
 def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str],
                dates: Sequence[dt.date], options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
-               spark: Any = None, progress: Progress | None = None) -> BulkResult:
-    """Like :func:`bulk`, through Spark SQL; ``out`` is written as a Parquet folder (Spark's form)."""
+               spark: Any = None, progress: Progress | None = None, master: str | None = None,
+               form: str = "auto") -> BulkResult:
+    """Like :func:`bulk`, through Spark SQL; ``out`` is written as a Parquet folder (Spark's form).
+
+    ``master``: where Spark runs (:func:`spark_session`); the compiled query is the
+    one ``tranche sql --dialect spark`` prints, its small tables inline.
+    """
     started = time.perf_counter()
-    session = spark or spark_session()
+    session = spark or spark_session(master)
     src, dst = Path(items), Path(out)
     tmp = _temp_beside(dst, ".parquet")
     try:
@@ -428,13 +629,14 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         if None in options:
             recipients = [r[0] for r in frame.select("recipient").distinct().collect() if r[0] is not None]
         ctxs = contexts(scenario, dates, options, assume, recipients)
-        p = plan(scenario, ctxs, columns, exp.to_table(view))
+        p = plan(scenario, ctxs, columns, exp.to_table(view), form=form)
         sql = p.sql("spark")
+        total = int(frame.count()) * len(ctxs)
         if progress:
-            progress(0.05)
+            progress("decisions", 0, total)
         session.sql(sql).write.mode("overwrite").parquet(str(tmp))
         if progress:
-            progress(0.9)
+            progress("decisions", total, total)
         if dst.exists():
             _remove(dst)
         os.replace(tmp, dst)
@@ -442,10 +644,8 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         written.createOrReplaceTempView(view + "_out")
         summary_q = _summary_query(exp.to_table(view + "_out"))
         summary = [_summary_row(tuple(r)) for r in session.sql(generate(summary_q, "spark")).collect()]
-        if progress:
-            progress(1.0)
-        return BulkResult(dst, sum(r.items for r in summary), int(frame.count()), tuple(ctxs), summary,
-                          time.perf_counter() - started, sql)
+        return BulkResult(dst, sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
+                          time.perf_counter() - started, sql, form=p.form)
     except TrancheError:
         raise
     except Exception as exc:  # py4j / pyspark errors: translated at the boundary
@@ -541,7 +741,7 @@ def _table_columns(db: _DB, table: exp.Table) -> tuple[str, ...]:
 
 
 def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], options: Sequence[str | None],
-             assume: Iterable[str]) -> Plan:
+             assume: Iterable[str], form: str = "auto") -> Plan:
     tbl = exp.to_table(table)
     columns = _table_columns(db, tbl)
     _check_columns(columns, table)
@@ -556,17 +756,21 @@ def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], 
             exp.Not(this=exp.Is(this=col("recipient"), expression=exp.Null())))
         recipients = [r[0] for r in db.rows(generate(q, db.dialect))[1]]
     ctxs = contexts(scenario, dates, options, assume, recipients)
-    return plan(scenario, ctxs, columns, tbl, amount_sum=target(db.dialect).amount_sum)
+    return plan(scenario, ctxs, columns, tbl, amount_sum=target(db.dialect).amount_sum, form=form)
 
 
 def decisions_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.date | Sequence[dt.date],
-                    options: Sequence[str | None] = (None,), assume: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
-    """Every item of ``table`` decided inside the database, one dict per (item, option, date), streamed."""
+                    options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
+                    form: str = "auto") -> Iterator[dict[str, Any]]:
+    """Every item of ``table`` decided inside the database, one dict per (item, option, date), streamed.
+
+    ``form``: the plan's form (:func:`tranche.compiler.plan.plan`): ``auto``, ``lookup`` or ``case``.
+    """
     db = _DB(connection)
     dates = [as_of] if isinstance(as_of, dt.date) else list(as_of)
     try:
-        p = _db_plan(db, table, scenario, dates, options, assume)
-        names, rows = db.rows(generate(p.select, db.dialect))
+        p = _db_plan(db, table, scenario, dates, options, assume, form)
+        names, rows = db.rows(p.sql(db.dialect))
         for r in rows:
             row = dict(zip(names, r))
             if not isinstance(row["as_of"], dt.date):
@@ -579,7 +783,8 @@ def decisions_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.d
 
 
 def summarize_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.date | Sequence[dt.date],
-                    options: Sequence[str | None] = (None,), assume: Iterable[str] = ()) -> list[SummaryRow]:
+                    options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
+                    form: str = "auto") -> list[SummaryRow]:
     """Per option, date, program and outcome: the exact amount (``Decimal``) and the number of items.
 
     The items never leave the database: the compiled decision runs in SQL and
@@ -588,9 +793,9 @@ def summarize_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.d
     db = _DB(connection)
     dates = [as_of] if isinstance(as_of, dt.date) else list(as_of)
     try:
-        p = _db_plan(db, table, scenario, dates, options, assume)
+        p = _db_plan(db, table, scenario, dates, options, assume, form)
         scale = target(db.dialect).amount_scale
-        _, rows = db.rows(generate(p.summary, db.dialect))
+        _, rows = db.rows(p.summary_sql(db.dialect))
         out = [_summary_row(r, scale) for r in rows]
         order = {o.value: i for i, o in enumerate(OUTCOMES)}
         return sorted(out, key=lambda s: (s.option or "", s.as_of, s.program or "", order.get(s.outcome, 9)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from pathlib import Path
-from typing import Any, List, Optional
+import time
+from typing import Any, Callable, Iterator, List, Optional
 
 import typer
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from ...errors import UsageError
 
 if TYPE_CHECKING:
     from ...compiler.run import BulkResult
+    from ...language import Scenario
 from .. import render
 from .common import load, parse_date, split_list
 
@@ -55,7 +57,9 @@ def bulk(
     scenario: str = typer.Argument(..., help="scenario folder, or the id of a stored scenario (--db)"),
     items: str = typer.Option(..., "--items", "-i", help="line items: a .parquet or .csv file with the columns "
                               "id, recipient, program, channel, category, amount, flags (comma-separated), and any others"),
-    out: str = typer.Option(..., "--out", help="where to write the decisions (Parquet)"),
+    out: str = typer.Option(..., "--out", help="where to write the decisions: a .parquet file (wide: every input "
+                            "column and the decision), or a folder (narrow: item, pair, outcome, rules ids, the "
+                            "items once, dictionary tables and a view)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="date of the decisions, YYYY-MM-DD"),
     options: Optional[List[str]] = typer.Option(None, "--options", "-o", help="regimes or timelines, A,B,...; "
                                                 "default: each recipient's timeline of record"),
@@ -65,33 +69,76 @@ def bulk(
     end: Optional[str] = typer.Option(None, "--to", help="last date of --every"),
     assume: Optional[List[str]] = typer.Option(None, "--assume", "-a",
                                                help="assume a fact holds (FACT or FACT@YYYY-MM-DD); repeatable"),
+    wide: Optional[bool] = typer.Option(None, "--wide/--narrow", help="the layout (default: what --out names: a "
+                                        ".parquet file is wide, a folder narrow)"),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (files on this machine) or spark (PySpark)"),
+    master: Optional[str] = typer.Option(None, "--master", help="spark: where to run (local[4], spark://HOST:7077, "
+                                         "yarn, k8s://..., or sc://HOST:15002 for Spark Connect); default "
+                                         "$TRANCHE_SPARK_MASTER or local[*]"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="summary as table, json or csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    from ...compiler.run import bulk as bulk_duckdb, bulk_spark
-
     if engine not in ENGINES:
         raise UsageError(f"--engine: unknown engine `{engine}`", help="choose duckdb or spark")
+    if master is not None and engine != "spark":
+        raise UsageError("--master is for the spark engine", help="add --engine spark, or drop --master")
     days = _dates(as_of, split_list(dates), every, start, end)
     names: list[str | None] = list(split_list(options)) or [None]
-    s = load(scenario)
+    s = _load(scenario)
     facts = split_list(assume)
-    show = not quiet and format is render.Format.table
-    with Progress(TextColumn("[bold]deciding[/] {task.description}"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=render.err_console, transient=True, disable=not show) as bar:
-        task = bar.add_task(f"{Path(items).name} x {len(names)} option(s) x {len(days)} date(s)", total=1.0)
+    layout = None if wide is None else ("wide" if wide else "narrow")
+    if engine == "spark" and layout == "narrow":
+        raise UsageError("the spark engine writes the wide layout", help="drop --narrow, or use --engine duckdb")
+    with _progress(not quiet and render.err_console.is_terminal) as report:
+        if engine == "spark":
+            from ...compiler.run import bulk_spark
 
-        def report(done: float) -> None:
-            bar.update(task, completed=done)
+            result = bulk_spark(s, items, out, days, names, facts, progress=report, master=master)
+        else:
+            from ...compiler.run import bulk as bulk_duckdb
 
-        run = bulk_spark if engine == "spark" else bulk_duckdb
-        result = run(s, items, out, days, names, facts, progress=report)
+            result = bulk_duckdb(s, items, out, days, names, facts, progress=report, layout=layout)
     _print(result, format, len(days) > 1)
     return 0
+
+
+@contextlib.contextmanager
+def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr (only on a terminal): decisions written of those known, rate and time left."""
+    if not show:
+        yield None  # no bar, no polling of the engine's progress
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    with Progress(TextColumn("[bold]deciding[/]"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
+                  TextColumn("decisions"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=render.err_console, transient=True) as bar:
+        task = bar.add_task("decisions", total=None, rate="")
+        began = time.perf_counter()
+
+        def report(what: str, done: int, total: int) -> None:
+            elapsed = time.perf_counter() - began
+            rate = f"{done / elapsed / 1e6:,.1f}M/s" if elapsed > 0 and done else ""
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        yield report
+
+
+def _load(scenario: str) -> Scenario:
+    """A scenario folder read directly (without importing the store: bulk's start-up counts), else as everywhere."""
+    from pathlib import Path
+
+    if Path(scenario).is_dir():
+        from ...errors import PolicyError
+        from ...language import check
+
+        result = check(Path(scenario))
+        if not result.passed or result.scenario is None:
+            raise PolicyError(result.errors(), f"`{scenario}` has {len(result.errors())} error(s); nothing was loaded")
+        return result.scenario
+    return load(scenario)
 
 
 def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | None, end: str | None) -> list[dt.date]:
@@ -117,7 +164,7 @@ def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
 
     rows = result.summary
     if format is render.Format.json:
-        render.emit_json({"out": str(result.out), "rows": result.rows, "items": result.items,
+        render.emit_json({"out": str(result.out), "layout": result.layout, "rows": result.rows, "items": result.items,
                           "seconds": round(result.seconds, 3),
                           "contexts": [{"option": c.option, "as_of": c.as_of.isoformat(), "regimes": list(c.regimes)}
                                        for c in result.contexts],
@@ -127,8 +174,9 @@ def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
         render.emit_csv(["option", "as_of", "program", "outcome", "items", "amount"],
                         [[r.option or "", r.as_of, r.program or "", r.outcome, r.items, f"{r.amount:.2f}"] for r in rows])
         return
+    layout = "" if result.layout == "wide" else " (narrow layout; view.sql rejoins it)"
     render.console.print(f"wrote {result.rows:,} decisions ({result.items:,} items x {len(result.contexts)} "
-                         f"option-date pair(s)) to {result.out} in {result.seconds:.1f}s")
+                         f"option-date pair(s)) to {result.out}{layout} in {result.seconds:.1f}s")
     order = {o.value: i for i, o in enumerate(OUTCOMES)}
     columns = ["Option", *(["As of"] if by_date else []), "Program", "Outcome", "Items", "Amount"]
     table_rows: list[list[Any]] = []
