@@ -61,3 +61,24 @@ def test_nothing_imports_cli() -> None:
         if layer_of(path) in (None, "cli"):
             continue
         assert "cli" not in imported_layers(path), path
+
+
+def test_no_import_of_tranche_hidden_in_a_function() -> None:
+    """An import cycle is solved by the layout, not by importing inside a function (issue: one semantic core).
+
+    The CLI imports lazily on purpose (start-up time) and `tranche/__init__.py` loads its names on first use;
+    imports only for type checking are fine everywhere.
+    """
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] == "cli" or rel == Path("__init__.py") or "migrations" in rel.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("tranche")):
+                    bad.append(f"{rel}:{node.lineno}")
+    assert not bad, bad

@@ -109,16 +109,17 @@ def test_sqlite_sums_in_cents(peru: Scenario) -> None:
 
 
 def test_peru_compiles_to_a_lookup_on_a_compact_key(peru: Scenario) -> None:
-    """The policies of a year's sweep test four attributes: 192 classes per policy, one small table."""
+    """The policies of a year's sweep test five attributes: 11 × 4 × 3 × 4 × 2 classes per policy, one small table."""
     days = [dt.date(1962, 10, 3) + dt.timedelta(weeks=k) for k in range(52)]
     ctxs = contexts(peru, days, ["limited", "recommended", "full"], ["congress.appropriation.FY1963"])
     p = plan(peru, ctxs, COLUMNS)
     assert p.form == "lookup" and p.lookup is not None
-    assert [(k.attribute, k.count) for k in p.lookup.parts] == [("category", 8), ("channel", 3), ("flags", 4),
-                                                                ("program", 2)]
-    assert p.lookup.size == 192 and len(p.lookup.verdicts) == 3 * 192
+    parts = [(k.attribute, k.count) for k in p.lookup.parts]
+    assert parts == [("category", 11), ("channel", 4), ("commitment", 3), ("flags", 4), ("program", 2)]
+    size = 11 * 4 * 3 * 4 * 2
+    assert p.lookup.size == size and len(p.lookup.verdicts) == 3 * size
     pairs, decisions = p.tables
-    assert len(pairs.rows) == 156 and len(decisions.rows) == 3 * 192
+    assert len(pairs.rows) == 156 and len(decisions.rows) == 3 * size
     assert len(p.lookup.decisions()) < 40  # the rules dictionary: a few dozen distinct (rules, missing facts)
     assert plan(peru, ctxs, COLUMNS, lookup_limit=500).form == "case"  # too many classes: the CASE form
     with pytest.raises(UsageError, match="unknown plan form"):

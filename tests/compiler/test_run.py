@@ -275,7 +275,7 @@ def test_cli_bulk_narrow_and_layout_errors(capsys: pytest.CaptureFixture[str], t
     base = ["bulk", str(PERU), "--items", str(PIPELINE), "--as-of", "1962-10-03", "-o", "limited,full",
             "-a", "congress.appropriation.FY1963"]
     code, text, _ = run(capsys, *base, "--out", str(tmp_path / "sweep"))
-    assert code == 0 and "wrote 90 decisions" in text and "narrow layout" in text
+    assert code == 0 and "wrote 102 decisions" in text and "narrow layout" in text
     for extra, message in ((["--out", str(tmp_path / "x.parquet"), "--narrow"], "the narrow layout is a folder"),
                            (["--out", str(tmp_path / "x"), "--wide"], "the wide layout is one Parquet file"),
                            (["--out", str(tmp_path / "x.csv")], "the output is Parquet"),
@@ -288,18 +288,23 @@ def test_cli_bulk_narrow_and_layout_errors(capsys: pytest.CaptureFixture[str], t
 
 def test_progress_counts_decisions_and_moves(peru: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sweep reports decisions written of those known, chunk by chunk of pairs, never going back."""
+    import dataclasses
+
     import tranche.compiler.run as run_module
 
-    monkeypatch.setattr(run_module, "CHUNK_ROWS", 90)  # two pairs of 45 items per chunk
+    peru = dataclasses.replace(peru, law=dataclasses.replace(peru.law, caps=()))  # a capped plan is written whole
+
+    n = len(peru.items)
+    monkeypatch.setattr(run_module, "CHUNK_ROWS", 2 * n)  # two pairs of the pipeline's items per chunk
     seen: list[tuple[str, int, int]] = []
     dates = dates_between(AS_OF, AS_OF + dt.timedelta(weeks=5), "7d")
     result = bulk(peru, PIPELINE, tmp_path / "n", dates, ["limited"], FY63,
                   progress=lambda what, done, total: seen.append((what, done, total)))
-    total = 6 * 45
+    total = 6 * len(peru.items)
     assert result.rows == total and seen[-1] == ("decisions", total, total)
     done = [d for _, d, _ in seen]
     assert done == sorted(done) and {t for _, _, t in seen} == {total}
-    assert {d for d in done if d % 90 == 0} >= {90, 180, 270}  # each chunk of pairs is counted as it completes
+    assert {d for d in done if d % (2 * n) == 0} >= {2 * n, 4 * n, 6 * n}  # each chunk counted as it completes
 
 
 def test_narrow_layout_of_a_large_csv_numbers_each_row_once(peru: Scenario, tmp_path: Path) -> None:
@@ -317,4 +322,4 @@ def test_narrow_layout_of_a_large_csv_numbers_each_row_once(peru: Scenario, tmp_
     differ = con.execute(
         f"SELECT count(*) FROM (SELECT id, option, outcome, rules FROM wide EXCEPT ALL "
         f"SELECT id, option, outcome, rules FROM read_parquet('{tmp_path / 'w.parquet'}'))").fetchall()[0][0]
-    assert differ == 0 and con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2 * 45 * 3000
+    assert differ == 0 and con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2 * 51 * 3000

@@ -134,9 +134,15 @@ def class_values(split: Split, tested: Sequence[Any]) -> tuple[tuple[Any, ...], 
 
 
 def _part_sql(compiler: "Compiler", part: KeyPart) -> list["exp.Expr"]:
-    from sqlglot import exp
+    from sqlglot import exp  # third-party, imported when SQL is built (the in-memory Decider never needs it)
 
-    from .plan import _case
+    def _case(branches: Sequence[tuple["exp.Expr", "exp.Expr"]], default: "exp.Expr | None") -> "exp.Expr":
+        if not branches:
+            return default if default is not None else exp.Null()
+        case = exp.Case()
+        for cond, value in branches:
+            case = case.when(cond, value)
+        return case.else_(default) if default is not None else case
 
     def test(op: str, value: Any) -> "exp.Expr":
         return compiler.predicate_sql(Predicate(part.attribute, op, (value,)))

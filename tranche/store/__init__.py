@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .audit import GENESIS, Anchor, Entry, Verification, anchor, entries, verify
+from . import keys
+from .audit import GENESIS, Anchor, Entry, Verification, anchor, append_all, entries, identity, sign_head, verify
 from .db import DEFAULT_FILE, ENV_URL, Database, default_url, display_url, resolve_url
 from .events import SchemaMigrated
 from .facts import FactRecord, assert_fact, list_facts, retract_fact
 from .migrations import current_revision, ensure_current, head_revision, upgrade
+from .replay import baseline
 from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, list_cases, open_case, review_map
 from .tables import audit_head
 from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
@@ -87,9 +89,6 @@ def init_db(url: str | None = None, admin: str | None = None, actor: str | None 
     the migration and its `schema-migrated` entry are one transaction, so that concurrent calls agree
     on who created the database.
     """
-    from . import keys
-    from .audit import append_all, identity, sign_head
-    from .replay import baseline
 
     who = actor_name(actor)
     with Database(url, create=True) as db:

@@ -52,6 +52,7 @@ from ..language.scenario import canonical_json
 from . import keys
 from .db import Database
 from .events import Event, event_from_entry, format_time, utc_now
+from .replay import replay as replay_state
 from .tables import audit_head, audit_identity, audit_log
 
 __all__ = ["GENESIS", "Entry", "Identity", "Anchor", "Verification", "entry_hash", "append", "append_all",
@@ -425,7 +426,6 @@ def _check_anchor(rows: Sequence[Entry], a: Anchor, ident: Identity | None) -> t
 def verify(db: Database, anchor: str | Anchor | None = None, *, key_file: Path | None = None,
            replay: bool = True) -> Verification:
     """Check the chain, head, signatures, anchor and replayed state; name the first problem and every difference."""
-    from .replay import replay as replay_state
 
     parsed = parse_anchor(anchor) if isinstance(anchor, str) else anchor
     path = key_file or keys.key_path(db.url)

@@ -21,7 +21,8 @@ from . import codec
 from .audit import append
 from .db import Database
 from .events import FactAsserted, FactRetracted, format_time, utc_now
-from .scenarios import pick, read
+from .reading import pick, read
+from .reviews import sync_cases
 from .tables import facts, sources
 from .users import require
 
@@ -101,7 +102,6 @@ def assert_fact(db: Database, fact: str, on: dt.date, actor: str, source: str | 
             date=on, until=until, sources=codec.dumps(srcs), asserted_by=actor, asserted_at=format_time(created)))
         append(conn, FactAsserted(actor=actor, created=created, scenario=sid, fact=fact, date=on, until=until,
                                   sources=tuple(srcs), previous_date=row.date, previous_until=row.until))
-        from .reviews import sync_cases
 
         opened = sync_cases(conn, read(conn, sid), actor, as_of or dt.date.today())
         return _record(_fact_row(conn, sid, fact), opened)

@@ -27,7 +27,9 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, func, select
 
+from ..errors import TrancheError
 from . import codec
+from .reading import read
 from .tables import (
     facts,
     law_versions,
@@ -67,8 +69,6 @@ def _day(value: Any) -> str | None:
 
 
 def _parts_hash(conn: Connection, sid: str) -> str:
-    from ..errors import TrancheError
-    from .scenarios import read
 
     try:
         return codec.parts_hash(read(conn, sid))

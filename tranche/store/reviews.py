@@ -31,7 +31,7 @@ from ..language.scenario import Outcome, Scenario
 from .audit import append, append_all
 from .db import Database
 from .events import CaseApproved, CaseDenied, CaseOpened, CaseReopened, CaseWithdrawn, Event, format_time, utc_now
-from .scenarios import pick, read
+from .reading import pick, read
 from .tables import CASE_STATUSES, review_cases, review_decisions
 from .users import require
 

@@ -46,7 +46,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from ..errors import NotAuthenticated, NotFound, PermissionDenied, UsageError, did_you_mean
 from ..language.scenario import MARKINGS, UNCLASSIFIED
 from .audit import append
-from .db import Database
+from .db import Database, resolve_url
 from .events import (TokenIssued, TokenRevoked, UserAdded, UserClearanceChanged, UserPasswordSet, UserRoleChanged,
                      format_time)
 from .tables import ROLES, api_tokens, users
@@ -334,7 +334,6 @@ def authenticate_password(db: Database, name: str, password: str) -> User:
 def acting_user_at(url: str | None, given: str | None = None) -> str:
     """:func:`acting_user` on the database at ``url``, opened only when a token must be checked or the
     database is not a local SQLite file."""
-    from .db import resolve_url
 
     if not os.environ.get(ENV_TOKEN) and resolve_url(url).startswith("sqlite"):
         return actor_name(given)
