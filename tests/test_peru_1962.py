@@ -260,3 +260,10 @@ def test_511a_ceiling(peru) -> None:  # type: ignore[no-untyped-def]
                     and not (i.category == "training" or i.category.startswith("training."))), Decimal(0))
     assert fy63.limit == ceiling and fy63.blocked == 0 and fy63.allocated == articles
     assert fy63.headroom == ceiling - articles
+
+
+def test_the_record_s_markings_are_carried_for_clearances(peru) -> None:  # type: ignore[no-untyped-def]
+    """The FRUS source notes: doc. 427 is Secret, doc. 421 Confidential; the service withholds by them."""
+    assert peru.sources["frus-427"].marking == "SECRET"
+    assert peru.sources["frus-421"].marking == "CONFIDENTIAL"
+    assert all(s.notes and s.notes[0].startswith("marking:") for s in peru.sources.values() if s.id.startswith("frus-"))
