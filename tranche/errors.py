@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Sequence
 

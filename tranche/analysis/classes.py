@@ -34,13 +34,13 @@ on what a predicate means; rule states and layer semantics come from :mod:`tranc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from ..engine.timeline import FactState
 from ..language.operators import Split
-from ..language.scenario import FACTS, OUTCOMES, LineItem, Outcome, Predicate, Rule, Scenario
+from ..language.scenario import FACTS, LineItem, Outcome, Predicate, Rule, Scenario
 from ..semantics import rule_outcome
 
 __all__ = [

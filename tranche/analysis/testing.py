@@ -7,7 +7,6 @@ They run here, above the engine, because a `diff` expectation needs the analysis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ..engine import compare

@@ -133,16 +133,20 @@ def class_values(split: Split, tested: Sequence[Any]) -> tuple[tuple[Any, ...], 
     return tuple(points), ts
 
 
-def _part_sql(compiler: "Compiler", part: KeyPart) -> list["exp.Expr"]:
+def _case(branches: Sequence[tuple["exp.Expr", "exp.Expr"]], default: "exp.Expr | None") -> "exp.Expr":
+    """CASE WHEN ... THEN ... [ELSE default] (the default alone, or NULL, when there is no branch)."""
     from sqlglot import exp  # third-party, imported when SQL is built (the in-memory Decider never needs it)
 
-    def _case(branches: Sequence[tuple["exp.Expr", "exp.Expr"]], default: "exp.Expr | None") -> "exp.Expr":
-        if not branches:
-            return default if default is not None else exp.Null()
-        case = exp.Case()
-        for cond, value in branches:
-            case = case.when(cond, value)
-        return case.else_(default) if default is not None else case
+    if not branches:
+        return default if default is not None else exp.Null()
+    case = exp.Case()
+    for cond, value in branches:
+        case = case.when(cond, value)
+    return case.else_(default) if default is not None else case
+
+
+def _part_sql(compiler: "Compiler", part: KeyPart) -> list["exp.Expr"]:
+    from sqlglot import exp  # third-party, imported when SQL is built (the in-memory Decider never needs it)
 
     def test(op: str, value: Any) -> "exp.Expr":
         return compiler.predicate_sql(Predicate(part.attribute, op, (value,)))

@@ -47,12 +47,12 @@ from sqlglot import exp
 
 from ..engine.timeline import FactState, facts_at, regime_in_force, resolve_option
 from ..errors import UsageError
-from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Rule, Scenario
+from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Scenario
 from ..language.values import SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, resolve_layer
 from .caps import cap_select
 from .dialects import generate
-from .lookup import LOOKUP_LIMIT, Lookup, lookup
+from .lookup import LOOKUP_LIMIT, Lookup, _case, lookup
 
 __all__ = [
     "RuleState",
@@ -221,17 +221,6 @@ def _never_null(term: exp.Expr) -> bool:
     if isinstance(term, (exp.Paren, exp.Not)):
         return _never_null(term.this)
     return False
-
-
-def _case(branches: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None) -> exp.Expr:
-    if not branches:
-        return default if default is not None else exp.Null()
-    case = exp.Case()
-    for cond, value in branches:
-        case = case.when(cond, value)
-    if default is not None:
-        case = case.else_(default)
-    return case
 
 
 def _concat(parts: Sequence[exp.Expr]) -> exp.Expr:

@@ -290,40 +290,17 @@ def manifest_doc(s: Scenario) -> dict[str, Any]:
 
 
 def _fact_semantics(s: Scenario) -> dict[str, Any]:
-    """What the fact rows do not hold: roles, derivations and lifts (only where they differ from the defaults)."""
-    out: dict[str, Any] = {}
-    for f in s.facts.values():
-        doc: dict[str, Any] = {}
-        if f.role != "precondition":
-            doc["role"] = f.role
-        if f.after is not None:
-            doc["after"] = list(f.after)
-        if f.lifts:
-            doc["lifts"] = [lift.to_dict() for lift in f.lifts]
-        if doc:
-            out[f.id] = doc
-    return out
+    """What neither the fact rows nor the provenance (roles, derivations) hold: what each waiver lifts."""
+    return {f.id: {"lifts": [lift.to_dict() for lift in f.lifts]} for f in s.facts.values() if f.lifts}
 
 
 def with_fact_semantics(facts: Mapping[str, Fact], manifest: Mapping[str, Any],
                         types: Mapping[str, str]) -> dict[str, Fact]:
-    """The facts read from their rows, with the roles, derivations and lifts the manifest keeps."""
+    """The facts read from their rows, with the lifts the manifest keeps (roles: :func:`with_provenance`)."""
     extra = manifest.get("fact_semantics") or {}
-    out: dict[str, Fact] = {}
-    for k, f in facts.items():
-        doc = extra.get(k)
-        if doc:
-            after = doc.get("after")
-            f = dataclasses.replace(
-                f, role=str(doc.get("role", f.role)), after=(str(after[0]), int(after[1])) if after else None,
-                lifts=tuple(Lift(tuple(x["rules"]), _condition(x["scope"], types), tuple(x["facts"]), str(x["note"]))
-                            for x in doc.get("lifts") or ()))
-        out[k] = f
-    for k, doc in extra.items():  # derived facts a waiver or notification created (no row of their own)
-        if k not in out and doc.get("after"):
-            out[k] = Fact(k, f"{doc['after'][1]} days after `{doc['after'][0]}`", "derived", role=str(doc.get("role")
-                          or "precondition"), after=(str(doc["after"][0]), int(doc["after"][1])))
-    return out
+    return {k: dataclasses.replace(f, lifts=tuple(
+        Lift(tuple(x["rules"]), _condition(x["scope"], types), tuple(x["facts"]), str(x["note"]))
+        for x in extra[k]["lifts"])) if k in extra else f for k, f in facts.items()}
 
 
 def _aggregate_doc(a: AggregateTest) -> dict[str, Any]:

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from ..errors import NotFound, UsageError, did_you_mean
-from ..language.scenario import Fact, Program, Scenario, Source, Taxonomy, TaxonomyNode
+from ..language.scenario import Scenario
 from . import codec
 from .audit import append_all
 from .db import Database
@@ -55,7 +53,7 @@ from .tables import (
     taxonomy_nodes,
     timelines,
 )
-from .reading import pick, read, scenario_ids
+from .reading import pick, read
 from .reviews import rebase_cases, sync_cases
 from .users import require
 
