@@ -36,8 +36,10 @@ def test_pack_rules_come_first_and_carry_their_dates_sources_and_basis() -> None
                                           "law.embargo.lethal"]
     restriction, _, embargo = s.law.rules
     assert restriction.basis == "record" and restriction.sources == ("pl118-47-7008",)
-    assert restriction.exempt == ("democracy", "humanitarian", "not_to_government", "national_security_waiver")
-    assert len(restriction.unless) == 4  # one condition per class: resolved at validation into `unless`
+    assert restriction.exempt == ("democracy", "humanitarian", "not_to_government", "other_funds")
+    # one condition per class, resolved at validation into `unless`, then one per waiver that lifts the rule
+    assert len(restriction.unless) == 6
+    assert [u.waiver for u in restriction.unless] == [None] * 4 + ["waiver.7008.BOR.training", "waiver.7008.BOR.B2"]
     assert (embargo.effective, embargo.sunset) == (dt.date(2001, 3, 1), dt.date(2003, 3, 1))
     assert restriction.span is not None and restriction.span.file.endswith(os.path.join("packs", "sec-7008",
                                                                                          "law.yaml"))

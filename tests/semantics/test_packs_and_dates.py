@@ -42,8 +42,8 @@ def test_the_rule_state_knows_the_date() -> None:
 
 @pytest.mark.parametrize("name, assume", [
     ("pack-7008", []), ("pack-7008", ["sec7008.certification.democratic_government"]),
-    ("pack-7008", ["sec7008.waiver.national_security", "sec7008.waiver.notification@2001-02-01",
-                   "sec7008.democracy.notification@2001-02-20"]),
+    ("pack-7008", ["waiver.7008.BOR.training", "notice.7008.BOR.training@2001-02-01", "waiver.7008.BOR.B2",
+                   "notice.7008.BOR.B2@2001-02-10", "sec7008.democracy.notification@2001-02-20"]),
     ("pack-faa", []), ("pack-faa", ["faa1961.511b.determination", "faa1961.511b.report"])])
 def test_bulk_agrees_with_decide_around_every_date(tmp_path: Path, name: str, assume: list[str]) -> None:
     s = tranche.load_scenario(FIXTURES / name)

@@ -282,8 +282,8 @@ class _Checker:
     def unknown(self, what: str, name: str, known: Iterable[str], span: Span, context: str = "") -> None:
         if what == "fact" and not getattr(self, "facts_ok", True):
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
-        if what in ("fact", "exemption class") and not self.packs_ok:
-            return  # an included pack could not be read: its facts and classes are unknown, not missing
+        if what in ("fact", "exemption class", "rule") and not self.packs_ok:
+            return  # an included pack could not be read: its facts, classes and rules are unknown, not missing
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
