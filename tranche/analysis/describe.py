@@ -14,9 +14,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Sequence
 
+from ..language.scenario import Cap, Notification
 from .classes import Cube, Dim, Domain, Interval
 
-__all__ = ["describe", "match_dict", "category_terms", "outcome_change", "criterion_change", "statement_words"]
+__all__ = ["describe", "match_dict", "category_terms", "outcome_change", "criterion_change", "statement_words",
+           "notification_terms", "cap_terms", "duty_change", "cap_effect"]
 
 ARROW = "→"
 
@@ -361,3 +363,38 @@ def statement_words(domain: Domain, cube: Cube, unless: Sequence[Cube]) -> tuple
     if ordered:
         words += ", unless " + " or ".join(f"({describe(domain, e, cube)})" for e in ordered)
     return words, ordered
+
+
+# -- notifications and caps ---------------------------------------------------------------------------
+
+
+def notification_terms(n: Notification) -> str:
+    """A notification named for a statement: ``notification `id` (to WHOM; each waits N days after `FACT`)``."""
+    parts = [f"to {n.to}"] if n.to else []
+    if n.report is not None and n.days is not None:
+        parts.append(f"each waits {n.days} days after `{n.report}`")
+    return f"notification `{n.id}`" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def cap_terms(c: Cap) -> str:
+    """A cap named for a statement: ``cap `id` (limit L, one per PER)``."""
+    per = f", one per {_and([f'`{a}`' for a in c.per])}" if c.per else ""
+    return f"cap `{c.id}` (limit {c.limit:,.2f}{per})"
+
+
+def duty_change(kind: str, terms: str, under: str, not_under: str) -> str:
+    """What differs for a class between two options: a notification owed, or counting against a cap."""
+    if kind == "notification":
+        return f"{terms} owed under `{under}`, not under `{not_under}`"
+    return f"count against {terms} under `{under}`, not under `{not_under}`"
+
+
+def cap_effect(cap: Cap, pool: Sequence[str], names: tuple[str, str], allocated: tuple[Decimal, Decimal],
+               blocked: tuple[Sequence[str], Sequence[str]], amounts: tuple[Decimal, Decimal]) -> str:
+    """One pool of a cap over the pipeline under two options: what it allocates and blocks under each."""
+    head = f"cap `{cap.id}`" + (f", pool {', '.join(f'`{v}`' for v in pool)}" if cap.per else "")
+    parts = []
+    for name, alloc, lines, amount in zip(names, allocated, blocked, amounts):
+        what = (f"blocks {_and(list(lines))} ({amount:,.2f})" if lines else "blocks nothing")
+        parts.append(f"under `{name}` {alloc:,.2f} allocated, {what}")
+    return f"{head} (limit {cap.limit:,.2f}): " + "; ".join(parts)

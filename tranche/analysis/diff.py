@@ -13,6 +13,17 @@ decision diagram of the pair of final outcomes over the request domain
 (:mod:`tranche.analysis.classes`); (3) for each change ``from → to``, cover exactly its
 classes with the fewest, most general statements (:func:`~tranche.analysis.classes.cover`);
 (4) add up the pipeline items each statement covers, by program.
+
+With ``law=True`` the law's **notifications and caps** are compared too, since they act on
+final decisions (:mod:`tranche.semantics.duties`):
+
+* a :class:`DutyStatement` for each class of requests a notification is owed for under one
+  option and not the other, or that counts against a cap under one option and not the other
+  (exact, like the statements, over the same domain with the construct's scope as one more
+  layer);
+* with ``as_of`` (every fact fixed), a :class:`CapEffect` for each pool of a cap whose
+  allocation over the pipeline differs between the options -- what the cap blocks under each,
+  which is where a cap changes what is released although no class's outcome changes.
 """
 
 from __future__ import annotations
@@ -21,18 +32,31 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from ..engine.compare import compare
 from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_force, resolve_option
 from ..errors import UsageError
-from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Rule, Scenario, Timeline
+from ..language.scenario import OUTCOMES, Condition, Effect, LineItem, Outcome, Regime, Rule, Scenario, Timeline
 from ..language.values import ZERO, parse_date
 from ..semantics import rules_in_force
+from ..semantics.duties import counts_against, owed_for
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
 from .cover import cover, merge
-from .describe import criterion_change, describe, match_dict, outcome_change, statement_words
+from .describe import (
+    cap_effect,
+    cap_terms,
+    criterion_change,
+    describe,
+    duty_change,
+    match_dict,
+    notification_terms,
+    outcome_change,
+    statement_words,
+)
 
-__all__ = ["Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts"]
+__all__ = ["CapEffect", "DutyStatement", "Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts"]
 
 
 
@@ -84,6 +108,54 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class DutyStatement:
+    """Requests a law's notification is owed for (``kind="notification"``), or that count against a cap
+    (``kind="cap"``), under one option and not the other: a cube of the domain minus exceptions."""
+
+    kind: str  # "notification" | "cap"
+    name: str  # the notification's or the cap's id
+    text: str
+    requests: str  # the requests, in words
+    under: str  # the option it holds under (``a`` or ``b`` of the diff)
+    not_under: str  # the option it does not hold under
+    cube: Cube
+    unless: tuple[Cube, ...]
+    impact: Mapping[str, Decimal]
+    items: tuple[str, ...]
+    domain: Domain = field(compare=False, repr=False)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.impact.values(), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        match = match_dict(self.domain, self.cube)
+        if self.unless:
+            match["unless"] = [match_dict(self.domain, e, self.cube) for e in self.unless]
+        return {"text": self.text, "kind": self.kind, "name": self.name, "under": self.under,
+                "not_under": self.not_under, "match": match,
+                "impact": {k: f"{v:.2f}" for k, v in self.impact.items()}, "items": list(self.items)}
+
+
+@dataclass(frozen=True)
+class CapEffect:
+    """One pool of a cap whose allocation over the pipeline differs between the options (at a date)."""
+
+    cap: str
+    pool: tuple[str, ...]
+    limit: Decimal
+    allocated: tuple[Decimal, Decimal]  # under a, under b
+    blocked: tuple[tuple[str, ...], tuple[str, ...]]  # the lines it blocks under a, under b
+    blocked_amount: tuple[Decimal, Decimal]
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "cap": self.cap, "pool": list(self.pool), "limit": f"{self.limit:.2f}",
+                "allocated": [f"{v:.2f}" for v in self.allocated], "blocked": [list(b) for b in self.blocked],
+                "blocked_amount": [f"{v:.2f}" for v in self.blocked_amount]}
+
+
+@dataclass(frozen=True)
 class Diff:
     """The statements of a diff between options ``a`` and ``b`` (each a regime, or a timeline at a date)."""
 
@@ -98,6 +170,8 @@ class Diff:
     statements: tuple[Statement, ...]
     domain: Domain = field(compare=False, repr=False)
     law: bool = False  # True: final decisions (law + regime); False: the regime layers alone
+    duties: tuple[DutyStatement, ...] = ()  # with law: notifications owed, and what counts against caps
+    caps: tuple[CapEffect, ...] = ()  # with law and a date: caps whose allocation over the pipeline differs
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -112,8 +186,17 @@ class Diff:
             return []
         return [s for s in self.statements if s.covers(point)]
 
+    def texts(self) -> list[str]:
+        """Every statement's text: the changes of outcome, then the duties and the caps' effects."""
+        return [s.text for s in self.statements] + [s.text for s in self.duties] + [c.text for c in self.caps]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "statements": [s.to_dict() for s in self.statements]}
+        out: dict[str, Any] = {"a": self.a, "b": self.b, "statements": [s.to_dict() for s in self.statements]}
+        if self.duties:
+            out["duties"] = [d.to_dict() for d in self.duties]
+        if self.caps:
+            out["caps"] = [c.to_dict() for c in self.caps]
+        return out
 
 
 def fix_facts(scenario: Scenario, as_of: dt.date | None, assume: Iterable[str]) -> tuple[dict[str, bool], FactState | None]:
@@ -273,8 +356,15 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
             return None
         return (oa, ob) if ca == cb else (oa, ob, ca, cb)
 
+    duties: tuple[DutyStatement, ...] = ()
+    effects: tuple[CapEffect, ...] = ()
+    if law:
+        duties = _duties(scenario, a, b, law_rules, ra, rb, fixed)
+        if day is not None and scenario.law.caps:
+            effects = _cap_effects(scenario, a, b, day, assume)
     if ra.rules == rb.rules and ra.default is rb.default and ra.criterion == rb.criterion:
-        return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), (), domain, law)
+        return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), (), domain, law, duties,
+                    effects)
     pieces = Partitioner(domain, specs, label).run().pieces()
     merged = {k: merge(cs, prune=False) for k, cs in pieces.items()}
     statements: list[Statement] = []
@@ -294,7 +384,85 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
             impact, ids = index.impact(cube, unless, programs)
             statements.append(Statement(text, words, frm, to, cube, unless, impact, ids, domain, fc, tc))
     statements.sort(key=lambda s: (s.to.rank, s.from_.rank, _first(s.cube[0]), _first(s.cube[1]), s.text))
-    return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), tuple(statements), domain, law)
+    return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), tuple(statements), domain, law,
+                duties, effects)
+
+
+# -- notifications and caps ---------------------------------------------------------------------------
+
+
+def _duties(scenario: Scenario, a: str, b: str, law_rules: Sequence[Rule], ra: Regime, rb: Regime,
+            fixed: Mapping[str, bool]) -> tuple[DutyStatement, ...]:
+    """The classes a notification is owed for, or that count against a cap, under one option only."""
+    constructs: list[tuple[str, str, Condition, Callable[[Outcome], bool], str]] = []
+    for n in scenario.law.notifications:
+        constructs.append(("notification", n.id, n.when, owed_for, notification_terms(n)))
+    for c in scenario.law.caps:
+        constructs.append(("cap", c.id, c.when, partial(counts_against, c), cap_terms(c)))
+    out: list[DutyStatement] = []
+    programs = list(scenario.programs)
+    for kind, name, when, holds_for, terms in constructs:
+        scope = Rule(f"{kind}:{name}", "scope", Effect.FORBID, when)
+        domain = Domain(scenario, (*law_rules, *ra.rules, *rb.rules, scope), fixed)
+        specs = (LayerSpec("law", tuple(law_rules), scenario.law.default), LayerSpec(ra.id, ra.rules, ra.default),
+                 LayerSpec(rb.id, rb.rules, rb.default), LayerSpec("scope", (scope,), Outcome.PERMITTED))
+        pieces = Partitioner(domain, specs, partial(_duty_label, holds_for)).run().pieces()
+        merged = {k: merge(cs, prune=False) for k, cs in pieces.items()}
+        index: ItemIndex | None = None
+        for key in ((True, False), (False, True)):
+            inside = pieces.get(key)
+            if not inside:
+                continue
+            index = index or ItemIndex(domain, scenario.items)
+            outside = [c for k, cs in merged.items() if k != key for c in cs]
+            under, not_under = (a, b) if key[0] else (b, a)
+            for cube, unless in cover(inside, outside, domain.full, lambda c: len(describe(domain, c)),
+                                      merged_outside=True):
+                words, unless = statement_words(domain, cube, unless)
+                impact, ids = index.impact(cube, unless, programs)
+                text = f"{words}: {duty_change(kind, terms, under, not_under)}"
+                out.append(DutyStatement(kind, name, text, words, under, not_under, cube, unless, impact, ids, domain))
+    return tuple(out)
+
+
+def _duty_label(holds_for: Callable[[Outcome], bool], views: Sequence[LayerView]) -> Any:
+    """In a part of the domain: ``"out"`` outside the scope, else (holds under a, holds under b), or None."""
+    scope = views[3].outcome
+    if scope is None:
+        return None
+    if scope != Outcome.PROHIBITED.rank:
+        return "out"
+    found: list[bool] = []
+    for regime in (views[1], views[2]):
+        possible = max_outcomes(views[0].possible, regime.possible)
+        answers = {holds_for(o) for o in OUTCOMES if possible >> o.rank & 1}
+        if len(answers) != 1:
+            return None
+        found.append(answers.pop())
+    return tuple(found)
+
+
+def _cap_effects(scenario: Scenario, a: str, b: str, day: dt.date, assume: Sequence[str]) -> tuple[CapEffect, ...]:
+    """The pools of each cap whose allocation over the pipeline differs between ``a`` and ``b`` at ``day``."""
+    options = compare(scenario, day, [a, b], assume).options
+    uses = [{(u.cap, u.pool): u for u in o.caps} for o in options]
+    blocked: list[dict[tuple[str, tuple[str, ...]], list[LineItem]]] = [{}, {}]
+    for k, o in enumerate(options):
+        for d in o.decisions:
+            if d.cap is not None:
+                blocked[k].setdefault((d.cap.cap, d.cap.pool), []).append(d.item)
+    out: list[CapEffect] = []
+    for cap in scenario.law.caps:
+        pools = sorted({p for u in uses for (c, p) in u if c == cap.id})
+        for pool in pools:
+            alloc = tuple(u[(cap.id, pool)].allocated if (cap.id, pool) in u else ZERO for u in uses)
+            lines = tuple(tuple(i.id for i in blocked[k].get((cap.id, pool), [])) for k in (0, 1))
+            amounts = tuple(sum((i.amount for i in blocked[k].get((cap.id, pool), [])), ZERO) for k in (0, 1))
+            if alloc[0] == alloc[1] and lines[0] == lines[1]:
+                continue
+            text = cap_effect(cap, pool, (a, b), alloc, lines, amounts)  # type: ignore[arg-type]
+            out.append(CapEffect(cap.id, pool, cap.limit, alloc, lines, amounts, text))  # type: ignore[arg-type]
+    return tuple(out)
 
 
 # a label of the diff's diagram: (outcome under a, outcome under b), plus both criteria when both

@@ -21,7 +21,9 @@ in order (:data:`PASSES`):
 ``review-without-criterion``
     A review rule (or a regime whose default is review) that gives reviewers no criterion.
 ``sources``
-    ``no-source``: a rule, regime or fact that cites no source.
+    ``no-source``: a rule, regime or fact that cites no source, unless it is marked ``basis:
+    illustrative`` (an invented claim cites none: the ``basis`` pass says so) or is a waiting
+    period the scenario derives itself (``FACT.after-15d``: its fact cites the sources).
 ``basis``
     Where the scenario says what its claims rest on (``basis:`` on facts, rules, regimes,
     programs, timelines and their entries; the pipeline's ``basis`` column):
@@ -43,6 +45,22 @@ in order (:data:`PASSES`):
     ``trigger-expires``: an entry triggered by a fact with ``until``: the regime is in force
     only while the fact holds, and the entry before it returns afterwards.
     ``recipient-without-timeline``: a recipient with programs but no timeline of record.
+``caps``
+    Over the pipeline (a cap is aggregate: whether it binds depends on the lines, not on a class
+    of requests): ``cap-scope-empty``: no line of the pipeline is in the cap's scope, so it counts
+    nothing.  ``cap-never-binds``: the lines in its scope total at most its limit (in every pool of
+    its ``per``), so even with every one of them permitted it blocks nothing.
+``notifications``
+    ``notification-unreached``: no line of the pipeline is covered by the notification; where it
+    tests an amount, the largest line its other conditions cover is named (a threshold no line
+    reaches).
+``waivers``
+    For each lift of a waiver or certification (``lifts:`` in facts.yaml):
+    ``waiver-scope-empty``: no line of the pipeline is in its scope (a program, account or item
+    class without lines).  ``waiver-lifts-nothing``: lines are in its scope, but none of them is
+    one the rules it lifts apply to (their ``when`` does not hold, or an exception that tests no
+    fact already exempts it), so the waiver changes no decision of the pipeline.  A scope naming
+    an unknown program, account or category is an error of ``tranche check``.
 ``conflicts``
     ``law-conflict``: one per regime and class of requests it permits or sends to review
     while the law blocks or forbids them (:func:`tranche.analysis.conflicts`), located at the
@@ -54,11 +72,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
 from ..engine.timeline import resolve_option
 from ..errors import Diagnostic, Span, UsageError
-from ..language.scenario import Effect, Outcome, Rule, Scenario
+from ..language.scenario import FACTS, Condition, Effect, LineItem, Outcome, Rule, Scenario
+from ..language.values import ZERO
+from ..semantics.caps import pool_of
 from .classes import (
     CompiledRule,
     Domain,
@@ -299,15 +320,17 @@ def sources_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> 
     out: list[Diagnostic] = []
     help_ = "add `sources: [...]` naming the documents it rests on (ids from sources.yaml)"
     for rule, where in _rules(scenario, regimes):
-        if not rule.sources:
+        if not rule.sources and rule.basis != "illustrative":
             out.append(Diagnostic("no-source", f"{where}, rule `{rule.id}`: cites no source", rule.span, help_,
                                   "warning"))
     for rid in regimes:
         reg = scenario.regimes[rid]
-        if not reg.sources:
+        if not reg.sources and reg.basis != "illustrative":
             out.append(Diagnostic("no-source", f"regime `{reg.id}`: cites no source", reg.span, help_, "warning"))
     for fact in scenario.facts.values():
-        if not fact.sources:
+        if fact.after is not None and fact.span is None:
+            continue  # a waiting period derived from a lift or a notification: not written, its fact cites
+        if not fact.sources and fact.basis != "illustrative":
             out.append(Diagnostic("no-source", f"fact `{fact.id}`: cites no source", fact.span, help_, "warning"))
     return out
 
@@ -442,6 +465,112 @@ def timelines_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -
 
 
 # --------------------------------------------------------------------------------------------
+# caps, notifications and waivers, over the pipeline
+
+
+def _law_span(scenario: Scenario, span: Span | None) -> Span:
+    return span if span is not None else Span(str(scenario.root / "law.yaml"))
+
+
+def _condition_text(cond: Condition) -> str:
+    return ", ".join(str(p) for p in cond.predicates if p.attribute != FACTS) or "every line"
+
+
+def caps_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
+    """Caps that count no line of the pipeline, or whose pools never exceed their limit."""
+    out: list[Diagnostic] = []
+    for cap in scenario.law.caps:
+        ctx = f"cap `{cap.id}`"
+        span = _law_span(scenario, cap.span)
+        scoped = [i for i in scenario.items if cap.when.item_predicates_hold(i)]
+        if not scoped:
+            out.append(Diagnostic(
+                "cap-scope-empty", f"{ctx}: no line of the pipeline is in its scope ({_condition_text(cap.when)}): "
+                "it counts nothing", span,
+                "check its `when` against the pipeline (a program, account or category without lines), or delete "
+                "the cap", "warning"))
+            continue
+        pools: dict[tuple[str, ...], Decimal] = {}
+        for item in scoped:
+            key = pool_of(cap, item)
+            pools[key] = pools.get(key, ZERO) + (item.amount or ZERO)
+        largest, total = max(pools.items(), key=lambda kv: (kv[1], kv[0]))
+        if total <= cap.limit:
+            where = f" (pool {', '.join(f'`{v}`' for v in largest)})" if cap.per else ""
+            n = sum(1 for i in scoped if pool_of(cap, i) == largest)
+            out.append(Diagnostic(
+                "cap-never-binds", f"{ctx}: can never bind on this pipeline: the {n} line{'s' if n != 1 else ''} in "
+                f"its scope{where} total {total:,.2f}, within its limit of {cap.limit:,.2f}, so even with every "
+                "one permitted it blocks nothing", span,
+                "keep it if it documents a ceiling the pipeline does not reach; otherwise check its limit and its "
+                "`when` (the lines it should count)", "warning"))
+    return out
+
+
+def notifications_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
+    """Notifications that cover no line of the pipeline (a threshold no line reaches)."""
+    out: list[Diagnostic] = []
+    for n in scenario.law.notifications:
+        if any(n.when.item_predicates_hold(i) for i in scenario.items):
+            continue
+        ctx = f"notification `{n.id}`"
+        span = _law_span(scenario, n.span)
+        amounts = [p for p in n.when.predicates if p.attribute == "amount"]
+        others = Condition(tuple(p for p in n.when.predicates if p.attribute != "amount"))
+        near = [i for i in scenario.items if others.item_predicates_hold(i)] if amounts else []
+        if near:
+            top = max(near, key=lambda i: (i.amount, i.id))
+            threshold = " and ".join(str(p) for p in amounts)
+            message = (f"{ctx}: no line of the pipeline reaches its threshold ({threshold}): the largest line it "
+                       f"otherwise covers is `{top.id}`, {top.amount:,.2f}")
+        else:
+            message = f"{ctx}: no line of the pipeline is covered by it ({_condition_text(n.when)})"
+        out.append(Diagnostic("notification-unreached", message, span,
+                              "check its threshold and conditions against the pipeline; keep it if it documents a "
+                              "duty for requests to come", "warning"))
+    return out
+
+
+def waivers_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
+    """Lifts of waivers and certifications that reach no line of the pipeline."""
+    out: list[Diagnostic] = []
+    by_id: dict[str, list[Rule]] = {}
+    for rule in scenario.law.rules:
+        by_id.setdefault(rule.id, []).append(rule)
+    for reg in scenario.regimes.values():
+        for rule in reg.rules:
+            by_id.setdefault(rule.id, []).append(rule)
+    for fact in scenario.facts.values():
+        for lift in fact.lifts:
+            names = ", ".join(f"`{r}`" for r in lift.rules)
+            ctx = f"{fact.role} `{fact.id}`, lifting {names}"
+            scoped = [i for i in scenario.items if lift.scope.item_predicates_hold(i)]
+            if not scoped:
+                out.append(Diagnostic(
+                    "waiver-scope-empty", f"{ctx}: no line of the pipeline is in its scope "
+                    f"({_condition_text(lift.scope)}): it lifts nothing there", fact.span,
+                    "check the scope against the pipeline (the program, account or item class it should cover)",
+                    "warning"))
+                continue
+            rules = [r for rid in lift.rules for r in by_id.get(rid, ())]
+            if not any(_applies(r, i) for r in rules for i in scoped):
+                out.append(Diagnostic(
+                    "waiver-lifts-nothing", f"{ctx}: none of the {len(scoped)} line{'s' if len(scoped) != 1 else ''} "
+                    f"in its scope ({_condition_text(lift.scope)}) is one {names} applies to (outside its `when`, "
+                    "or already exempt): the waiver changes no decision of the pipeline", fact.span,
+                    "check which rules it should lift, or its scope", "warning"))
+    return out
+
+
+def _applies(rule: Rule, item: LineItem) -> bool:
+    """Whether ``rule`` may apply to ``item`` in some fact state: its `when` holds on the item and no exception
+    that tests no fact (and is not a waiver's) exempts it."""
+    if not rule.when.item_predicates_hold(item):
+        return False
+    return not any(u.waiver is None and not u.facts and u.item_predicates_hold(item) for u in rule.unless)
+
+
+# --------------------------------------------------------------------------------------------
 # conflicts with the law
 
 
@@ -472,6 +601,9 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("sources", sources_pass),
     ("basis", basis_pass),
     ("timelines", timelines_pass),
+    ("caps", caps_pass),
+    ("notifications", notifications_pass),
+    ("waivers", waivers_pass),
     ("conflicts", conflicts_pass),
 )
 

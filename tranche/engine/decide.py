@@ -22,6 +22,7 @@ from ..language.scenario import FACTS, LineItem, Notification, Outcome, Regime, 
 from ..language.values import parse_date
 from ..semantics import LayerResult, Verdict, combine, resolve_layer
 from ..semantics.caps import CapHit, CapUse, allocate
+from ..semantics.duties import owed
 from .explain import decision_dict
 from .index import LayerIndex
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
@@ -112,9 +113,8 @@ class Decision:
                     out += [Obligation("action", a.name, m.rule.id) for a in m.rule.actions
                             if a.when.item_predicates_hold(self.item)]
         for n in self.notifications:
-            when = n.when.fix_facts(self.facts.holds)
-            if when is None or not when.item_predicates_hold(self.item):
-                continue
+            if not owed(n, self.item, self.outcome, self.facts.holds):
+                continue  # not covered, or prohibited: nothing to notify
             if n.fact is None:
                 status = "notify"
             elif n.fact in self.facts.holding:

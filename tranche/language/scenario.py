@@ -268,6 +268,7 @@ class Notification:
     days: int | None = None
     fact: str | None = None
     sources: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "to": self.to, "when": self.when.to_dict(), "report": self.report,
@@ -286,6 +287,7 @@ class Cap:
     per: tuple[str, ...] = ()
     order: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
     sources: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "limit": str(self.limit), "when": self.when.to_dict(),

@@ -726,7 +726,8 @@ class _Checker:
                 rules.append(Rule(n.id, "law", Effect.PERMIT, when, (), None, (fact,), tuple(n.sources),
                                   f"{n.title or 'notification'}: proceeds {days} days after `{report}` unless objected to",
                                   tuple(n.notes), self.span("law.yaml", path)))
-            notices.append(Notification(n.id, n.title, n.to, when, report, days, fact, tuple(n.sources)))
+            notices.append(Notification(n.id, n.title, n.to, when, report, days, fact, tuple(n.sources),
+                                        self.span("law.yaml", path)))
         if not notices:
             return law
         self._rule_ids = list(getattr(self, "_rule_ids", [])) + [
@@ -766,7 +767,8 @@ class _Checker:
                                       "or category attribute, or `id`")
             self.check_sources(c.sources, "law.yaml", path, ctx)
             order = tuple((o[1:], True) if o.startswith("-") else (o, False) for o in c.order)
-            caps.append(Cap(c.id, c.title, limit, when, tuple(c.per), order, tuple(c.sources)))
+            caps.append(Cap(c.id, c.title, limit, when, tuple(c.per), order, tuple(c.sources),
+                            self.span("law.yaml", path)))
         if not caps:
             return law
         self._rule_ids = list(getattr(self, "_rule_ids", [])) + [

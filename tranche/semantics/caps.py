@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 from ..language.scenario import Cap, LineItem, Outcome
 from ..language.values import ZERO
+from .duties import counts_against
 
 __all__ = ["CapHit", "CapUse", "allocate", "order_key", "pool_of"]
 
@@ -110,7 +111,7 @@ def allocate(caps: Sequence[Cap], lines: Sequence[tuple[LineItem, Outcome]],
             continue
         pools: dict[tuple[str, ...], list[int]] = {}
         for i, (item, outcome) in enumerate(lines):
-            if outcome is Outcome.PERMITTED and i not in hits and scope.item_predicates_hold(item):
+            if counts_against(cap, outcome) and i not in hits and scope.item_predicates_hold(item):
                 pools.setdefault(pool_of(cap, item), []).append(i)
         for pool, members in sorted(pools.items()):
             use = CapUse(cap.id, pool, cap.limit)

@@ -51,7 +51,7 @@ def diff(
     s = load(scenario)
     result = diff_options(s, names[0], names[1], as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
                           law=with_law)
-    programs = [p for p in s.programs if any(p in st.impact for st in result.statements)]
+    programs = [p for p in s.programs if any(p in st.impact for st in (*result.statements, *result.duties))]
     if format is render.Format.json:
         render.emit_json(result.to_dict())
     elif format is render.Format.csv:
@@ -95,6 +95,7 @@ def print_diff(result: Diff, programs: list[str]) -> None:
     if not result.statements:
         render.console.print(Text(f"no change: `{a}` and `{b}` decide every request alike"))
         render.console.print(Text(caption, style="dim"))
+        print_duties(result, programs)
         return
     n = len(result.statements)
     title = f"`{a}` → `{b}`: {n} statement{'s' if n != 1 else ''}"
@@ -121,6 +122,7 @@ def print_diff(result: Diff, programs: list[str]) -> None:
             render.console.print(Padding(Text(requests), (0, 0, 0, 3)))
             render.console.print(Padding(Text(figures), (0, 0, 0, 3)))
         render.console.print(Text(caption, style="dim"))
+        print_duties(result, programs)
         return
     table = Table(title=render.escape(title), caption=render.escape(caption), title_justify="left",
                   caption_justify="left")
@@ -131,6 +133,25 @@ def print_diff(result: Diff, programs: list[str]) -> None:
     for num, changed, requests, figures in rows:
         table.add_row(num, changed, Text(requests), Text(figures))
     render.console.print(table)
+    print_duties(result, programs)
+
+
+def print_duties(result: Diff, programs: list[str]) -> None:
+    """The law's notifications and caps that differ between the options (``--with-law``), one block each."""
+    if not result.duties and not result.caps:
+        return
+    render.console.print(Text("notifications and caps (the law, on final decisions):", style="bold"))
+    width = max((len(p) for p in [*programs, "total"]), default=5)
+    for i, st in enumerate(result.duties, 1):
+        change = st.text[len(st.requests) + 2:]  # the text is "<requests>: <change>"
+        render.console.print(Text(f"{i}. {change}"))
+        render.console.print(Padding(Text(st.requests), (0, 0, 0, 3)))
+        lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
+        if len(lines) > 1:
+            lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
+        render.console.print(Padding(Text("\n".join(lines) or "no item"), (0, 0, 0, 3)))
+    for j, effect in enumerate(result.caps, len(result.duties) + 1):
+        render.console.print(Text(f"{j}. {effect.text}"))
 
 
 def lint(
