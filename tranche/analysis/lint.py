@@ -618,8 +618,8 @@ def lint(scenario: Scenario, regimes: Iterable[str] | None = None, *, as_of: dt.
 
     >>> import tranche
     >>> s = tranche.load_scenario("scenarios/peru-1962")
-    >>> [d.code for d in lint(s, ["full"])]  # internal security: the determination and the amendment
-    ['law-conflict']
+    >>> [d.code for d in lint(s, ["full"])]  # §511(a) is regional; internal security needs two facts
+    ['cap-never-binds', 'law-conflict']
     """
     names = list(scenario.regimes) if regimes is None else list(regimes)
     for name in names:

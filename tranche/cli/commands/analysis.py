@@ -142,16 +142,16 @@ def print_duties(result: Diff, programs: list[str]) -> None:
         return
     render.console.print(Text("notifications and caps (the law, on final decisions):", style="bold"))
     width = max((len(p) for p in [*programs, "total"]), default=5)
-    for i, st in enumerate(result.duties, 1):
+    for st in result.duties:
         change = st.text[len(st.requests) + 2:]  # the text is "<requests>: <change>"
-        render.console.print(Text(f"{i}. {change}"))
-        render.console.print(Padding(Text(st.requests), (0, 0, 0, 3)))
+        render.console.print(Text(f"- {change}"))
+        render.console.print(Padding(Text(st.requests), (0, 0, 0, 2)))
         lines = [f"{p:<{width}} {st.impact[p]:>15,.2f}" for p in programs if p in st.impact]
         if len(lines) > 1:
             lines.append(f"{'total':<{width}} {st.amount:>15,.2f}")
-        render.console.print(Padding(Text("\n".join(lines) or "no item"), (0, 0, 0, 3)))
-    for j, effect in enumerate(result.caps, len(result.duties) + 1):
-        render.console.print(Text(f"{j}. {effect.text}"))
+        render.console.print(Padding(Text("\n".join(lines) or "no item"), (0, 0, 0, 2)))
+    for effect in result.caps:
+        render.console.print(Text(f"- {effect.text}"))
 
 
 def lint(
