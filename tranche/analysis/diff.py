@@ -128,6 +128,13 @@ class DutyStatement:
     def amount(self) -> Decimal:
         return sum(self.impact.values(), ZERO)
 
+    def contains(self, item: LineItem, facts: FactState | Iterable[str] | None = None) -> bool:
+        """True when ``item`` under ``facts`` (the facts holding) falls in this statement's classes."""
+        point = self.domain.point(item, facts)
+        d = self.domain
+        return point is not None and d.contains(self.cube, point) and not any(d.contains(e, point)
+                                                                              for e in self.unless)
+
     def to_dict(self) -> dict[str, Any]:
         match = match_dict(self.domain, self.cube)
         if self.unless:
