@@ -462,13 +462,15 @@ def _cap_effects(scenario: Scenario, a: str, b: str, day: dt.date, assume: Seque
     for cap in scenario.law.caps:
         pools = sorted({p for u in uses for (c, p) in u if c == cap.id})
         for pool in pools:
-            alloc = tuple(u[(cap.id, pool)].allocated if (cap.id, pool) in u else ZERO for u in uses)
-            lines = tuple(tuple(i.id for i in blocked[k].get((cap.id, pool), [])) for k in (0, 1))
-            amounts = tuple(sum((i.amount for i in blocked[k].get((cap.id, pool), [])), ZERO) for k in (0, 1))
-            if alloc[0] == alloc[1] and lines[0] == lines[1]:
+            key = (cap.id, pool)
+            a_alloc, b_alloc = (u[key].allocated if key in u else ZERO for u in uses)
+            a_lines, b_lines = (blocked[k].get(key, []) for k in (0, 1))
+            if a_alloc == b_alloc and a_lines == b_lines:
                 continue
-            text = cap_effect(cap, pool, (a, b), alloc, lines, amounts)  # type: ignore[arg-type]
-            out.append(CapEffect(cap.id, pool, cap.limit, alloc, lines, amounts, text))  # type: ignore[arg-type]
+            lines = (tuple(i.id for i in a_lines), tuple(i.id for i in b_lines))
+            amounts = (sum((i.amount for i in a_lines), ZERO), sum((i.amount for i in b_lines), ZERO))
+            text = cap_effect(cap, pool, (a, b), (a_alloc, b_alloc), lines, amounts)
+            out.append(CapEffect(cap.id, pool, cap.limit, (a_alloc, b_alloc), lines, amounts, text))
     return tuple(out)
 
 

@@ -51,7 +51,8 @@ def diff(
     s = load(scenario)
     result = diff_options(s, names[0], names[1], as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
                           law=with_law)
-    programs = [p for p in s.programs if any(p in st.impact for st in (*result.statements, *result.duties))]
+    programs = [p for p in s.programs if any(p in st.impact for st in result.statements)
+                or any(p in st.impact for st in result.duties)]
     if format is render.Format.json:
         render.emit_json(result.to_dict())
     elif format is render.Format.csv:
