@@ -257,7 +257,8 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
     read_cols = [c for c in column_readers if c in at]
     declared = [n for n, a in attributes.items() if not a.builtin and n in at]
     extras = [h for h in names if h not in attributes and h not in PLAIN_COLUMNS]
-    cols = _Columns(values={c: [] for c in read_cols + extras})
+    texts = ["description"] if "description" in at else []
+    cols = _Columns(values={c: [] for c in read_cols + texts + extras})
     caches: dict[str, dict[str, Any]] = {c: {} for c in cols.values}
     first_problem = len(csv_file.diagnostics)
     estimate = max(0, csv_file.physical_lines - 1)
