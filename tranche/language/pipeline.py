@@ -194,16 +194,28 @@ def readers(attributes: Mapping[str, AttributeSchema], taxonomy: Taxonomy, progr
     return out
 
 
-def _read_column(raw: Sequence[str], read: Reader, cache: dict[str, Any]) -> tuple[list[Any], list[str]]:
-    """The fields ``raw`` read (stripped first), each distinct field once (remembered in ``cache``); and the
-    distinct fields read as BAD."""
-    if len(cache) > _CACHE_MOST:
-        cache.clear()
-    distinct = set(raw)
-    for v in distinct.difference(cache):
-        cache[v] = read(v.strip())
-    bad = [v for v in distinct if cache[v] is BAD]
-    return list(map(cache.__getitem__, raw)), bad
+class _Read(dict[str, Any]):
+    """A column's fields as read (stripped first, then by the column's reader), each distinct field once;
+    ``bad``: the fields read as BAD."""
+
+    def __init__(self, read: Reader) -> None:
+        super().__init__()
+        self.read = read
+        self.bad: set[str] = set()
+
+    def __missing__(self, field: str) -> Any:
+        value = self[field] = self.read(field.strip())
+        if value is BAD:
+            self.bad.add(field)
+        return value
+
+    def column(self, raw: Sequence[str]) -> tuple[list[Any], bool]:
+        """``raw`` read, and whether a field of it is BAD."""
+        if len(self) > _CACHE_MOST:
+            self.clear()
+            self.bad.clear()
+        values = list(map(self.__getitem__, raw))
+        return values, bool(self.bad) and not self.bad.isdisjoint(raw)
 
 
 @dataclass
@@ -259,7 +271,7 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
     extras = [h for h in names if h not in attributes and h not in PLAIN_COLUMNS]
     texts = ["description"] if "description" in at else []
     cols = _Columns(values={c: [] for c in read_cols + texts + extras})
-    caches: dict[str, dict[str, Any]] = {c: {} for c in cols.values}
+    caches = {c: _Read(column_readers.get(c) or _text) for c in cols.values}
     first_problem = len(csv_file.diagnostics)
     estimate = max(0, csv_file.physical_lines - 1)
     for records, starts in csv_file.chunks():
@@ -278,9 +290,13 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
                 cols.unsure.update(range(base, base + len(raw)))
                 cols.values[c] += map(str.strip, raw)
                 continue
-            values, bad = _read_column(raw, read, caches[c])
+            if c == "description":  # text, mostly different on each row: nothing to share
+                cols.values[c] += map(str.strip, raw)
+                continue
+            cache = caches[c]
+            values, bad = cache.column(raw)
             if bad:
-                wrong = set(bad)
+                wrong = cache.bad
                 cols.bad.update(base + i for i, v in enumerate(raw) if v in wrong)
             cols.values[c] += values
             read_now[c] = values
@@ -354,6 +370,18 @@ def _recheck(csv_file: CsvFile, cols: _Columns, replay: Callable[[CsvRow], LineI
     return done, unlisted
 
 
+class _Attributes(dict[tuple[Any, ...], dict[str, Any]]):
+    """The attributes of an item by their values (in the order of ``keys``), made once for equal values."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__()
+        self.keys_ = keys
+
+    def __missing__(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        made = self[values] = dict(zip(self.keys_, values))
+        return made
+
+
 def _column(values: list[Any]) -> Sequence[Any]:
     """``values``, or one :class:`Same` value where they are all equal (not for numbers: ``100`` and
     ``100.00`` are equal, and written differently)."""
@@ -376,17 +404,10 @@ def _pipeline(cols: _Columns, done: Mapping[int, LineItem | None], attributes: M
     status[BAD] = "approved"
     columns["program_status"] = list(map(status.__getitem__, values["program"]))
     keys = declared + extras
-    if keys:
-        shared: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-        def attrs(*row: Any) -> dict[str, Any]:
-            got = shared.get(row)
-            if got is None:
-                got = dict(zip(keys, row))
-                if len(shared) < _CACHE_MOST:
-                    shared[row] = got
-            return got
-        columns["attrs"] = list(map(attrs, *(values[k] for k in keys)))
+    if keys:  # one dict for the rows with the same attributes
+        shared = _Attributes(keys)
+        columns["attrs"] = list(map(shared.__getitem__, zip(*(values[k] for k in keys))))
+        shared.clear()
     else:
         columns["attrs"] = Same({}, n)
     columns["line"] = cols.lines
