@@ -698,11 +698,8 @@ class Pipeline(Sequence[LineItem]):
 
     def find(self, item_id: str) -> LineItem | None:
         """The item with id ``item_id`` (the first, should ids repeat), or None."""
-        if self._index is None:
-            index: dict[str, int] = {}
-            for i, ident in enumerate(self.ids):
-                index.setdefault(ident, i)
-            self._index = index
+        if self._index is None:  # built backwards, so that a repeated id finds its first row
+            self._index = dict(zip(reversed(self.ids), range(self._length - 1, -1, -1)))
         at = self._index.get(item_id)
         return None if at is None else self[at]
 
