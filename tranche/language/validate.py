@@ -1279,7 +1279,7 @@ class _Checker:
                 self.warn("undeclared-column",
                           f"`{PIPELINE_FILE}`: column `{h}` is not a declared attribute; rules cannot match on it",
                           Span(self.display(PIPELINE_FILE), 1, 1),
-                          help=did_you_mean(h, known_cols) or f"declare it under `attributes` in scenario.yaml")
+                          help=did_you_mean(h, known_cols) or "declare it under `attributes` in scenario.yaml")
         seen: dict[str, int] = {}
 
         def replay(row: CsvRow) -> LineItem | None:  # the row path, for the rows the column pass doubts
