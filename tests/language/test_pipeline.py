@@ -83,55 +83,53 @@ REQUIRED = ["id", "recipient", "program", "channel", "category", "amount"]
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
 
 
-def _folder() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="tranche-rows-")) / "s"
-    shutil.copytree(MINI, root)
-    (root / "scenario.yaml").write_text(SCENARIO)
-    (root / "programs.yaml").write_text(PROGRAMS)
-    (root / "sources.yaml").write_text(SOURCES)
-    (root / "tests.yaml").write_text("tests: []\n")
-    (root / "pipeline.csv").write_text(VALID)
-    return root
+class Setup:
+    """A scenario folder (the mini fixture with SCENARIO, PROGRAMS and SOURCES) whose pipeline the tests
+    rewrite, and what checking it gives: the scenario (from a valid pipeline) and a checker."""
+
+    def __init__(self, scenario: str) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="tranche-rows-")) / "s"
+        shutil.copytree(MINI, self.root)
+        (self.root / "scenario.yaml").write_text(scenario)
+        (self.root / "programs.yaml").write_text(PROGRAMS)
+        (self.root / "sources.yaml").write_text(SOURCES)
+        (self.root / "tests.yaml").write_text("tests: []\n")
+        (self.root / "pipeline.csv").write_text(VALID)
+        result = check(self.root)
+        assert result.scenario is not None, [str(d) for d in result.errors()]
+        self.scene = result.scenario
+        self.checker = _Checker(self.root, source_ids=list(self.scene.sources), sources_ok=True)
+        first = _Checker(self.root)
+        first.run()
+        self.checker.manifest = first.manifest
+        self.checker.attributes = dict(self.scene.attributes)
 
 
-ROOT = _folder()
-BASE = check(ROOT)
-assert BASE.scenario is not None, [str(d) for d in BASE.errors()]
-SCENE = BASE.scenario
+SETUP = Setup(SCENARIO)
+ROOT = SETUP.root
 
 
-def _checker() -> _Checker:
-    ck = _Checker(ROOT, source_ids=list(SCENE.sources), sources_ok=True)
-    first = _Checker(ROOT)
-    first.run()
-    ck.manifest = first.manifest
-    ck.attributes = dict(SCENE.attributes)
-    return ck
-
-
-CHECKER = _checker()
-
-
-def column_pass() -> tuple[list[Diagnostic], Pipeline]:
+def column_pass(setup: Setup = SETUP) -> tuple[list[Diagnostic], Pipeline]:
     """What `check` does with the pipeline: its diagnostics (the rows') and its items."""
-    ck = CHECKER
+    ck = setup.checker
     ck.diags = []
-    items = ck.build_items(SCENE.taxonomy, dict(SCENE.programs))
+    items = ck.build_items(setup.scene.taxonomy, dict(setup.scene.programs))
     return [d for d in ck.diags if d.code not in HEADER_CODES], items
 
 
-def row_path() -> tuple[list[Diagnostic], list[LineItem]]:
+def row_path(setup: Setup = SETUP) -> tuple[list[Diagnostic], list[LineItem]]:
     """Every row read by the row path, as `check` read the pipeline before the column pass."""
-    ck = _Checker(ROOT, source_ids=list(SCENE.sources), sources_ok=True)
-    f = CsvFile(ROOT / PIPELINE_FILE, str(ROOT / PIPELINE_FILE))
+    scene, root = setup.scene, setup.root
+    ck = _Checker(root, source_ids=list(scene.sources), sources_ok=True)
+    f = CsvFile(root / PIPELINE_FILE, str(root / PIPELINE_FILE))
     ck.diags.extend(f.diagnostics)
     f.diagnostics = ck.diags
     items: list[LineItem] = []
     seen: dict[str, int] = {}
     if f.header and all(c in f.header for c in REQUIRED):
         for row in f:
-            item = parse_item_row(row.values, row.spans, row.line, dict(SCENE.attributes), SCENE.taxonomy,
-                                  dict(SCENE.programs), ck)
+            item = parse_item_row(row.values, row.spans, row.line, dict(scene.attributes), scene.taxonomy,
+                                  dict(scene.programs), ck)
             if item is None:
                 continue
             if item.id in seen:
@@ -212,7 +210,7 @@ def test_the_column_pass_agrees_with_the_row_path(data: bytes) -> None:
     assert got_items == expected_items and len(got_items) == len(expected_items)
 
 
-def _one_bad_cell(cells: list[tuple[str, str]]) -> None:
+def _one_bad_cell(cells: list[tuple[str, str]], setup: Setup = SETUP) -> None:
     """A pipeline of valid rows, each with one cell changed: (column, value)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -222,7 +220,21 @@ def _one_bad_cell(cells: list[tuple[str, str]]) -> None:
         row["id"] = f"R{n}"
         row[column] = value
         writer.writerow(list(row.values()))
-    (ROOT / PIPELINE_FILE).write_text(out.getvalue())
+    (setup.root / PIPELINE_FILE).write_text(out.getvalue())
+
+
+def test_attributes_named_like_the_provenance_columns() -> None:
+    """An attribute may be called `basis` or `sources`: the column is read both ways, as the row path does."""
+    setup = Setup(SCENARIO.replace("  note: {type: string}", "  basis: {type: enum, values: [record, guess]}\n"
+                                   "  sources: {type: set, values: [s1, s2, s3]}"))
+    values = sorted({v for vs in COLUMNS.values() for v in vs})
+    for column in ("basis", "sources"):
+        _one_bad_cell([(column, v) for v in values], setup)
+        expected_diags, expected_items = row_path(setup)
+        got_diags, got_items = column_pass(setup)
+        agree(got_diags, expected_diags)
+        assert list(got_items) == expected_items and expected_items
+        assert any("basis" in i.attrs or "sources" in i.attrs for i in expected_items)
 
 
 def test_every_hostile_value_in_every_column_is_read_as_the_row_path_reads_it() -> None:
@@ -284,10 +296,10 @@ def test_progress_is_reported_in_rows(tmp_path: Path) -> None:
     lines = ["id,recipient,program,channel,category,amount"] + [f"I{i},AAA,P1,grant,spares,1.00" for i in range(120_001)]
     (ROOT / PIPELINE_FILE).write_text("\n".join(lines) + "\n")
     calls: list[tuple[int, int]] = []
-    ck = CHECKER
+    ck = SETUP.checker
     ck.diags, ck.progress = [], lambda done, total: calls.append((done, total))
     try:
-        items = ck.build_items(SCENE.taxonomy, dict(SCENE.programs))
+        items = ck.build_items(SETUP.scene.taxonomy, dict(SETUP.scene.programs))
     finally:
         ck.progress = None
     assert len(items) == 120_001 and len(calls) >= 3

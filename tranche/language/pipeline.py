@@ -173,24 +173,30 @@ def _marking(v: str) -> Any:
 
 
 def readers(attributes: Mapping[str, AttributeSchema], taxonomy: Taxonomy, programs: Mapping[str, Program],
-            source_ids: Sequence[str] | None) -> dict[str, Reader | None]:
-    """The reader of each column the row path reads (``None``: a declared type without an entry in
-    :data:`TYPES`).  ``source_ids``: the sources an item may cite (None: not checked)."""
-    out: dict[str, Reader | None] = {
-        "recipient": _members(attributes["recipient"].values),
-        "program": _members(programs),
-        "channel": _members(attributes["channel"].values),
-        "category": _members(taxonomy.nodes),
-        "amount": _amount,
-        "flags": _flags(attributes["flags"].values),
-        "basis": _basis,
-        "sources": _sources(source_ids),
-        "marking": _marking,
+            source_ids: Sequence[str] | None, header: Sequence[str] = ()) -> dict[str, tuple[str, Reader | None]]:
+    """What the row path reads, by key: (the column, its reader; ``None``: a declared type without an entry
+    in :data:`TYPES`).  Keys: a builtin column's name; ``@NAME`` a declared attribute (a column may be
+    both: an attribute may be called `basis`); ``+NAME`` a column of ``header`` that is neither, kept as text.
+    ``source_ids``: the sources an item may cite (None: not checked)."""
+    out: dict[str, tuple[str, Reader | None]] = {
+        "recipient": ("recipient", _members(attributes["recipient"].values)),
+        "program": ("program", _members(programs)),
+        "channel": ("channel", _members(attributes["channel"].values)),
+        "category": ("category", _members(taxonomy.nodes)),
+        "amount": ("amount", _amount),
+        "flags": ("flags", _flags(attributes["flags"].values)),
+        "description": ("description", _text),
+        "basis": ("basis", _basis),
+        "sources": ("sources", _sources(source_ids)),
+        "marking": ("marking", _marking),
     }
     for name, a in attributes.items():
         if not a.builtin:
             make = TYPES.get(a.type)
-            out[name] = make(a) if make is not None else None
+            out[f"@{name}"] = (name, make(a) if make is not None else None)
+    for name in dict.fromkeys(header):
+        if name not in attributes and name not in PLAIN_COLUMNS:
+            out[f"+{name}"] = (name, _text)
     return out
 
 
@@ -264,14 +270,9 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
           progress: Callable[[int, int], None] | None) -> tuple[Pipeline, set[str]]:
     header = csv_file.header
     at = {h: j for j, h in enumerate(header)}  # a repeated column: the last one, as in the row path's dict
-    names = list(dict.fromkeys(header))
-    column_readers = readers(attributes, taxonomy, programs, source_ids)
-    read_cols = [c for c in column_readers if c in at]
-    declared = [n for n, a in attributes.items() if not a.builtin and n in at]
-    extras = [h for h in names if h not in attributes and h not in PLAIN_COLUMNS]
-    texts = ["description"] if "description" in at else []
-    cols = _Columns(values={c: [] for c in read_cols + texts + extras})
-    caches = {c: _Read(column_readers.get(c) or _text) for c in cols.values}
+    jobs = {k: job for k, job in readers(attributes, taxonomy, programs, source_ids, header).items() if job[0] in at}
+    cols = _Columns(values={k: [] for k in jobs})
+    caches = {k: _Read(read or _text) for k, (_, read) in jobs.items()}
     first_problem = len(csv_file.diagnostics)
     estimate = max(0, csv_file.physical_lines - 1)
     for records, starts in csv_file.chunks():
@@ -283,23 +284,22 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
         cols.ids += ids
         cols.lines += starts
         read_now: dict[str, list[Any]] = {}
-        for c in cols.values:
-            raw = fields[at[c]]
-            read = column_readers.get(c, _text)
+        for key, (column, read) in jobs.items():
+            raw = fields[at[column]]
             if read is None:  # only the row path can read it (empty too: it may read "" as None)
                 cols.unsure.update(range(base, base + len(raw)))
-                cols.values[c] += map(str.strip, raw)
+                cols.values[key] += map(str.strip, raw)
                 continue
-            if c == "description":  # text, mostly different on each row: nothing to share
-                cols.values[c] += map(str.strip, raw)
+            if key == "description":  # text, mostly different on each row: nothing to share
+                cols.values[key] += map(str.strip, raw)
                 continue
-            cache = caches[c]
+            cache = caches[key]
             values, bad = cache.column(raw)
             if bad:
                 wrong = cache.bad
                 cols.bad.update(base + i for i, v in enumerate(raw) if v in wrong)
-            cols.values[c] += values
-            read_now[c] = values
+            cols.values[key] += values
+            read_now[key] = values
         # a program of another recipient (a recipient that is not known is reported as such)
         if "recipient" in read_now and "program" in read_now:
             pairs = zip(read_now["program"], read_now["recipient"])
@@ -315,7 +315,7 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
     structural = csv_file.diagnostics[first_problem:]
     keep, unlisted = _recheck(csv_file, cols, replay, report, structural)
     csv_file.close()
-    return _pipeline(cols, keep, attributes, programs, declared, extras), unlisted
+    return _pipeline(cols, keep, programs), unlisted
 
 
 def _recheck(csv_file: CsvFile, cols: _Columns, replay: Callable[[CsvRow], LineItem | None],
@@ -390,8 +390,7 @@ def _column(values: list[Any]) -> Sequence[Any]:
     return values
 
 
-def _pipeline(cols: _Columns, done: Mapping[int, LineItem | None], attributes: Mapping[str, AttributeSchema],
-              programs: Mapping[str, Program], declared: list[str], extras: list[str]) -> Pipeline:
+def _pipeline(cols: _Columns, done: Mapping[int, LineItem | None], programs: Mapping[str, Program]) -> Pipeline:
     """The items of the rows kept: read by columns, or (rows read again) as the row path made them."""
     n = len(cols.ids)
     values = cols.values
@@ -403,9 +402,9 @@ def _pipeline(cols: _Columns, done: Mapping[int, LineItem | None], attributes: M
     status: dict[Any, str] = {p: programs[p].status for p in set(values["program"]) if p is not BAD}
     status[BAD] = "approved"
     columns["program_status"] = list(map(status.__getitem__, values["program"]))
-    keys = declared + extras
+    keys = [k for k in values if k[0] in "@+"]  # declared attributes in their order, then other columns
     if keys:  # one dict for the rows with the same attributes
-        shared = _Attributes(keys)
+        shared = _Attributes([k[1:] for k in keys])
         columns["attrs"] = list(map(shared.__getitem__, zip(*(values[k] for k in keys))))
         shared.clear()
     else:
