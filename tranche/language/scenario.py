@@ -8,14 +8,16 @@ evaluator path -- in memory, SQL, analysis -- reads the same representation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, overload
 
 from ..errors import Span
 from .operators import OPERATORS, Operator
@@ -41,6 +43,8 @@ __all__ = [
     "Lift",
     "Program",
     "LineItem",
+    "Pipeline",
+    "Same",
     "TaxonomyNode",
     "Taxonomy",
     "Source",
@@ -592,6 +596,115 @@ class LineItem:
 _ITEM_FIELDS = frozenset({"id", "recipient", "program", "channel", "category", "amount", "flags",
                           "description", "program_status"})
 
+ITEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LineItem))
+"""The fields of :class:`LineItem`, in the order its constructor takes them."""
+
+
+class Same(Sequence[Any]):
+    """A column whose ``length`` values are all ``value`` (a pipeline without `basis`, say), in no memory."""
+
+    __slots__ = ("value", "length")
+
+    def __init__(self, value: Any, length: int) -> None:
+        self.value, self.length = value, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> "Same": ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Same(self.value, len(range(*index.indices(self.length))))
+        if not -self.length <= index < self.length:
+            raise IndexError(index)
+        return self.value
+
+    def __iter__(self) -> Iterator[Any]:
+        return itertools.repeat(self.value, self.length)
+
+    def __repr__(self) -> str:
+        return f"Same({self.value!r}, {self.length})"
+
+
+class Pipeline(Sequence[LineItem]):
+    """A scenario's line items kept column by column; each :class:`LineItem` is made when it is read.
+
+    A million items as objects take about a gigabyte; as columns (one list per field, or one :class:`Same`
+    value for a field all items share, values shared between items) a few hundred megabytes, and checking
+    a pipeline need not make any.  It is an immutable sequence: indexing gives a :class:`LineItem`,
+    slicing a tuple of them, and it equals any sequence of the same items.  :meth:`find` looks an item
+    up by id; :meth:`column` reads one field of every item without making items.
+    """
+
+    __slots__ = ("_columns", "_length", "_index")
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]], length: int) -> None:
+        missing = [f for f in ITEM_FIELDS if f not in columns]
+        if missing:
+            raise ValueError(f"pipeline columns missing: {', '.join(missing)}")
+        if any(len(columns[f]) != length for f in ITEM_FIELDS):
+            raise ValueError("pipeline columns of different lengths")
+        self._columns: tuple[Sequence[Any], ...] = tuple(columns[f] for f in ITEM_FIELDS)
+        self._length = length
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, items: Iterable[LineItem]) -> "Pipeline":
+        """The pipeline of ``items`` (made objects taken apart into columns)."""
+        rows = list(items)
+        return cls({f: [getattr(i, f) for i in rows] for f in ITEM_FIELDS}, len(rows))
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> LineItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[LineItem, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> LineItem | tuple[LineItem, ...]:
+        if isinstance(index, slice):
+            return tuple(map(LineItem, *(c[index] for c in self._columns)))
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("pipeline index out of range")
+        return LineItem(*(c[index] for c in self._columns))
+
+    def __iter__(self) -> Iterator[LineItem]:
+        return map(LineItem, *self._columns)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # like a tuple of items, whose attrs are dicts
+
+    def __repr__(self) -> str:
+        return f"<Pipeline of {self._length:,} items>"
+
+    def column(self, name: str) -> Sequence[Any]:
+        """Field ``name`` of every item, in order (``id``, ``amount``, ...), without making the items."""
+        return self._columns[ITEM_FIELDS.index(name)]
+
+    @property
+    def ids(self) -> Sequence[str]:
+        return self.column("id")
+
+    def find(self, item_id: str) -> LineItem | None:
+        """The item with id ``item_id`` (the first, should ids repeat), or None."""
+        if self._index is None:  # built backwards, so that a repeated id finds its first row
+            self._index = dict(zip(reversed(self.ids), range(self._length - 1, -1, -1)))
+        at = self._index.get(item_id)
+        return None if at is None else self[at]
+
 
 @dataclass(frozen=True)
 class TaxonomyNode:
@@ -723,7 +836,7 @@ class Scenario:
     attributes: Mapping[str, AttributeSchema]
     taxonomy: Taxonomy
     programs: Mapping[str, Program]
-    items: tuple[LineItem, ...]
+    items: Sequence[LineItem]  # a Pipeline when read from files; any sequence of items will do
     facts: Mapping[str, Fact]
     law: Law
     regimes: Mapping[str, Regime]
@@ -736,18 +849,25 @@ class Scenario:
     aggregates: tuple[AggregateTest, ...] = ()
 
     def item(self, item_id: str) -> LineItem:
-        return self._items_by_id[item_id]
+        found = self.find_item(item_id)
+        if found is None:
+            raise KeyError(item_id)
+        return found
 
-    @property
-    def _items_by_id(self) -> dict[str, LineItem]:
+    def find_item(self, item_id: str) -> LineItem | None:
+        """The item with id ``item_id``, or None."""
+        if isinstance(self.items, Pipeline):
+            return self.items.find(item_id)
         cache = self.__dict__.get("_items_cache")
         if cache is None:
-            cache = {i.id: i for i in self.items}
+            cache = {}
+            for i in self.items:
+                cache.setdefault(i.id, i)
             object.__setattr__(self, "_items_cache", cache)
-        return cache
+        return cache.get(item_id)
 
     def has_item(self, item_id: str) -> bool:
-        return item_id in self._items_by_id
+        return self.find_item(item_id) is not None
 
     def rules(self) -> Iterator[Rule]:
         """Every rule, law first, then each regime's."""

@@ -31,12 +31,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import operator
 import os
 import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import yaml
 
@@ -132,8 +134,9 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return line, len(data[start:offset].decode("utf-8", errors="replace")) + 1
 
 
-def _read_text(path: Path, name: str, size_limit: str, bom: bool = False) -> str:
-    """The file's text (UTF-8), read up to a size limit; a located :class:`_Limit` otherwise."""
+def _read_bytes(path: Path, name: str, size_limit: str, bom: bool = False) -> bytes:
+    """The file's bytes, read up to a size limit and checked to be UTF-8 (a UTF-8 byte-order mark dropped
+    when ``bom``); a located :class:`_Limit` otherwise."""
     most = limit(size_limit)
     try:
         with open(path, "rb") as f:
@@ -151,13 +154,25 @@ def _read_text(path: Path, name: str, size_limit: str, bom: bool = False) -> str
     if bom and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
         offset = exc.start
         line, col = _position(data, offset)
         raise _Limit(Diagnostic("encoding", f"file is not UTF-8 text: byte 0x{data[offset]:02x} on line {line} "
                                 f"is {exc.reason}", Span(name, line, col),
                                 help="save the file as UTF-8")) from None
+    return data
+
+
+def _read_text(path: Path, name: str, size_limit: str, bom: bool = False) -> str:
+    """The file's text (UTF-8), read up to a size limit; a located :class:`_Limit` otherwise."""
+    return _read_bytes(path, name, size_limit, bom).decode("utf-8")
+
+
+def _lines(data: bytes) -> io.TextIOWrapper:
+    """The physical lines of checked UTF-8 ``data``, decoded as they are read (a text copy of a big file in
+    memory is four bytes a character), ends kept and untranslated, as :mod:`csv` wants them."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
 
 
 class _Loader(yaml.SafeLoader):
@@ -349,6 +364,11 @@ class CsvRow:
     spans: Mapping[str, Span]
 
 
+def _blanks(fields: list[str]) -> bool:
+    """Whether one of these first fields leaves its row possibly blank (empty, or spaces)."""
+    return "" in fields or any(map(str.isspace, fields))
+
+
 def _field_offsets(line: str) -> list[int]:
     """1-based start columns of each comma-separated field, honouring double quotes."""
     starts = [1]
@@ -366,29 +386,35 @@ class CsvFile:
 
     ``header`` and the header's diagnostics are known once it is opened; iterating yields the data rows
     and appends the rows' problems (wrong field count, bad quoting, too many rows) to ``diagnostics``.
+    :meth:`chunks` reads the same rows, with the same problems, as lists of fields (no spans, no dicts: a
+    column-wise pass over a million rows), and :meth:`rows_at` reads chosen rows again as :class:`CsvRow`.
     """
 
     def __init__(self, path: Path, display: str | None = None) -> None:
         self.name = display or str(path)
         self.header: list[str] = []
         self.diagnostics: list[Diagnostic] = []
-        self._text = ""
+        self._data = b""
+        self._offset = 1  # physical lines of the header
         try:
-            self._text = _read_text(path, self.name, "TRANCHE_MAX_CSV_BYTES", bom=True)
+            self._data = _read_bytes(path, self.name, "TRANCHE_MAX_CSV_BYTES", bom=True)
         except _Limit as exc:
             self.diagnostics.append(exc.diagnostic)
             return
-        self._lines: list[str] = []
-        self._reader = csv.reader(self._physical_lines())
+        self._stream = _lines(self._data)
+        first = self._stream.readline()
+        self._stream.seek(0)
+        reader = csv.reader(self._stream)
         try:
-            self.header = [h.strip() for h in next(self._reader)]
+            self.header = [h.strip() for h in next(reader)]
         except StopIteration:
             self.diagnostics.append(Diagnostic("csv-empty", "file is empty; expected a header row", Span(self.name, 1, 1)))
             return
         except csv.Error as exc:
             self.diagnostics.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(self.name, 1, 1)))
             return
-        first = self._lines[0] if self._lines else ""
+        self._offset = reader.line_num
+        first = first.rstrip("\r\n")
         seen: set[str] = set()
         for i, h in enumerate(self.header):
             if h in seen:
@@ -396,46 +422,168 @@ class CsvFile:
                                                    Span(self.name, 1, _field_offsets(first)[i], len(h))))
             seen.add(h)
 
-    def _physical_lines(self) -> Iterator[str]:
-        for line in io.StringIO(self._text, newline=""):
-            self._lines.append(line.rstrip("\r\n"))
-            yield line
+    @property
+    def physical_lines(self) -> int:
+        """How many physical lines the file has (a bound on its rows, for progress reports)."""
+        return self._data.count(b"\n") + (not self._data.endswith(b"\n"))
 
     def __iter__(self) -> Iterator[CsvRow]:
         if not self.header:
             return
-        header, name, reader = self.header, self.name, self._reader
+        try:
+            yield from self._rows(self._stream, self.diagnostics)
+        finally:
+            self._data = b""
+
+    def _rows(self, stream: Iterator[str], diagnostics: list[Diagnostic]) -> Iterator[CsvRow]:
+        """The data rows after the header of ``stream`` (positioned there), problems to ``diagnostics``."""
+        header, name, offset = self.header, self.name, self._offset
+        lines: list[str] = []
+
+        def physical() -> Iterator[str]:
+            for line in stream:
+                lines.append(line.rstrip("\r\n"))
+                yield line
+
+        reader = csv.reader(physical())
         most = limit("TRANCHE_MAX_CSV_ROWS")
         count = 0
-        self._lines.clear()
         try:
             for record in reader:
-                lineno = reader.line_num - len(self._lines) + 1
-                raw = self._lines[0] if self._lines else ""
-                self._lines.clear()
+                lineno = offset + reader.line_num - len(lines) + 1
+                raw = lines[0] if lines else ""
+                lines.clear()
                 if not record or not "".join(record).strip():
                     continue
                 count += 1
                 if count > most:
-                    self.diagnostics.append(Diagnostic(
-                        "csv-too-many-rows", f"file has more than {most:,} rows; the rest was not read",
-                        Span(name, lineno, 1), help="split it, or raise the limit with TRANCHE_MAX_CSV_ROWS"))
+                    diagnostics.append(self._too_many(lineno, most))
                     break
                 if len(record) != len(header):
-                    self.diagnostics.append(Diagnostic(
-                        "csv-field-count",
-                        f"row has {len(record)} field{'s' if len(record) != 1 else ''}, the header has {len(header)}",
-                        Span(name, lineno, 1, max(1, len(raw))),
-                        help=("quote values that contain commas, e.g. `\"a,b\"`" if len(record) > len(header) else
-                              "give every column of the header, empty ones too: end the row with a comma per "
-                              "missing column (`" + ",".join(header[len(record):]) + "` missing)")))
+                    diagnostics.append(self._field_count(record, lineno, raw))
                     continue
                 values = {h: v.strip() for h, v in zip(header, record)}
                 yield CsvRow(lineno, values, _RowSpans(name, lineno, raw, header, record))
         except csv.Error as exc:
-            self.diagnostics.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(name, reader.line_num, 1)))
-        finally:
-            self._text = ""
+            diagnostics.append(Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(name, offset + reader.line_num, 1)))
+
+    def _too_many(self, lineno: int, most: int) -> Diagnostic:
+        return Diagnostic("csv-too-many-rows", f"file has more than {most:,} rows; the rest was not read",
+                          Span(self.name, lineno, 1), help="split it, or raise the limit with TRANCHE_MAX_CSV_ROWS")
+
+    def _field_count(self, record: Sequence[str], lineno: int, raw: str) -> Diagnostic:
+        header = self.header
+        return Diagnostic(
+            "csv-field-count",
+            f"row has {len(record)} field{'s' if len(record) != 1 else ''}, the header has {len(header)}",
+            Span(self.name, lineno, 1, max(1, len(raw))),
+            help=("quote values that contain commas, e.g. `\"a,b\"`" if len(record) > len(header) else
+                  "give every column of the header, empty ones too: end the row with a comma per "
+                  "missing column (`" + ",".join(header[len(record):]) + "` missing)"))
+
+    def chunks(self, size: int = 50_000) -> Iterator[tuple[list[list[str]], list[int]]]:
+        """The data rows in chunks of at most ``size``: (the rows' fields, unstripped; each row's first line).
+
+        The rows and the problems added to ``diagnostics`` are those of iterating (blank rows skipped, rows
+        with the wrong number of fields reported and skipped, the row limit, bad quoting), found at a
+        fraction of the cost per row: a chunk is read by :mod:`csv` at once and looked at row by row only
+        where it holds a row of another width, a row that may be blank, or a row over several lines.
+        """
+        if not self.header:
+            return
+        width, offset = len(self.header), self._offset
+        reader = csv.reader(self._stream)
+        most = limit("TRANCHE_MAX_CSV_ROWS")
+        count = 0
+        last = offset  # the last physical line read
+        miscounted: list[tuple[list[str], int]] = []
+        ending: Diagnostic | None = None
+        first = operator.itemgetter(0)
+        base = last
+        while ending is None:
+            records_read: Iterable[list[str]]
+            again: Any = None
+            try:
+                chunk: list[list[str]] | None = list(itertools.islice(reader, size))
+            except csv.Error:  # the rows before the error went with it: read them again, one at a time
+                chunk = None
+                stream = _lines(self._data)
+                for _ in itertools.islice(stream, last):
+                    pass
+                records_read = again = csv.reader(stream)
+                base = last
+            if chunk is not None:
+                if not chunk:
+                    break
+                used = offset + reader.line_num - last
+                if (used == len(chunk) and count + len(chunk) <= most
+                        and list(map(len, chunk)).count(width) == len(chunk) and not _blanks(list(map(first, chunk)))):
+                    count += len(chunk)
+                    yield chunk, list(range(last + 1, last + 1 + len(chunk)))
+                    last += used
+                    continue
+                records_read = chunk
+            records: list[list[str]] = []
+            starts: list[int] = []
+            try:
+                for record in records_read:  # look closer
+                    start = last + 1
+                    last += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in record)
+                    if not record or not "".join(record).strip():
+                        continue
+                    count += 1
+                    if count > most:
+                        ending = self._too_many(start, most)
+                        break
+                    if len(record) != width:
+                        miscounted.append((record, start))
+                        continue
+                    records.append(record)
+                    starts.append(start)
+            except csv.Error as exc:
+                ending = Diagnostic("csv-syntax", f"invalid CSV: {exc}", Span(self.name, base + again.line_num, 1))
+            if records:
+                yield records, starts
+            if chunk is None:
+                break
+        if miscounted:  # the message gives the length of the row's first line: read those lines again
+            raw = self.physical({line for _, line in miscounted})
+            self.diagnostics.extend(self._field_count(record, line, raw.get(line, "")) for record, line in miscounted)
+        if ending is not None:
+            self.diagnostics.append(ending)
+
+    def physical(self, numbers: set[int]) -> dict[int, str]:
+        """The physical lines numbered ``numbers`` (1-based), without their line ends."""
+        out: dict[int, str] = {}
+        if not numbers:
+            return out
+        last = max(numbers)
+        for n, line in enumerate(_lines(self._data), 1):
+            if n in numbers:
+                out[n] = line.rstrip("\r\n")
+                if n >= last:
+                    break
+        return out
+
+    def rows_at(self, indexes: Sequence[int]) -> Iterator[tuple[int, CsvRow]]:
+        """The data rows numbered ``indexes`` (0-based, ascending, as :meth:`chunks` counts them) read again
+        as :class:`CsvRow`, with their spans; the file's problems are not reported a second time."""
+        if not indexes or not self.header:
+            return
+        stream = _lines(self._data)
+        next(csv.reader(stream), None)  # the header (one record, perhaps over several lines)
+        wanted = iter(indexes)
+        target = next(wanted, None)
+        for i, row in enumerate(self._rows(stream, [])):
+            if target is None:
+                return
+            if i == target:
+                yield i, row
+                target = next(wanted, None)
+
+    def close(self) -> None:
+        """Let go of the file's bytes."""
+        self._data = b""
 
 
 def read_csv(path: Path, display: str | None = None) -> tuple[list[str], list[CsvRow], list[Diagnostic]]:

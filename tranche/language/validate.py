@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, get_args, get_origin
+from typing import Any, Callable, Iterable, Mapping, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,6 +45,7 @@ from .scenario import (
     Notification,
     LineItem,
     Outcome,
+    Pipeline,
     PolicyTest,
     Predicate,
     Program,
@@ -60,7 +61,8 @@ from .scenario import (
 )
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
 from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
-from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
+from .pipeline import read_pipeline
+from .syntax import CsvFile, CsvRow, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
                      parse_set)
 
@@ -104,9 +106,12 @@ def load_scenario(path: str | Path) -> Scenario:
     return check(path).raise_for_errors()
 
 
-def check(path: str | Path) -> CheckResult:
-    """Check a scenario folder and return every diagnostic (errors and warnings)."""
-    return _Checker(Path(path)).run()
+def check(path: str | Path, progress: Callable[[int, int], None] | None = None) -> CheckResult:
+    """Check a scenario folder and return every diagnostic (errors and warnings).
+
+    ``progress(rows read, rows in all)`` is called as the pipeline is read (in chunks of rows; the total
+    is estimated from the file's lines until the last call)."""
+    return _Checker(Path(path), progress=progress).run()
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +269,7 @@ class _Checker:
     sources_ok: bool = False
     current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
     packs_ok: bool = True  # every included pack was found and read
+    progress: Callable[[int, int], None] | None = None  # rows of the pipeline read, of how many
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -396,7 +402,7 @@ class _Checker:
             law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
             law = self.build_caps(files["law.yaml"], law, taxonomy)
         self.policy_complete = getattr(self, "policy_complete", True) and law is not None and self.packs_ok
-        items: tuple[LineItem, ...] = ()
+        items = Pipeline.of(())
         if taxonomy is not None and programs is not None:
             items = self.build_items(taxonomy, programs)
         tests: tuple[PolicyTest, ...] = ()
@@ -1246,61 +1252,62 @@ class _Checker:
                       self.span(file, here + ("entries", len(entries) - 1, "until")))
 
     # -- pipeline -----------------------------------------------------------------------------
-    def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> tuple[LineItem, ...]:
+    def build_items(self, taxonomy: Taxonomy, programs: dict[str, Program]) -> Pipeline:
         path = self.root / PIPELINE_FILE
+        self.bad_item_ids: set[str] = set()
         refused = check_file(self.root, PIPELINE_FILE, self.display(PIPELINE_FILE))
         if refused is not None and refused.code == "missing-file":
             self.err("missing-file", f"missing file `{PIPELINE_FILE}`", Span(self.display(PIPELINE_FILE)),
                      help="the pipeline: a CSV with columns " + ", ".join(ITEM_COLUMNS + ITEM_OPTIONAL_COLUMNS))
-            return ()
+            return Pipeline.of(())
         if refused is not None:
             self.diags.append(refused)
-            return ()
+            return Pipeline.of(())
         csv_file = CsvFile(path, self.display(PIPELINE_FILE))
-        header, rows = csv_file.header, iter(csv_file)
+        header = csv_file.header
         self.diags.extend(csv_file.diagnostics)
-        csv_file.diagnostics = self.diags  # the rows' problems join the others, in line order
         if not header:
-            return ()
+            return Pipeline.of(())
         missing = [c for c in ITEM_COLUMNS if c not in header]
         required_attrs = [a for a, d in self.manifest.attributes.items() if d.required and a not in header]
         for c in missing + required_attrs:
             self.err("missing-column", f"`{PIPELINE_FILE}`: missing column `{c}`",
                      Span(self.display(PIPELINE_FILE), 1, 1), help=did_you_mean(c, header))
         if missing:
-            return ()
+            return Pipeline.of(())
         known_cols = set(ITEM_COLUMNS) | set(ITEM_OPTIONAL_COLUMNS) | set(self.attributes)
         for i, h in enumerate(header):
             if h not in known_cols:
                 self.warn("undeclared-column",
                           f"`{PIPELINE_FILE}`: column `{h}` is not a declared attribute; rules cannot match on it",
                           Span(self.display(PIPELINE_FILE), 1, 1),
-                          help=did_you_mean(h, known_cols) or f"declare it under `attributes` in scenario.yaml")
-        items: list[LineItem] = []
+                          help=did_you_mean(h, known_cols) or "declare it under `attributes` in scenario.yaml")
         seen: dict[str, int] = {}
-        errors = 0
-        self.bad_item_ids: set[str] = set()
-        for row in rows:
-            before = len(self.diags)
+
+        def replay(row: CsvRow) -> LineItem | None:  # the row path, for the rows the column pass doubts
             item = parse_item_row(row.values, row.spans, row.line, self.attributes, taxonomy, programs, self)
-            errors += len(self.diags) > before
             if item is None:
                 self.bad_item_ids.add(row.values.get("id", ""))
-                continue
+                return None
             if item.id in seen:
                 self.err("duplicate-id", f"duplicate item id `{item.id}`", row.spans["id"],
                          help=f"first used on line {seen[item.id]}")
-                continue
+                return None
             seen[item.id] = row.line
-            items.append(item)
+            return item
+
+        source_ids = self.source_ids if self.source_ids and self.sources_ok else None
+        items, unlisted = read_pipeline(csv_file, self.attributes, taxonomy, programs, source_ids, replay,
+                                        self.diags.append, self.progress)
+        self.bad_item_ids |= unlisted
         if not self.bad_item_ids:  # a total is meaningless while rows are missing
             self.check_totals(items, programs)
-        return tuple(items)
+        return items
 
-    def check_totals(self, items: Sequence[LineItem], programs: dict[str, Program]) -> None:
+    def check_totals(self, items: Pipeline, programs: dict[str, Program]) -> None:
         sums: dict[str, Decimal] = {p: Decimal(0) for p in programs}
-        for it in items:
-            sums[it.program] += it.amount
+        for program, amount in zip(items.column("program"), items.column("amount")):
+            sums[program] += amount
         for i, (pid, p) in enumerate(programs.items()):
             if p.total is not None and sums[pid] != p.total:
                 self.warn("program-total",
@@ -1380,11 +1387,10 @@ class _Checker:
                                          span=self.span(file, here)))
         return tuple(out)
 
-    def build_tests(self, f: m.TestsFile, items: Sequence[LineItem], taxonomy: Taxonomy,
+    def build_tests(self, f: m.TestsFile, items: Pipeline, taxonomy: Taxonomy,
                     programs: dict[str, Program], regimes: dict[str, Regime],
                     timelines: dict[str, Timeline]) -> tuple[PolicyTest, ...]:
         file = "tests.yaml"
-        by_id = {i.id: i for i in items}
         item_names: NameIndex | None = None
         out = []
         names = Counter(t.name for t in f.tests)
@@ -1395,10 +1401,10 @@ class _Checker:
                 self.err("duplicate-id", f"duplicate test name `{t.name}`", self.span(file, here + ("name",)))
             item: LineItem | None = None
             if t.item is not None:
-                item = by_id.get(t.item)
+                item = items.find(t.item)
                 if item is None and t.item not in getattr(self, "bad_item_ids", ()):
                     if item_names is None:  # sorted once, searched near each unknown name
-                        item_names = NameIndex(by_id)
+                        item_names = NameIndex(items.ids)
                     self.unknown("item", t.item, item_names, self.span(file, here + ("item",)), ctx)
             elif t.request is not None:
                 req = {k: ("" if v is None else ",".join(v) if isinstance(v, list) else str(v)) for k, v in t.request.items()}
