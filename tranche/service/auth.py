@@ -17,8 +17,10 @@ write, with the authenticated user as the actor.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -38,6 +40,8 @@ SESSION_COOKIE = "tranche_session"
 LOGIN_CSRF_COOKIE = "tranche_login_csrf"
 CSRF_HEADER = "x-csrf-token"
 SESSION_SECONDS = 8 * 3600
+TOKEN_SECONDS = 60.0  # a checked token's user is reused this long, while the store's version stands
+_TOKENS_MAX = 10_000
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 bearer = HTTPBearer(auto_error=False, description="an API token from `tranche user add`: `tr_<id>_<secret>`")
@@ -62,6 +66,8 @@ class Auth:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self._key = keys.ensure_key(keys.key_path(desk.db.url))
+        self._tokens: dict[bytes, tuple[User, int, float]] = {}
+        self._tokens_lock = threading.Lock()
 
     def _sign(self, domain: str, text: str) -> str:
         return keys.sign(self._key, f"tranche-web-{domain}", text)
@@ -93,6 +99,32 @@ class Auth:
         """A fresh token for the login form (double-submitted: cookie and field must agree)."""
         return secrets.token_urlsafe(24)
 
+    # -- tokens --------------------------------------------------------------------------------------------
+    def token(self, token: str) -> User:
+        """The user of an API token, checked against its argon2 hash in the store.
+
+        A token once checked is remembered (keyed by its SHA-256, never the token itself) for
+        :data:`TOKEN_SECONDS`, and only while the store's version (:meth:`Desk.stamp`) stands: every change
+        to the store -- a token revoked, a user disabled, a role or clearance changed -- appends an audit entry
+        and so moves the version, after which the token is checked against the store again.  A change made
+        through this service takes effect at the next request, one made by another process (the command line)
+        within :data:`~tranche.service.desk.STAMP_SECONDS`.  This keeps argon2 and the token's row off the
+        path of every request but the first.
+        """
+        key = hashlib.sha256(token.encode("utf-8")).digest()
+        now = time.monotonic()
+        stamp = self.desk.stamp()
+        with self._tokens_lock:
+            hit = self._tokens.get(key)
+        if hit is not None and hit[1] == stamp and hit[2] > now:
+            return hit[0]
+        user = authenticate_token(self.desk.db, token)
+        with self._tokens_lock:
+            if len(self._tokens) >= _TOKENS_MAX:
+                self._tokens.clear()
+            self._tokens[key] = (user, stamp, now + TOKEN_SECONDS)
+        return user
+
     # -- requests ------------------------------------------------------------------------------------------
     def identify(self, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
         """The principal of a request, or :class:`NotAuthenticated`."""
@@ -101,7 +133,7 @@ class Auth:
             if credentials is None or credentials.scheme.lower() != "bearer":
                 raise NotAuthenticated("the Authorization header must be `Bearer TOKEN`",
                                        help="send `Authorization: Bearer tr_...` with a token from `tranche user add`")
-            return Principal(authenticate_token(self.desk.db, credentials.credentials), "token")
+            return Principal(self.token(credentials.credentials), "token")
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             found = self.session(cookie)
