@@ -92,6 +92,16 @@ class Desk:
                     self._weight -= self._cache.popitem(last=False)[1][1]
         return value
 
+    def _peek(self, key: tuple[Any, ...]) -> Any:
+        """What is cached under ``key`` at the store's current version, or None (nothing is made)."""
+        self.stamp()
+        with self._lock:
+            found = self._cache.get(key)
+            if found is None:
+                return None
+            self._cache.move_to_end(key)
+            return found[0]
+
     # -- reading ------------------------------------------------------------------------------------------
     def scenarios(self) -> list[store.ScenarioInfo]:
         return store.list_scenarios(self.db)
@@ -109,15 +119,31 @@ class Desk:
         """Scenario ``sid`` as seen at ``clearance``."""
         return self._cached(("view", sid, clearance), lambda: View(self.scenario(sid), clearance))
 
+    def view_if_cached(self, sid: str, clearance: str) -> View | None:
+        """:meth:`view` if it is cached (no reading, no work), else None."""
+        found: View | None = self._peek(("view", sid, clearance))
+        return found
+
     def evaluator(self, sid: str, as_of: dt.date, assume: Sequence[str] = (), regime: str | None = None) -> Evaluator:
-        """An evaluator of ``sid`` with the store's review cases applied (shared: do not change it)."""
+        """An evaluator of ``sid`` with the store's review cases applied (shared: do not change it).
+
+        Made ready to decide any item at once: the law's caps are allocated over the pipeline when it is made,
+        so that deciding with a cached evaluator is only the item's own work."""
         def make() -> Evaluator:
             s = self.scenario(sid)
             ev = Evaluator(s, as_of, list(assume), regime)
             ev.reviews = store.review_map(ev, self.cases(sid))
+            if s.law.caps:
+                ev.cap_uses()
             return ev
         return self._cached(("evaluator", sid, as_of, tuple(assume), regime), make,
                             weight=len(self.scenario(sid).items))
+
+    def evaluator_if_cached(self, sid: str, as_of: dt.date, assume: Sequence[str] = (),
+                            regime: str | None = None) -> Evaluator | None:
+        """:meth:`evaluator` if it is cached (no reading, no work), else None."""
+        found: Evaluator | None = self._peek(("evaluator", sid, as_of, tuple(assume), regime))
+        return found
 
     def compare(self, sid: str, clearance: str, as_of: dt.date, options: Sequence[str],
                 assume: Sequence[str] = (), recipient: str | None = None) -> Comparison:
@@ -129,3 +155,10 @@ class Desk:
                            reviews=lambda ev: store.review_map(ev, cases))
         return self._cached(("compare", sid, clearance, as_of, tuple(options), tuple(assume), recipient), make,
                             weight=len(self.scenario(sid).items) * max(1, len(options)))
+
+    def compare_if_cached(self, sid: str, clearance: str, as_of: dt.date, options: Sequence[str],
+                          assume: Sequence[str] = (), recipient: str | None = None) -> Comparison | None:
+        """:meth:`compare` if it is cached (no reading, no work), else None."""
+        found: Comparison | None = self._peek(("compare", sid, clearance, as_of, tuple(options), tuple(assume),
+                                               recipient))
+        return found
