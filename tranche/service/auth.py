@@ -5,10 +5,13 @@ Every request but ``GET /api/health`` is authenticated, in one of two ways:
 - ``Authorization: Bearer tr_<id>_<secret>``: a token `tranche user add` printed, checked against its argon2
   hash in the store (:func:`tranche.store.users.authenticate_token`).  For scripts; accepted by every
   endpoint and page; no CSRF token is needed (a browser never sends it by itself).
-- a session cookie, set by ``POST /login`` (name and password, checked against the argon2 hash): signed with
-  a key derived from the store's audit key, ``HttpOnly``, ``SameSite=Strict``, valid for 8 hours.  A request
-  that changes something with a session must carry the session's CSRF token (the ``csrf`` form field, or the
-  ``X-CSRF-Token`` header); the pages put it in every form.
+- a session cookie, set by ``POST /login`` (name and password, checked against the argon2 hash): a random
+  secret whose SHA-256 is a row of the store's ``sessions`` table (:func:`tranche.store.users.start_session`),
+  signed with a key derived from the store's audit key, ``HttpOnly``, ``SameSite=Strict``, valid for 8 hours.
+  The session ends on the server when its user signs out (``POST /logout`` deletes the row), when an admin
+  revokes the user's credentials or disables the user, or when the password changes; every request reads the
+  row.  A request that changes something with a session must carry the session's CSRF token (the ``csrf``
+  form field, or the ``X-CSRF-Token`` header); the pages put it in every form.
 
 Roles are ordered (viewer < analyst < reviewer < approver < admin); :func:`need` refuses a role too low with
 403, a missing or invalid credential is 401.  The store checks roles and separation of duties again on every
@@ -31,7 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..errors import NotAuthenticated, PermissionDenied
 from ..store import keys
 from ..store.tables import ROLES
-from ..store.users import User, authenticate_password, authenticate_token, get_user_record
+from ..store.users import User, authenticate_password, authenticate_token, end_session, session_user, start_session
 from .desk import Desk
 
 __all__ = ["Auth", "Principal", "need", "principal", "role", "SESSION_COOKIE", "LOGIN_CSRF_COOKIE", "CSRF_HEADER"]
@@ -74,26 +77,33 @@ class Auth:
 
     # -- sessions ------------------------------------------------------------------------------------------
     def login(self, name: str, password: str) -> tuple[User, str]:
-        """Check the password; the user and a new session cookie value."""
+        """Check the password and start a session: the user and the session cookie's value."""
         user = authenticate_password(self.desk.db, name, password)
-        body = f"{user.name}|{int(time.time())}|{secrets.token_urlsafe(16)}"
-        return user, f"{body}|{self._sign('session', body)}"
+        secret = start_session(self.desk.db, user.name, SESSION_SECONDS)
+        return user, f"{secret}|{self._sign('session', secret)}"
+
+    def _secret(self, value: str) -> str | None:
+        """The secret of a well-signed session cookie, else None."""
+        secret, _, mac = value.rpartition("|")
+        if not secret or not hmac.compare_digest(mac, self._sign("session", secret)):
+            return None
+        return secret
 
     def session(self, value: str) -> Principal | None:
-        """The user of a session cookie that is well signed, unexpired and names a user; else None."""
-        parts = value.split("|")
-        if len(parts) != 4:
+        """The user of a session cookie that is well signed and whose session has not ended; else None."""
+        secret = self._secret(value)
+        if secret is None:
             return None
-        name, issued, nonce, mac = parts
-        body = f"{name}|{issued}|{nonce}"
-        if not hmac.compare_digest(mac, self._sign("session", body)):
-            return None
-        if not issued.isdigit() or time.time() - int(issued) > SESSION_SECONDS:
-            return None
-        user = get_user_record(self.desk.db, name)
+        user = session_user(self.desk.db, secret)
         if user is None:
             return None
-        return Principal(user, "session", self._sign("csrf", nonce)[:40])
+        return Principal(user, "session", self._sign("csrf", secret)[:40])
+
+    def logout(self, value: str | None) -> None:
+        """End the session of a cookie on the server (nothing if it is not one)."""
+        secret = self._secret(value or "")
+        if secret is not None:
+            end_session(self.desk.db, secret)
 
     def login_csrf(self) -> str:
         """A fresh token for the login form (double-submitted: cookie and field must agree)."""

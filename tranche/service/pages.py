@@ -90,7 +90,9 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
 
 
 @router.post("/logout")
-def logout(p: Principal = Depends(principal)) -> Response:
+def logout(request: Request, p: Principal = Depends(principal)) -> Response:
+    """Sign out: the session ends on the server (its cookie, if kept, no longer signs anyone in)."""
+    request.app.state.auth.logout(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
