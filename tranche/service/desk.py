@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from sqlalchemy import select
 
 from .. import store
-from ..engine import Comparison, Evaluator, compare
+from ..engine import Comparison, Evaluator
 from ..language import Scenario
 from ..store.tables import audit_head
 from .clearance import View
@@ -149,10 +149,9 @@ class Desk:
                 assume: Sequence[str] = (), recipient: str | None = None) -> Comparison:
         """The options compared on the items visible at ``clearance``, with the store's review cases applied."""
         def make() -> Comparison:
-            view = self.view(sid, clearance)
             cases = self.cases(sid)
-            return compare(view.scenario, as_of, list(options), list(assume), recipient, items=view.items,
-                           reviews=lambda ev: store.review_map(ev, cases))
+            return self.view(sid, clearance).compare(as_of, options, assume, recipient,
+                                                     reviews=lambda ev: store.review_map(ev, cases))
         return self._cached(("compare", sid, clearance, as_of, tuple(options), tuple(assume), recipient), make,
                             weight=len(self.scenario(sid).items) * max(1, len(options)))
 

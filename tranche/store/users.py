@@ -60,7 +60,7 @@ from .tables import ROLES, api_tokens, sessions, users
 __all__ = ["ROLES", "PERMISSIONS", "User", "actor_name", "allows", "require", "get_user", "list_users", "add_user",
            "set_role", "set_clearance", "set_password", "issue_token", "revoke_token", "bootstrap_admin",
            "authenticate_token", "authenticate_password", "acting_user", "acting_user_at", "check_clearance", "ENV_TOKEN",
-           "start_session", "session_user", "end_session", "revoke_all", "disable_user", "enable_user"]
+           "start_session", "session_user", "end_session", "revoke_all", "disable_user", "enable_user", "token_user"]
 
 ENV_ACTOR = "TRANCHE_ACTOR"
 ENV_TOKEN = "TRANCHE_TOKEN"
@@ -353,6 +353,13 @@ def acting_user_at(url: str | None, given: str | None = None) -> str:
         return actor_name(given)
     with Database(url) as db:
         return acting_user(db, given)
+
+
+def token_user(db: Database) -> User | None:
+    """The user of the token in ``TRANCHE_TOKEN`` (checked against its hash), or None without one: who reads
+    ``db`` from the command line, and so whose clearance applies."""
+    token = os.environ.get(ENV_TOKEN)
+    return authenticate_token(db, token) if token else None
 
 
 def acting_user(db: Database, given: str | None = None) -> str:

@@ -14,7 +14,7 @@ from ...analysis import lint as lint_scenario
 from ...errors import UsageError, error_document
 from ..auth import Principal, role
 from ..errors import ERROR_RESPONSES
-from ..exports import COMPARISON_HEADER, comparison_rows, csv_text
+from ..exports import comparison_csv
 from .common import desk, split, today, view
 
 router = APIRouter(tags=["analysis"], responses=ERROR_RESPONSES)
@@ -40,7 +40,7 @@ def _comparison_doc(request: Request, scenario: str, p: Principal, as_of: dt.dat
         return None
     key = (scenario, p.user.clearance, today(as_of), v.options(options), v.assume(assume), recipient)
     result = d.compare_if_cached(*key) if cached else d.compare(*key)
-    return None if result is None else v.totals(result.to_dict())
+    return None if result is None else v.totals(result.to_dict(), recipient)
 
 
 @router.get("/api/scenarios/{scenario}/compare", summary="Options compared: amounts by outcome per program")
@@ -60,11 +60,7 @@ def compare_csv(scenario: str, request: Request, options: list[str] = OPTIONS, a
     v = view(request, scenario, p)
     result = desk(request).compare(scenario, p.user.clearance, today(as_of), v.options(split(options)),
                                    v.assume(split(assume)), recipient)
-    rows = v.redact(comparison_rows(result))
-    if v.withheld_items:
-        rows.append(["", f"withheld: {v.withheld_items} item(s) above your clearance ({v.clearance})", "", "", "",
-                     "", "", "", "", ""])
-    return Response(csv_text(COMPARISON_HEADER, rows), media_type="text/csv",
+    return Response(comparison_csv(result, v, recipient), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{scenario}-compare.csv"'})
 
 
