@@ -92,23 +92,27 @@ class View:
         return self.scenario.item(item_id)
 
     def option(self, name: str) -> str:
-        """A regime or timeline name the user may use."""
-        if name in self.hidden:
-            known = [x for x in (*self.scenario.regimes, *self.scenario.timelines) if x not in self.hidden]
+        """A regime or timeline name the user may use; an unknown one is refused with suggestions among the names
+        within the clearance only (the engine's own message would suggest any)."""
+        known = [x for x in (*self.scenario.regimes, *self.scenario.timelines) if x not in self.hidden]
+        if name not in known:
             raise NotFound(f"unknown regime `{name}`", help=did_you_mean(name, known)
-                             or "one of " + ", ".join(f"`{k}`" for k in known))
+                           or "known: " + ", ".join(f"`{k}`" for k in known))
         return name
 
     def options(self, names: Iterable[str]) -> list[str]:
         return [self.option(n) for n in names]
 
     def assume(self, facts: Iterable[str]) -> list[str]:
-        """Assumed facts (``FACT`` or ``FACT@DATE``) the user may name."""
+        """Assumed facts (``FACT`` or ``FACT@DATE``) the user may name; an unknown one is refused with suggestions
+        among the facts within the clearance only."""
         out = []
         for f in facts:
-            if f.split("@", 1)[0] in self.hidden:
+            name = f.split("@", 1)[0].strip()
+            if name not in self.scenario.facts or name in self.hidden:
                 known = [x for x in self.scenario.facts if x not in self.hidden]
-                raise UsageError(f"unknown fact `{f.split('@', 1)[0]}`", help=did_you_mean(f, known))
+                raise UsageError(f"unknown fact `{name}`", help=did_you_mean(name, known)
+                                 or "list the scenario's facts with `tranche timeline`")
             out.append(f)
         return out
 
