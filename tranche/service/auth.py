@@ -185,8 +185,11 @@ async def principal(request: Request, credentials: HTTPAuthorizationCredentials 
 
 
 def role(least: str) -> Callable[..., Awaitable[Principal]]:
-    """Dependency factory: the principal, refused with 403 below ``least``."""
-    async def dependency(p: Principal = Depends(principal)) -> Principal:
+    """Dependency factory: the principal, refused with 403 below ``least`` (one dependency, not two: it is on
+    the path of every request of the API)."""
+    async def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+                         ) -> Principal:
+        p = await principal(request, credentials)
         need(p, least)
         return p
     dependency.__name__ = f"role_{least}"
