@@ -23,7 +23,9 @@ from ..semantics.caps import CapUse
 from .decide import Decision, Evaluator, ReviewCase
 from .timeline import resolve_option
 
-__all__ = ["Summary", "Conflict", "ObligationTotal", "OptionResult", "Comparison", "compare", "summarize"]
+__all__ = ["Summary", "Conflict", "ObligationTotal", "OptionResult", "Comparison", "compare", "summarize", "group_of",
+           "basis_of", "UNSTATED"]
+
 
 @dataclass
 class Summary:
@@ -214,11 +216,21 @@ def _obligations(decisions: Iterable[Decision]) -> list[ObligationTotal]:
     return sorted(totals.values(), key=lambda t: (t.kind, -t.amount, t.name))
 
 
+def group_of(item: LineItem, by: str) -> str:
+    """The group of ``item`` when totalling by the attribute ``by`` (`compare --by`)."""
+    value = item.get(by)
+    return "(none)" if value in (None, "") else ",".join(sorted(value)) if isinstance(value, frozenset) else str(value)
+
+
+def basis_of(scenario: Scenario, program: str) -> str:
+    """The basis group of a program when totalling by basis (where programs state one)."""
+    return _program_basis(scenario, program) or UNSTATED
+
+
 def _groups(decisions: Iterable[Decision], by: str) -> list[Summary]:
     out: dict[str, Summary] = {}
     for d in decisions:
-        value = d.item.get(by)
-        key = "(none)" if value in (None, "") else ",".join(sorted(value)) if isinstance(value, frozenset) else str(value)
+        key = group_of(d.item, by)
         out.setdefault(key, Summary(key)).add(d.item.amount, d.outcome)
     return [out[k] for k in sorted(out)]
 
@@ -253,7 +265,7 @@ def _by_basis(scenario: Scenario, decisions: Sequence[Decision]) -> list[Summary
         return []
     groups: dict[str, Summary] = {}
     for d in decisions:
-        b = _program_basis(scenario, d.item.program) or UNSTATED
+        b = basis_of(scenario, d.item.program)
         groups.setdefault(b, Summary(b, basis=b)).add(d.item.amount, d.outcome)
     order = ("record", "inference", "illustrative", UNSTATED)
     return [groups[b] for b in order if b in groups]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Collection, Iterable
 
 from ..language.scenario import LineItem, Scenario
 from ..semantics import LayerResult
@@ -105,44 +105,59 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
     }
 
 
-def _layer_lines(layer: LayerResult, title: str, scenario: Scenario) -> list[str]:
+def _layer_lines(layer: LayerResult, title: str, scenario: Scenario, hidden: Collection[str] = ()) -> list[str]:
     out = [f"{title}: {layer.outcome.value}"]
     if not layer.matches:
         out.append(f"  no rule matched; default {layer.default.value if layer.default else '?'}")
         return out
     for m in layer.matches:
+        if m.rule.id in hidden:
+            continue
         mark = "→" if m.outcome is layer.outcome else " "
         detail = m.rule.effect.value
         if m.missing:
-            detail += f", blocked: missing {', '.join(f'`{f}`' for f in m.missing)}"
+            detail += f", blocked: missing {_names(m.missing, hidden)}"
         elif m.rule.require:
-            detail += f", requires {', '.join(f'`{f}`' for f in m.rule.require)} (hold)"
+            detail += f", requires {_names(m.rule.require, hidden)} (hold)"
         if m.rule.criterion:
             detail += f", criterion: {m.rule.criterion}"
         if m.rule.lifted_by:
-            detail += f", held until {' and '.join(f'`{f}`' for f in m.rule.lifted_by)} hold{'s' if len(m.rule.lifted_by) == 1 else ''}"
+            detail += f", held until {_names(m.rule.lifted_by, hidden, ' and ')} hold{'s' if len(m.rule.lifted_by) == 1 else ''}"
         out.append(f"  {mark} rule `{m.rule.id}` ({detail}) gives {m.outcome.value}")
         if m.rule.description:
             out.append(f"      {m.rule.description}")
-        if m.rule.sources or m.rule.basis:
-            cited = f"sources: {', '.join(m.rule.sources)}" if m.rule.sources else "no source"
+        sources = [s for s in m.rule.sources if s not in hidden]
+        if sources or m.rule.basis:
+            cited = f"sources: {', '.join(sources)}" if sources else "no source"
             out.append(f"      {cited}" + (f" ({m.rule.basis})" if m.rule.basis else ""))
+    if len(out) == 1:
+        out.append("  the matching rules are above your clearance")
     return out
 
 
-def _basis_lines(item: LineItem, scenario: Scenario) -> list[str]:
+def _names(names: Iterable[str], hidden: Collection[str], sep: str = ", ") -> str:
+    """Names quoted, those in ``hidden`` as one `[withheld]`."""
+    shown = [f"`{n}`" for n in names if n not in hidden]
+    if any(n in hidden for n in names):
+        shown.append("[withheld]")
+    return sep.join(shown)
+
+
+def _basis_lines(item: LineItem, scenario: Scenario, hidden: Collection[str] = ()) -> list[str]:
     """The item's basis, and its program's where that differs (a record total split into illustrative items)."""
     program = scenario.programs.get(item.program)
     pbasis = program.basis if program is not None else None
     if item.basis is None and pbasis is None:
         return []
     text = f"  basis: {item.basis or 'not stated'}"
-    if item.sources:
-        text += f" (named in {', '.join(item.sources)})"
+    sources = [s for s in item.sources if s not in hidden]
+    if sources:
+        text += f" (named in {', '.join(sources)})"
     if pbasis is not None and pbasis != item.basis:
         text += f"; program `{item.program}`: {pbasis}"
-        if program is not None and program.sources and pbasis != "illustrative":
-            text += f" ({', '.join(program.sources)})"
+        psources = [s for s in program.sources if s not in hidden] if program is not None else []
+        if psources and pbasis != "illustrative":
+            text += f" ({', '.join(psources)})"
     return [text]
 
 
@@ -152,12 +167,12 @@ def _since(d: Decision, fact: str) -> str | None:
     return day.isoformat() if day else None
 
 
-def _derivation(scenario: Scenario, fact: str) -> str:
+def _derivation(scenario: Scenario, fact: str, hidden: Collection[str] = ()) -> str:
     found = scenario.facts.get(fact)
     if found is None or found.after is None:
         return ""
     base, days = found.after
-    return f": {days} days after `{base}`"
+    return f": {days} days after {'[withheld]' if base in hidden else f'`{base}`'}"
 
 
 def _cite(scenario: Scenario, source: str) -> str:
@@ -165,27 +180,39 @@ def _cite(scenario: Scenario, source: str) -> str:
     return f"{source}: {src.cite()}" if src else source
 
 
-def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
-    """The explanation as lines of text."""
+def explain_lines(d: Decision, scenario: Scenario, hidden: Collection[str] = ()) -> list[str]:
+    """The explanation as lines of text.
+
+    Names in ``hidden`` (what a reader's clearance does not reach) are left out: a matched rule, a fact checked,
+    a source cited or a waiver among them is not shown, and a list that loses names says `[withheld]`; the
+    regime in force, when hidden, is named `[withheld]` without its sources.  This is what
+    :meth:`tranche.service.clearance.View.redact` does to :func:`decision_dict`'s data.
+    """
     it = d.item
     flags = f" [{', '.join(sorted(it.flags))}]" if it.flags else ""
+    regime_hidden = d.in_force.regime.id in hidden or (d.in_force.timeline is not None
+                                                      and d.in_force.timeline.id in hidden)
     lines = [
         f"item `{it.id}`: {it.channel} · {it.category} · {it.program} · {money(it.amount)}{flags}",
         *([f"  {it.description}"] if it.description else []),
-        *_basis_lines(it, scenario),
+        *_basis_lines(it, scenario, hidden),
+        f"as of {d.as_of}: regime [withheld]" if regime_hidden else
         f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
     ]
     entry = d.in_force.entry
     entry_sources = entry.sources if entry else ()
-    regime_sources = tuple(dict.fromkeys(entry_sources + d.in_force.regime.sources))
+    regime_sources = tuple(s for s in dict.fromkeys(entry_sources + d.in_force.regime.sources) if s not in hidden)
+    if regime_hidden:
+        regime_sources = ()
     if regime_sources:
         lines.append(f"  sources: {', '.join(regime_sources)}")
-    if entry is not None and entry.basis:
+    if entry is not None and entry.basis and not regime_hidden:
         lines.append(f"  in force on this date by {entry.basis}" + (" (see the timeline's notes)"
                                                                    if entry.basis != "record" else ""))
     lines.append("")
-    lines += _layer_lines(d.law, "law", scenario)
-    lines += _layer_lines(d.regime, f"regime `{d.in_force.regime.id}`", scenario)
+    lines += _layer_lines(d.law, "law", scenario, hidden)
+    lines += _layer_lines(d.regime, "regime [withheld]" if regime_hidden else f"regime `{d.in_force.regime.id}`",
+                          scenario, hidden)
     if d.cap is not None:
         pool = f" ({', '.join(d.cap.pool)})" if d.cap.pool else ""
         if d.cap.before > d.cap.limit:
@@ -197,36 +224,40 @@ def explain_lines(d: Decision, scenario: Scenario) -> list[str]:
                          f"ceiling of {d.cap.limit:,.2f}")
     for o in d.obligations():
         if o.kind == "action":
-            lines.append(f"action: {o.name.replace('_', ' ')} (ordered by `{o.by}`)")
+            lines.append(f"action: {o.name.replace('_', ' ')} (ordered by {'[withheld]' if o.by in hidden else f'`{o.by}`'})")
         else:
             lines.append(f"notification `{o.name}` to {o.by}: {o.status}")
     for rule, waiver in d.waivers():
+        if rule in hidden or waiver in hidden:
+            continue
         fact = scenario.facts.get(waiver)
         title = f" ({fact.title})" if fact is not None and fact.title else ""
         lines.append(f"rule `{rule}` lifted for this item by `{waiver}`{title}")
-    checked = d.facts_checked()
+    checked = [c for c in d.facts_checked() if c[0] not in hidden]
     if checked:
         lines.append("facts checked:")
         for f, holds, assumed in checked:
             state = "assumed" if assumed else ("holds since " + str(d.facts.holding[f]) if holds else "does not hold")
             if not holds and f in d.facts.scheduled:
-                state += f" (holds from {d.facts.scheduled[f]}{_derivation(scenario, f)})"
+                state += f" (holds from {d.facts.scheduled[f]}{_derivation(scenario, f, hidden)})"
             lines.append(f"  {'✓' if holds else '✗'} `{f}`: {state}")
     if d.review_case is not None:
         lines.append(f"review case `{d.review_case.case_id}`: {d.review_case.status} — {d.review_case.justification}")
-    cited = list(dict.fromkeys([*it.sources, *regime_sources, *(s for layer in (d.law, d.regime)
-                                                                for m in layer.matches for s in m.rule.sources)]))
+    cited = [s for s in dict.fromkeys([*it.sources, *regime_sources, *(s for layer in (d.law, d.regime)
+                                                                     for m in layer.matches if m.rule.id not in hidden
+                                                                     for s in m.rule.sources)])
+             if s not in hidden]
     if cited:
         lines.append("sources:")
         lines += [f"  {_cite(scenario, s)}" for s in cited]
     lines.append("")
     verdict = f"outcome: {d.outcome.value.upper()}"
     if d.missing_facts:
-        verdict += f" — missing {', '.join(f'`{f}`' for f in d.missing_facts)}"
+        verdict += f" — missing {_names(d.missing_facts, hidden)}"
     if d.criterion:
         verdict += f" — criterion: {d.criterion}"
     if d.lifted_by:
-        verdict += f" — held until {' and '.join(f'`{f}`' for f in d.lifted_by)} hold{'s' if len(d.lifted_by) == 1 else ''}"
-    verdict += f" (decided by {', '.join(f'`{r}`' for r in d.rules)})"
+        verdict += f" — held until {_names(d.lifted_by, hidden, ' and ')} hold{'s' if len(d.lifted_by) == 1 else ''}"
+    verdict += f" (decided by {_names(d.rules, hidden)})"
     lines.append(verdict)
     return lines

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .api import ROUTERS
@@ -31,6 +32,44 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+_SECURITY = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+_NO_STORE = (b"cache-control", b"no-store")
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _Headers:
+    """The security headers on every response (``no-store`` on the API's), and, after a request that may have
+    changed the store, the desk's version read again at the next request.  Plain ASGI: no task or stream per
+    request, as :func:`fastapi.FastAPI.middleware` would add."""
+
+    def __init__(self, app: ASGIApp, desk: Desk) -> None:
+        self.app = app
+        self.desk = desk
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith("/api/")
+        changes = scope["method"] not in _SAFE
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if changes:  # done (committed or refused) before its answer leaves: the next request sees it
+                    self.desk.invalidate()
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                headers += [h for h in _SECURITY if h[0] not in present]
+                if api and _NO_STORE[0] not in present:
+                    headers.append(_NO_STORE)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if changes:
+                self.desk.invalidate()
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -62,15 +101,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            desk.invalidate()  # a change through the service is seen by the next request at once
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(_Headers, desk=desk)
     return app

@@ -25,6 +25,7 @@ from .api.analysis import comparison_doc
 from .api.audit import verification_doc, visible_entries
 from .api.cases import visible_case, visible_cases
 from .api.common import desk, split, view
+from .api.scenarios import scenario_list
 from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, Principal, need, principal
 from .charts import OUTCOME_COLOURS, compare_svg, timeline_svg
 from .clearance import View
@@ -90,7 +91,9 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
 
 
 @router.post("/logout")
-def logout(p: Principal = Depends(principal)) -> Response:
+def logout(request: Request, p: Principal = Depends(principal)) -> Response:
+    """Sign out: the session ends on the server (its cookie, if kept, no longer signs anyone in)."""
+    request.app.state.auth.logout(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -100,7 +103,7 @@ def logout(p: Principal = Depends(principal)) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, p: Principal = Depends(principal)) -> HTMLResponse:
-    return _render(request, "home.html", p, scenarios=desk(request).scenarios())
+    return _render(request, "home.html", p, scenarios=scenario_list(request, p))
 
 
 def _defaults(v: View, as_of: dt.date | None, options: str | None, assume: str | None
@@ -109,7 +112,8 @@ def _defaults(v: View, as_of: dt.date | None, options: str | None, assume: str |
     demo = v.scenario.demo
     day = as_of or (demo.as_of if demo is not None else dt.date.today())
     opts = split(options) or (list(demo.options) if demo is not None else list(v.scenario.regimes)[:3])
-    facts = split(assume) if assume is not None else (list(demo.assume) if demo is not None else [])
+    facts = split(assume) if assume is not None else [f for f in (demo.assume if demo is not None else ())
+                                                      if f.split("@", 1)[0] not in v.hidden]  # defaults it may see
     return day, [o for o in opts if o not in v.hidden], facts
 
 

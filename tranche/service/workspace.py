@@ -1,8 +1,9 @@
 """Where scenarios come from: a folder of files, or a scenario stored in the database.
 
 A :class:`Workspace` is what the command line and the API share: it opens a
-scenario by folder or by stored id, and applies the store's review cases to
-evaluations of stored scenarios.  It holds no web or terminal code.
+scenario by folder or by stored id, applies the store's review cases to
+evaluations of stored scenarios, and says what a reader may see of a stored
+scenario (:meth:`Workspace.view`).  It holds no web or terminal code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Sequence
 from ..engine import Decision, Evaluator, ReviewCase
 from ..errors import EvaluationError, PolicyError, UsageError
 from ..language import Scenario, check
-from ..store import DEFAULT_FILE, Case, CaseDecision, case_history, get_case, list_cases, open_db, read_scenario, review_map
+from ..store import (DEFAULT_FILE, Case, CaseDecision, case_history, get_case, list_cases, open_db, read_scenario,
+                     review_map, token_user)
+from .clearance import View
 
 __all__ = ["Workspace", "CaseView", "SCENARIO_ID"]
 
@@ -29,6 +32,7 @@ class Workspace:
 
     db: str | None = None
     _stored: dict[int, Scenario] = field(default_factory=dict, repr=False)
+    _views: dict[int, View] = field(default_factory=dict, repr=False)
 
     def has_store(self) -> bool:
         """Whether there is a database to look stored scenarios up in."""
@@ -46,10 +50,19 @@ class Workspace:
                                  help="pass a scenario folder, or a stored scenario's id with --db URL (default: "
                                       "tranche.db here; create it with `tranche init` and `tranche load`)")
             with open_db(self.db) as db:
+                reader = token_user(db)
                 stored = read_scenario(db, ref)
             self._stored[id(stored)] = stored
+            if reader is not None:
+                self._views[id(stored)] = View(stored, reader.clearance)
             return stored
         return self.folder(ref)
+
+    def view(self, scenario: Scenario) -> View | None:
+        """What its reader may see of a stored scenario read with a user's token (``TRANCHE_TOKEN``): nothing
+        above the user's clearance, as through the API.  None -- everything -- for a scenario read from files,
+        or from a store without a token (whoever holds the database's credentials reads its every row)."""
+        return self._views.get(id(scenario)) if self.is_stored(scenario) else None
 
     @staticmethod
     def folder(path: str | Path) -> Scenario:

@@ -28,19 +28,21 @@ from .reviews import Case, CaseDecision, approve, case_history, deny, get_case, 
 from .tables import audit_head
 from .scenarios import LoadReport, ScenarioInfo, VersionInfo, list_scenarios, load, read_scenario, versions
 from .users import (ROLES, User, acting_user, acting_user_at, actor_name, add_user, add_user_with_token, authenticate_password,
-                    authenticate_token, bootstrap, bootstrap_admin, get_user_record, issue_token, list_users,
-                    revoke_token, set_clearance, set_password, set_role)
+                    authenticate_token, bootstrap, bootstrap_admin, disable_user, enable_user, get_user_record,
+                    issue_token, list_users, revoke_all, revoke_token, set_clearance, set_password, set_role,
+                    token_user)
 
 __all__ = [
     "DEFAULT_FILE", "ENV_URL", "ROLES", "Anchor", "Case", "CaseDecision", "Database", "Entry", "FactRecord", "InitReport",
     "LoadReport", "ScenarioInfo", "User", "Verification", "VersionInfo", "acting_user", "acting_user_at", "actor_name",
     "add_user",
     "add_user_with_token", "anchor", "approve", "authenticate_password", "authenticate_token", "bootstrap",
-    "get_user_record", "issue_token", "revoke_token", "set_clearance", "set_password",
+    "get_user_record", "issue_token", "revoke_token", "revoke_all", "disable_user", "enable_user", "set_clearance",
+    "set_password",
     "assert_fact", "bootstrap_admin", "case_history", "current_revision", "default_url", "deny", "display_url",
     "ensure_current", "entries", "get_case", "head_revision", "init_db", "list_cases", "list_facts",
     "list_scenarios", "list_users", "load", "open_case", "open_db", "read_scenario", "resolve_url", "retract_fact",
-    "review_map", "set_role", "upgrade", "verify", "versions",
+    "review_map", "set_role", "token_user", "upgrade", "verify", "versions",
 ]
 
 

@@ -28,6 +28,9 @@ __all__ = [
     "UserPasswordSet",
     "TokenIssued",
     "TokenRevoked",
+    "SessionsEnded",
+    "UserDisabled",
+    "UserEnabled",
     "ScenarioLoaded",
     "LawActivated",
     "RegimeActivated",
@@ -143,6 +146,33 @@ class TokenRevoked(Event):
     name: ClassVar[str] = "token-revoked"
     user: str
     token: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionsEnded(Event):
+    """sessions-ended: every browser session of a user was ended by an admin (`tranche user revoke --user`,
+    `tranche user disable`); ``sessions`` is how many there were.  A user signing out is not recorded."""
+
+    name: ClassVar[str] = "sessions-ended"
+    user: str
+    sessions: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserDisabled(Event):
+    """user-disabled: a user may no longer sign in, use a token or act (their tokens are revoked, each with its
+    own `token-revoked` entry, and their sessions ended)."""
+
+    name: ClassVar[str] = "user-disabled"
+    user: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserEnabled(Event):
+    """user-enabled: a disabled user may sign in and act again (with a new token or password)."""
+
+    name: ClassVar[str] = "user-enabled"
+    user: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,7 +323,7 @@ class CaseWithdrawn(Event):
 
 EVENTS: dict[str, type[Event]] = {cls.name: cls for cls in (
     SchemaMigrated, UserAdded, UserRoleChanged, UserClearanceChanged, UserPasswordSet, TokenIssued, TokenRevoked,
-    ScenarioLoaded, LawActivated, RegimeActivated, FactAsserted,
+    SessionsEnded, UserDisabled, UserEnabled, ScenarioLoaded, LawActivated, RegimeActivated, FactAsserted,
     FactRetracted, CaseOpened, CaseApproved, CaseDenied, CaseReopened, CaseWithdrawn)}
 
 

@@ -84,6 +84,8 @@ def state(conn: Connection) -> State:
     for u in conn.execute(select(users)):
         out["users"][u.name] = {"role": u.role, "added_by": u.added_by, "added_at": u.added_at,
                                 "clearance": u.clearance, "password": _digest(u.password_hash)}
+        if u.disabled_at is not None:  # only then: logs from before revision 0005 know of no such field
+            out["users"][u.name]["disabled"] = True
     for t in conn.execute(select(api_tokens)):
         out["tokens"][t.id] = {"user": t.user_name, "digest": _digest(t.hash)}
     for s in conn.execute(select(scenarios)):
@@ -154,6 +156,12 @@ class _Replay:
 
     def on_token_revoked(self, actor: str, time: str, p: dict[str, Any]) -> None:
         self.s["tokens"].pop(p["token"], None)
+
+    def on_user_disabled(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self._user(p["user"])["disabled"] = True
+
+    def on_user_enabled(self, actor: str, time: str, p: dict[str, Any]) -> None:
+        self._user(p["user"]).pop("disabled", None)
 
     def on_user_role_changed(self, actor: str, time: str, p: dict[str, Any]) -> None:
         user = self.s["users"].setdefault(p["user"], {"role": None, "added_by": None, "added_at": None})
@@ -280,6 +288,9 @@ def differences(table: State, log: State, unknown_facts: Sequence[str] = ()) -> 
                     and g.get(k) is not None]
             if "password" in g and t["password"] != g["password"]:
                 out.append(f"user `{name}`: the password hash in the table is not the one the audit log set")
+            if t.get("disabled", False) != g.get("disabled", False):
+                out.append(f"user `{name}` is {'disabled' if t.get('disabled') else 'enabled'} in the users table, "
+                           f"{'disabled' if g.get('disabled') else 'enabled'} by the audit log")
     for tid in sorted(set(table.get("tokens", {})) | set(log.get("tokens", {}))):
         tt, gt = table.get("tokens", {}).get(tid), log.get("tokens", {}).get(tid)
         if gt is None:

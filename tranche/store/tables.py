@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     Dialect,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -33,7 +34,8 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "metadata", "DecimalText", "scenarios", "taxonomy_nodes", "sources", "programs", "line_items", "facts",
     "law_versions", "regime_versions", "regimes", "timelines", "policy_tests", "users", "review_cases",
-    "review_decisions", "audit_log", "audit_head", "audit_identity", "api_tokens", "ROLES", "CASE_STATUSES",
+    "review_decisions", "audit_log", "audit_head", "audit_identity", "api_tokens", "sessions", "ROLES",
+    "CASE_STATUSES",
 ]
 
 ROLES = ("viewer", "analyst", "reviewer", "approver", "admin")
@@ -213,6 +215,7 @@ users = Table(
     Column("added_by", String(ID), nullable=False),
     Column("clearance", String(MARKING), nullable=False, server_default="UNCLASSIFIED"),  # migration 0004
     Column("password_hash", Text),  # argon2; None: no browser login
+    Column("disabled_at", String(TIME)),  # migration 0005: set by `tranche user disable`
 )
 
 api_tokens = Table(  # migration 0004: API tokens, stored only as argon2 hashes
@@ -223,6 +226,16 @@ api_tokens = Table(  # migration 0004: API tokens, stored only as argon2 hashes
     Column("created_at", String(TIME), nullable=False),
     Column("created_by", String(ID), nullable=False),
     ForeignKeyConstraint(["user_name"], ["users.name"]),
+)
+
+sessions = Table(  # migration 0005: browser sessions, so that signing out and revoking end them on the server
+    "sessions", metadata,
+    Column("id", String(HASH), primary_key=True),  # the SHA-256 of the cookie's secret (never the secret)
+    Column("user_name", String(ID), nullable=False),
+    Column("created_at", String(TIME), nullable=False),
+    Column("expires_at", String(TIME), nullable=False),
+    ForeignKeyConstraint(["user_name"], ["users.name"]),
+    Index("sessions_user", "user_name"),
 )
 
 review_cases = Table(

@@ -15,7 +15,12 @@ Whoever requested a review may not approve it (separation of duties).
 Each user has a clearance (a marking: UNCLASSIFIED, CONFIDENTIAL, SECRET) and
 may hold API tokens and a browser-login password, stored only as argon2
 hashes.  A token reads ``tr_<id>_<secret>``: the id finds the row, the secret
-is checked against its hash (:func:`authenticate_token`).
+is checked against its hash (:func:`authenticate_token`).  A browser session
+is a row too (the SHA-256 of its secret, :func:`start_session`), so that
+signing out ends it on the server (:func:`end_session`), and an admin ends
+every token and session of a user at once (:func:`revoke_all`), or disables
+the user (:func:`disable_user`: no sign-in, token or action until
+:func:`enable_user`).
 
 Who acts (:func:`acting_user`): the user whose token is in ``TRANCHE_TOKEN``;
 without one, and only on a local SQLite file, ``--actor NAME``, else
@@ -29,6 +34,7 @@ without one, and only on a local SQLite file, ``--actor NAME``, else
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import hashlib
 import os
@@ -47,13 +53,14 @@ from ..errors import NotAuthenticated, NotFound, PermissionDenied, UsageError, d
 from ..language.scenario import MARKINGS, UNCLASSIFIED
 from .audit import append
 from .db import Database, resolve_url
-from .events import (TokenIssued, TokenRevoked, UserAdded, UserClearanceChanged, UserPasswordSet, UserRoleChanged,
-                     format_time)
-from .tables import ROLES, api_tokens, users
+from .events import (SessionsEnded, TokenIssued, TokenRevoked, UserAdded, UserClearanceChanged, UserDisabled,
+                     UserEnabled, UserPasswordSet, UserRoleChanged, format_time, utc_now)
+from .tables import ROLES, api_tokens, sessions, users
 
 __all__ = ["ROLES", "PERMISSIONS", "User", "actor_name", "allows", "require", "get_user", "list_users", "add_user",
            "set_role", "set_clearance", "set_password", "issue_token", "revoke_token", "bootstrap_admin",
-           "authenticate_token", "authenticate_password", "acting_user", "acting_user_at", "check_clearance", "ENV_TOKEN"]
+           "authenticate_token", "authenticate_password", "acting_user", "acting_user_at", "check_clearance", "ENV_TOKEN",
+           "start_session", "session_user", "end_session", "revoke_all", "disable_user", "enable_user", "token_user"]
 
 ENV_ACTOR = "TRANCHE_ACTOR"
 ENV_TOKEN = "TRANCHE_TOKEN"
@@ -87,10 +94,11 @@ class User:
     added_by: str
     clearance: str = UNCLASSIFIED
     has_password: bool = False
+    disabled: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role, "clearance": self.clearance, "added_at": self.added_at,
-                "added_by": self.added_by}
+                "added_by": self.added_by, "disabled": self.disabled}
 
 
 def actor_name(given: str | None = None) -> str:
@@ -135,7 +143,8 @@ def check_clearance(clearance: str) -> str:
 
 
 def _user(row: Any) -> User:
-    return User(row.name, row.role, row.added_at, row.added_by, row.clearance, row.password_hash is not None)
+    return User(row.name, row.role, row.added_at, row.added_by, row.clearance, row.password_hash is not None,
+                row.disabled_at is not None)
 
 
 def get_user(conn: Connection, name: str) -> User | None:
@@ -153,6 +162,9 @@ def require(conn: Connection, actor: str, action: str) -> User:
                                help=did_you_mean(actor, known)
                                or "an admin adds users with `tranche user add NAME --role ROLE`; pass --actor NAME "
                                   "or set TRANCHE_ACTOR to act as another user")
+    if user.disabled:
+        raise PermissionDenied(f"`{actor}` is disabled; {what} needs an enabled user",
+                               help="an admin enables users with `tranche user enable NAME`")
     if not allows(user.role, action):
         raise PermissionDenied(f"`{actor}` is {_a(user.role)}; {what} needs the {least} role or higher",
                                help="an admin can change it: `tranche user role NAME ROLE`")
@@ -230,7 +242,8 @@ def issue_token(db: Database, name: str, actor: str) -> str:
     """A new API token for ``name`` (admins only; printed once, stored as an argon2 hash)."""
     with db.write() as conn:
         require(conn, actor, "user.manage")
-        _known(conn, name)
+        if _known(conn, name).disabled:
+            raise UsageError(f"`{name}` is disabled", help=f"enable them first: `tranche user enable {name}`")
         return _issue(conn, name, actor)
 
 
@@ -258,8 +271,9 @@ def set_password(db: Database, name: str, password: str, actor: str) -> User:
             require(conn, actor, "user.manage")
         user = _known(conn, name)
         conn.execute(update(users).where(users.c.name == name).values(password_hash=hashed))
+        conn.execute(delete(sessions).where(sessions.c.user_name == name))  # signed in with the old one: no more
         append(conn, UserPasswordSet(actor=actor, user=name, digest=_digest(hashed)))
-        return User(user.name, user.role, user.added_at, user.added_by, user.clearance, True)
+        return User(user.name, user.role, user.added_at, user.added_by, user.clearance, True, user.disabled)
 
 
 def set_clearance(db: Database, name: str, clearance: str, actor: str) -> User:
@@ -273,7 +287,7 @@ def set_clearance(db: Database, name: str, clearance: str, actor: str) -> User:
         conn.execute(update(users).where(users.c.name == name).values(clearance=clearance))
         append(conn, UserClearanceChanged(actor=actor, user=name, clearance=clearance,
                                           previous_clearance=user.clearance))
-        return User(user.name, user.role, user.added_at, user.added_by, clearance, user.has_password)
+        return User(user.name, user.role, user.added_at, user.added_by, clearance, user.has_password, user.disabled)
 
 
 # token -> (token id, expiry): a token verified once is not hashed again for a while (argon2 is slow on
@@ -296,7 +310,7 @@ def authenticate_token(db: Database, token: str) -> User:
         row = conn.execute(select(users, api_tokens.c.hash.label("token_hash"))
                            .join(api_tokens, api_tokens.c.user_name == users.c.name)
                            .where(api_tokens.c.id == tid)).first()
-    if row is None:
+    if row is None or row.disabled_at is not None:
         raise refused
     key = _digest(token)
     now = time.monotonic()
@@ -321,7 +335,7 @@ def authenticate_password(db: Database, name: str, password: str) -> User:
                                help="an admin sets a password with `tranche user password NAME`")
     with db.read() as conn:
         row = conn.execute(select(users).where(users.c.name == name)).first() if _NAME.match(name) else None
-    if row is None or row.password_hash is None:
+    if row is None or row.password_hash is None or row.disabled_at is not None:
         _PASSWORDS.hash(password)  # the same work as a real check: no timing difference for unknown names
         raise refused
     try:
@@ -339,6 +353,13 @@ def acting_user_at(url: str | None, given: str | None = None) -> str:
         return actor_name(given)
     with Database(url) as db:
         return acting_user(db, given)
+
+
+def token_user(db: Database) -> User | None:
+    """The user of the token in ``TRANCHE_TOKEN`` (checked against its hash), or None without one: who reads
+    ``db`` from the command line, and so whose clearance applies."""
+    token = os.environ.get(ENV_TOKEN)
+    return authenticate_token(db, token) if token else None
 
 
 def acting_user(db: Database, given: str | None = None) -> str:
@@ -370,12 +391,13 @@ def set_role(db: Database, name: str, role: str, actor: str) -> User:
         if user.role == role:
             return user
         if user.role == "admin":
-            admins = conn.execute(select(func.count()).select_from(users).where(users.c.role == "admin")).scalar_one()
-            if admins <= 1:
+            admins = conn.execute(select(func.count()).select_from(users).where(
+                users.c.role == "admin", users.c.disabled_at.is_(None))).scalar_one()
+            if admins <= 1 and not user.disabled:
                 raise UsageError(f"`{name}` is the last admin", help="make another user admin first")
         conn.execute(update(users).where(users.c.name == name).values(role=role))
         append(conn, UserRoleChanged(actor=actor, user=name, role=role, previous_role=user.role))
-        return User(name, role, user.added_at, user.added_by)
+        return User(name, role, user.added_at, user.added_by, user.clearance, user.has_password, user.disabled)
 
 
 def bootstrap_admin(db: Database, name: str, actor: str) -> tuple[User, bool]:
@@ -411,3 +433,93 @@ def get_user_record(db: Database, name: str) -> User | None:
     """The user ``name`` (None when unknown), in a read transaction of its own."""
     with db.read() as conn:
         return get_user(conn, name)
+
+
+# -- browser sessions ------------------------------------------------------------------------------------------
+
+def _session_id(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def start_session(db: Database, name: str, seconds: int) -> str:
+    """A new browser session of ``name`` (already authenticated) lasting ``seconds``: its secret, for the cookie
+    (the store keeps only its SHA-256).  Sessions that have ended are cleared away."""
+    secret = secrets.token_urlsafe(32)
+    now = utc_now()
+    with db.write() as conn:
+        conn.execute(delete(sessions).where(sessions.c.expires_at < format_time(now)))
+        conn.execute(insert(sessions).values(id=_session_id(secret), user_name=name, created_at=format_time(now),
+                                             expires_at=format_time(now + dt.timedelta(seconds=seconds))))
+    return secret
+
+
+def session_user(db: Database, secret: str) -> User | None:
+    """The user of a session that has not ended (signed out, revoked, expired) and is enabled; else None."""
+    with db.read() as conn:
+        row = conn.execute(select(users).join(sessions, sessions.c.user_name == users.c.name)
+                           .where(sessions.c.id == _session_id(secret),
+                                  sessions.c.expires_at > format_time(utc_now()))).first()
+    return None if row is None or row.disabled_at is not None else _user(row)
+
+
+def end_session(db: Database, secret: str) -> bool:
+    """End one session (signing out); whether it was there."""
+    with db.write() as conn:
+        return bool(conn.execute(delete(sessions).where(sessions.c.id == _session_id(secret))).rowcount)
+
+
+def _revoke_all(conn: Connection, name: str, actor: str) -> tuple[int, int]:
+    tokens = [r.id for r in conn.execute(select(api_tokens.c.id).where(api_tokens.c.user_name == name)
+                                         .order_by(api_tokens.c.id))]
+    for tid in tokens:
+        conn.execute(delete(api_tokens).where(api_tokens.c.id == tid))
+        append(conn, TokenRevoked(actor=actor, user=name, token=tid))
+    ended = conn.execute(delete(sessions).where(sessions.c.user_name == name)).rowcount or 0
+    if ended:
+        append(conn, SessionsEnded(actor=actor, user=name, sessions=ended))
+    return len(tokens), ended
+
+
+def revoke_all(db: Database, name: str, actor: str) -> tuple[int, int]:
+    """Revoke every API token of ``name`` and end every browser session (admins only): (tokens, sessions)."""
+    with db.write() as conn:
+        require(conn, actor, "user.manage")
+        _known(conn, name)
+        found = _revoke_all(conn, name, actor)
+    _VERIFIED.clear()
+    return found
+
+
+def disable_user(db: Database, name: str, actor: str) -> tuple[User, int, int]:
+    """Disable ``name`` (admins only; not the last enabled admin): every token revoked, every session ended,
+    and no sign-in, token or action until :func:`enable_user`.  (user, tokens revoked, sessions ended)."""
+    with db.write() as conn:
+        require(conn, actor, "user.manage")
+        user = _known(conn, name)
+        if user.disabled:
+            return user, 0, 0
+        if user.role == "admin":
+            admins = conn.execute(select(func.count()).select_from(users).where(
+                users.c.role == "admin", users.c.disabled_at.is_(None))).scalar_one()
+            if admins <= 1:
+                raise UsageError(f"`{name}` is the last admin", help="make another user admin first")
+        tokens, ended = _revoke_all(conn, name, actor)
+        ev = UserDisabled(actor=actor, user=name)
+        conn.execute(update(users).where(users.c.name == name).values(disabled_at=format_time(ev.created)))
+        append(conn, ev)
+    _VERIFIED.clear()
+    return (User(user.name, user.role, user.added_at, user.added_by, user.clearance, user.has_password, True),
+            tokens, ended)
+
+
+def enable_user(db: Database, name: str, actor: str) -> User:
+    """Enable a disabled user again (admins only); they need a new token (`tranche user token`) -- their
+    password, if they had one, signs them in again."""
+    with db.write() as conn:
+        require(conn, actor, "user.manage")
+        user = _known(conn, name)
+        if not user.disabled:
+            return user
+        conn.execute(update(users).where(users.c.name == name).values(disabled_at=None))
+        append(conn, UserEnabled(actor=actor, user=name))
+    return User(user.name, user.role, user.added_at, user.added_by, user.clearance, user.has_password, False)

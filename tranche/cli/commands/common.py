@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported where used: `tranche --help` loads none of the hea
     from ...engine import Evaluator, ReviewCase
     from ...language import Scenario
     from ...service import Workspace
+    from ...service.clearance import View
 
 _WORKSPACE: list["Workspace"] = []
 
@@ -42,6 +43,12 @@ def workspace() -> Workspace:
 def load(path: str) -> Scenario:
     """A scenario folder, or a scenario id in the store (see :meth:`Workspace.scenario`)."""
     return workspace().scenario(path)
+
+
+def view_of(scenario: Scenario) -> View | None:
+    """What the reader may see of ``scenario``: a stored one read with a token is seen at the token's user's
+    clearance, as through the API (:meth:`Workspace.view`); None is everything."""
+    return workspace().view(scenario)
 
 
 def stored_reviews(scenario: Scenario, ev: Evaluator) -> dict[str, ReviewCase]:

@@ -19,7 +19,8 @@ from .. import render
 if TYPE_CHECKING:
     from ...engine import Comparison
     from ...language import Scenario
-from .common import load, parse_date, split_list, stored_reviews, workspace
+    from ...service.clearance import View
+from .common import load, parse_date, split_list, stored_reviews, view_of, workspace
 
 FORMAT = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv")
 CHART = typer.Option(None, "--chart", help="also write the chart (the web UI's) as SVG to this file")
@@ -51,32 +52,43 @@ def decide(
         raise UsageError("give a line item id or --request, not both" if item else "give a line item id or --request",
                          help="e.g. `tranche decide SCENARIO ITEM` or `tranche decide SCENARIO --request '{...}'`")
     s = load(scenario)
+    v = view_of(s)  # a stored scenario read with a token: nothing above its user's clearance
     day = parse_date(as_of) if as_of else dt.date.today()
-    ev = workspace().evaluator(s, day, split_list(assume), regime)
+    facts = split_list(assume)
+    if v is not None:
+        facts, regime = v.assume(facts), v.option(regime) if regime else None
+    ev = workspace().evaluator(s, day, facts, regime)
     if request is not None:
         from ... import service
 
         text = sys.stdin.read() if request == "-" else request
         decisions = [ev.decide(i) for i in service.requests_from_json(s, text)]
+    elif v is not None:
+        decisions = [ev.decide(v.item(item or ""))]
     else:
         decisions = [ev.decide_id(item or "")]
     if format is render.Format.json:
-        docs = [decision_dict(d, s) for d in decisions]
+        docs = [decision_dict(d, s) if v is None else v.redact_doc(decision_dict(d, s)) for d in decisions]
         render.emit_json(docs[0] if item is not None else docs if len(docs) > 1 else docs[0])
     elif format is render.Format.csv:
+        rows: list[list[Any]] = [[d.item.id, d.as_of, d.outcome.value, list(d.rules), list(d.missing_facts),
+                                  d.criterion, d.regime_id, d.regime_version] for d in decisions]
+        if v is not None:  # a withheld regime goes without its version
+            rows = [[*r[:7], r[6] if d.regime_id in v.hidden else r[7]] for r, d in zip(v.cells(rows), decisions)]
         render.emit_csv(["item", "as_of", "outcome", "rules", "missing_facts", "criterion", "regime", "version"],
-                        [[d.item.id, d.as_of, d.outcome.value, " ".join(d.rules), " ".join(d.missing_facts),
-                          d.criterion, d.regime_id, d.regime_version] for d in decisions])
+                        [[*r[:3], " ".join(r[3]), " ".join(r[4]), *r[5:]] for r in rows])
     else:
         for n, d in enumerate(decisions):
             if n:
                 render.console.print()
-            for line in explain_lines(d, s):
+            for line in explain_lines(d, s, v.hidden if v is not None else ()):
                 if line.startswith("outcome: "):
                     render.console.print(Text("outcome: ") + render.styled_outcome(d.outcome.value.upper())
                                          + Text(line[len("outcome: ") + len(d.outcome.value):]))
                 else:
                     render.console.print(Text(line))
+        if v is not None:
+            _print_withheld(v.withheld())
     return 0
 
 
@@ -92,8 +104,12 @@ def timeline(
     from ... import service
 
     s = load(scenario)
+    v = view_of(s)  # a stored scenario read with a token: nothing above its user's clearance
     day = parse_date(as_of) if as_of else dt.date.today()
-    data = service.timeline(s, recipient, day, split_list(assume))
+    facts = split_list(assume) if v is None else v.assume(split_list(assume))
+    data = service.timeline(s, recipient, day, facts)
+    if v is not None:
+        data = {**v.redact_doc(data), "withheld": v.withheld()}
     if chart:
         from ...service.charts import timeline_svg
 
@@ -111,7 +127,18 @@ def timeline(
                          "assumed", "sources", "announced", "basis"], rows)
         return 0
     print_timeline(s, data)
+    if v is not None:
+        _print_withheld(data["withheld"])
     return 0
+
+
+def _print_withheld(withheld: dict[str, Any]) -> None:
+    """What a reader's clearance left out, when it left out anything."""
+    parts = [f"{withheld[k]} {what}" for k, what in (("items", "line item(s)"), ("regimes", "regime(s)"),
+                                                    ("facts", "fact(s)"), ("sources", "source(s)")) if withheld[k]]
+    if parts:
+        render.console.print(Text(f"withheld above your clearance ({withheld['clearance']}): {', '.join(parts)}",
+                                  style="bold"))
 
 
 def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
@@ -156,32 +183,46 @@ def compare(
     from ...engine import compare as compare_options
 
     s = load(scenario)
-    result = compare_options(s, parse_date(as_of) if as_of else dt.date.today(), split_list(options), split_list(assume), recipient,
-                             reviews=lambda ev: stored_reviews(s, ev), by=by)
+    v = view_of(s)  # a stored scenario read with a token: the items within its user's clearance, the rest counted
+    day = parse_date(as_of) if as_of else dt.date.today()
+    if v is None:
+        result = compare_options(s, day, split_list(options), split_list(assume), recipient,
+                                 reviews=lambda ev: stored_reviews(s, ev), by=by)
+        doc = result.to_dict(items)
+    else:
+        result = v.compare(day, split_list(options), split_list(assume), recipient,
+                           reviews=lambda ev: stored_reviews(s, ev), by=by)
+        doc = v.totals(result.to_dict(items), recipient)
     if chart:
         from ...service.charts import compare_svg
 
-        _write_chart(chart, compare_svg(result.to_dict()))
+        _write_chart(chart, compare_svg(doc))
     if format is render.Format.json:
-        render.emit_json(result.to_dict(items))
+        render.emit_json(doc)
     elif format is render.Format.csv and items:
+        rows = [[opt.name, r["item"], r["program"], r["channel"], r["category"], r["amount"], r["outcome"],
+                 r["rules"], r["missing_facts"], r["criterion"]] for opt in result.options for r in opt.item_rows()]
         render.emit_csv(["option", "item", "program", "channel", "category", "amount", "outcome", "rules",
                          "missing_facts", "criterion"],
-                        [[opt.name, r["item"], r["program"], r["channel"], r["category"], r["amount"], r["outcome"],
-                          " ".join(r["rules"]), " ".join(r["missing_facts"]), r["criterion"]]
-                         for opt in result.options for r in opt.item_rows()])
+                        [[*r[:7], " ".join(r[7]), " ".join(r[8]), r[9]] for r in (v.cells(rows) if v else rows)])
     elif format is render.Format.csv:
-        _comparison_csv(result)
+        from ...service.exports import comparison_csv
+
+        sys.stdout.write(comparison_csv(result, v, recipient))
     else:
-        print_comparison(s, result)
+        print_comparison(s, result, v, recipient)
         if items:
             for opt in result.options:
                 rows = [[r["item"], r["program"], r["channel"], r["category"], f"{Decimal(r['amount']):,.2f}",
-                         render.styled_outcome(r["outcome"]), ", ".join(r["rules"]),
-                         ", ".join(r["missing_facts"]) or (r["criterion"] or "")] for r in opt.item_rows()]
+                         render.styled_outcome(r["outcome"]), r["rules"], r["missing_facts"], r["criterion"]]
+                        for r in opt.item_rows()]
+                rows = v.cells(rows) if v is not None else rows
                 render.console.print(render.table(f"items under `{opt.name}`", ["Item", "Program", "Channel", "Category",
                                                   "Amount", "Outcome", "Deciding rules", "Missing / criterion"],
-                                                  rows, right=["Amount"]))
+                                                  [[*r[:6], ", ".join(r[6]), ", ".join(r[7]) or (r[8] or "")]
+                                                   for r in rows], right=["Amount"]))
+        if v is not None:
+            _print_withheld(doc["withheld"])
     return 0
 
 
@@ -215,43 +256,55 @@ def _bases_caption(opt: Any) -> str | None:
     return "; ".join(f"{basis}: {', '.join(names)}" for basis, names in groups.items())
 
 
-def print_comparison(s: Scenario, result: Comparison) -> None:
+def print_comparison(s: Scenario, result: Comparison, v: View | None = None, recipient: str | None = None) -> None:
+    """The comparison's tables; with a reader's view, a column of the items each total leaves out."""
     from ...language.scenario import OUTCOMES
 
     assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
     render.console.print(Text(f"Options on {result.as_of}{assumed}", style="bold"))
+    counts = v.withheld_counts(recipient, result.options[0].by if result.options else None) if v is not None else None
+    withheld = counts is not None and counts["total"]["total"] > 0
     for opt in result.options:
         rows = []
 
-        def row(label: Text | str, p: Any) -> list[Any]:
-            return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share)]
+        def row(label: Text | str, p: Any, kind: str, key: str) -> list[Any]:
+            return [label, f"{p.total:,.2f}", *(f"{p.amounts[o]:,.2f}" for o in OUTCOMES), _pct(p.permitted_share),
+                    *([str(counts[kind].get(key, 0))] if counts is not None and withheld else [])]
 
         for p in opt.programs:
-            rows.append(row(p.program, p))
+            rows.append(row(p.program, p, "program", p.program))
         if len(opt.channels) > 1:
-            rows += [row(Text(f"all {c.program}", style="italic"), c) for c in opt.channels]
+            rows += [row(Text(f"all {c.program}", style="italic"), c, "channel", c.program) for c in opt.channels]
         if len(opt.bases) > 1:  # never one sum of record and illustrative figures
-            rows += [row(Text(f"all {b.program}", style="bold"), b) for b in opt.bases]
+            rows += [row(Text(f"all {b.program}", style="bold"), b, "basis", b.program) for b in opt.bases]
         else:
-            rows.append(row(Text("all programs", style="bold"), opt.totals))
+            rows.append(row(Text("all programs", style="bold"), opt.totals, "total", "total"))
         regimes = ", ".join(opt.regimes)
         title = f"option `{opt.name}`" + (f" (regime {regimes})" if regimes != opt.name else "")
-        columns = ["Program", "Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]
-        render.console.print(render.table(title, columns, rows, caption=_bases_caption(opt),
-                                          right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+        figures = ["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share", *(["Withheld"] if withheld else [])]
+        caption = _bases_caption(opt)
+        if withheld and v is not None:
+            caption = "; ".join(filter(None, [caption, f"Withheld: line items above your clearance ({v.clearance}), "
+                                                       "not in these figures"]))
+        render.console.print(render.table(title, ["Program", *figures], rows, caption=caption, right=figures))
         if opt.groups:
-            grows = [row(g.program, g) for g in opt.groups]
+            grows = [row(g.program, g, "group", g.program) for g in opt.groups]
             render.console.print(render.table(f"option `{opt.name}` by {opt.by}",
-                                              [str(opt.by).capitalize(), "Total", "Permitted", "Review", "Blocked",
-                                               "Prohibited", "Share"], grows,
-                                              right=["Total", "Permitted", "Review", "Blocked", "Prohibited", "Share"]))
+                                              [str(opt.by).capitalize(), *figures], grows, right=figures))
         for c in opt.conflicts:
+            text = f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"
             render.console.print(Text("  conflict with the law: ", style="bold red") + Text(
-                f"{c.describe()} — law rule(s) {', '.join(c.law_rules)}"))
+                v.redact(text) if v is not None else text))
         if not opt.conflicts:
             render.console.print(Text("  no conflict with the law", style="green"))
         for cu in opt.caps:
             pool = f" ({', '.join(cu.pool)})" if cu.pool else ""
+            hidden = v.hidden_pools.get((cu.cap, cu.pool), 0) if v is not None else 0
+            if hidden:  # its figures would add up the withheld amounts
+                render.console.print(Text("  cap: ", style="bold") + Text(
+                    f"`{cu.cap}`{pool}: ceiling {cu.limit:,.2f}; allocation withheld ({hidden} line "
+                    f"item{'s' if hidden != 1 else ''} above your clearance count against it)"))
+                continue
             blocked = f"; blocks {cu.blocked:,.2f} ({cu.blocked_items} item{'s' if cu.blocked_items != 1 else ''})" \
                 if cu.blocked_items else ""
             render.console.print(Text("  cap: ", style="bold") + Text(

@@ -538,14 +538,57 @@ def user_token(
 
 @user_app.command("revoke")
 def user_revoke(
-    token_id: str = typer.Argument(..., help="the token's id: the part between `tr_` and the next `_`"),
+    token_id: Optional[str] = typer.Argument(None, help="the token's id: the part between `tr_` and the next `_`"),
+    user: Optional[str] = typer.Option(None, "--user", help="instead: every token and browser session of this "
+                                       "user (they sign in again with their password, or get a new token)"),
     actor: Optional[str] = ACTOR,
 ) -> int:
-    """Revoke an API token (admins only)."""
+    """Revoke an API token, or every token and browser session of a user (admins only)."""
+    if (token_id is None) == (user is None):
+        raise UsageError("give a token id or --user NAME", help="e.g. `tranche user revoke 3f9c0a1b2d4e` or "
+                         "`tranche user revoke --user vic`")
     who = _actor(actor)
     with _db() as db:
-        store.revoke_token(db, token_id, who)
-    render.console.print(f"token `{token_id}` revoked")
+        if user is not None:
+            tokens, sessions = store.revoke_all(db, user, who)
+        else:
+            store.revoke_token(db, token_id or "", who)
+    if user is not None:
+        render.console.print(f"`{user}`: {_count(tokens, 'token')} revoked, {_count(sessions, 'session')} ended")
+    else:
+        render.console.print(f"token `{token_id}` revoked")
+    return 0
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+@user_app.command("disable")
+def user_disable(
+    name: str = typer.Argument(..., help="user name"),
+    actor: Optional[str] = ACTOR,
+) -> int:
+    """Disable a user (admins only): every token revoked, every browser session ended, no sign-in or action
+    until `tranche user enable`."""
+    who = _actor(actor)
+    with _db() as db:
+        u, tokens, sessions = store.disable_user(db, name, who)
+    render.console.print(f"`{u.name}` is disabled ({_count(tokens, 'token')} revoked, "
+                         f"{_count(sessions, 'session')} ended)")
+    return 0
+
+
+@user_app.command("enable")
+def user_enable(
+    name: str = typer.Argument(..., help="user name"),
+    actor: Optional[str] = ACTOR,
+) -> int:
+    """Enable a disabled user again (admins only); issue them a token with `tranche user token`."""
+    who = _actor(actor)
+    with _db() as db:
+        u = store.enable_user(db, name, who)
+    render.console.print(f"`{u.name}` is enabled")
     return 0
 
 
@@ -599,15 +642,18 @@ def user_role(
 
 @user_app.command("list")
 def user_list(format: render.Format = FORMAT) -> int:
-    """The users and their roles."""
+    """The users, their roles and clearances, and who is disabled."""
     with _db() as db:
         users = store.list_users(db)
     if format is render.Format.json:
         render.emit_json([u.to_dict() for u in users])
     elif format is render.Format.csv:
-        render.emit_csv(["name", "role", "clearance", "added_at", "added_by"],
-                        [[u.name, u.role, u.clearance, u.added_at, u.added_by] for u in users])
+        render.emit_csv(["name", "role", "clearance", "added_at", "added_by", "disabled"],
+                        [[u.name, u.role, u.clearance, u.added_at, u.added_by, str(u.disabled).lower()] for u in users])
     else:
-        render.console.print(render.table("Users", ["Name", "Role", "Clearance", "Added", "By"],
-                                          [[u.name, u.role, u.clearance, u.added_at, u.added_by] for u in users]))
+        disabled = any(u.disabled for u in users)  # a column only when someone is
+        render.console.print(render.table("Users", ["Name", "Role", "Clearance", "Added", "By",
+                                                    *(["Disabled"] if disabled else [])],
+                                          [[u.name, u.role, u.clearance, u.added_at, u.added_by,
+                                            *(["yes" if u.disabled else ""] if disabled else [])] for u in users]))
     return 0

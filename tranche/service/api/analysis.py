@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from ...analysis import diff as diff_options
@@ -13,7 +14,7 @@ from ...analysis import lint as lint_scenario
 from ...errors import UsageError, error_document
 from ..auth import Principal, role
 from ..errors import ERROR_RESPONSES
-from ..exports import COMPARISON_HEADER, comparison_rows, csv_text
+from ..exports import comparison_csv
 from .common import desk, split, today, view
 
 router = APIRouter(tags=["analysis"], responses=ERROR_RESPONSES)
@@ -25,17 +26,31 @@ ASSUME = Query(None, description="facts assumed to hold: FACT or FACT@YYYY-MM-DD
 def comparison_doc(request: Request, scenario: str, p: Principal, as_of: dt.date | None, options: list[str],
                    assume: list[str], recipient: str | None) -> dict[str, Any]:
     """The comparison as the user may see it, with what was withheld on every total (API and pages alike)."""
-    v = view(request, scenario, p)
-    result = desk(request).compare(scenario, p.user.clearance, today(as_of), v.options(options), v.assume(assume),
-                                   recipient)
-    return v.totals(result.to_dict())
+    found = _comparison_doc(request, scenario, p, as_of, options, assume, recipient, cached=False)
+    assert found is not None
+    return found
+
+
+def _comparison_doc(request: Request, scenario: str, p: Principal, as_of: dt.date | None, options: list[str],
+                    assume: list[str], recipient: str | None, cached: bool) -> dict[str, Any] | None:
+    """:func:`comparison_doc`; with ``cached``, None unless the comparison is cached."""
+    d = desk(request)
+    v = d.view_if_cached(scenario, p.user.clearance) if cached else view(request, scenario, p)
+    if v is None:
+        return None
+    key = (scenario, p.user.clearance, today(as_of), v.options(options), v.assume(assume), recipient)
+    result = d.compare_if_cached(*key) if cached else d.compare(*key)
+    return None if result is None else v.totals(result.to_dict(), recipient)
 
 
 @router.get("/api/scenarios/{scenario}/compare", summary="Options compared: amounts by outcome per program")
-def compare(scenario: str, request: Request, options: list[str] = OPTIONS, as_of: dt.date | None = None,
-            assume: list[str] | None = ASSUME, recipient: str | None = None,
-            p: Principal = VIEWER) -> dict[str, Any]:
-    return comparison_doc(request, scenario, p, as_of, split(options), split(assume), recipient)
+async def compare(scenario: str, request: Request, options: list[str] = OPTIONS, as_of: dt.date | None = None,
+                  assume: list[str] | None = ASSUME, recipient: str | None = None,
+                  p: Principal = VIEWER) -> dict[str, Any]:
+    # at once when the comparison is cached, else in the thread pool (as a single decision)
+    args = (request, scenario, p, as_of, split(options), split(assume), recipient)
+    found = _comparison_doc(*args, cached=True)
+    return found if found is not None else await run_in_threadpool(comparison_doc, *args)
 
 
 @router.get("/api/scenarios/{scenario}/compare.csv", summary="The comparison as CSV",
@@ -45,11 +60,7 @@ def compare_csv(scenario: str, request: Request, options: list[str] = OPTIONS, a
     v = view(request, scenario, p)
     result = desk(request).compare(scenario, p.user.clearance, today(as_of), v.options(split(options)),
                                    v.assume(split(assume)), recipient)
-    rows = v.redact(comparison_rows(result))
-    if v.withheld_items:
-        rows.append(["", f"withheld: {v.withheld_items} item(s) above your clearance ({v.clearance})", "", "", "",
-                     "", "", "", "", ""])
-    return Response(csv_text(COMPARISON_HEADER, rows), media_type="text/csv",
+    return Response(comparison_csv(result, v, recipient), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{scenario}-compare.csv"'})
 
 

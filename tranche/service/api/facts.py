@@ -32,8 +32,9 @@ def _visible(v: View, fact: str, source: str | None) -> None:
     if fact in v.hidden or fact not in v.scenario.facts:
         raise NotFound(f"unknown fact `{fact}`",
                        help=did_you_mean(fact, [f for f in v.scenario.facts if f not in v.hidden]))
-    if source is not None and source in v.hidden:
-        raise NotFound(f"unknown source `{source}`")
+    if source is not None and (source in v.hidden or source not in v.scenario.sources):
+        raise NotFound(f"unknown source `{source}`",
+                       help=did_you_mean(source, [x for x in v.scenario.sources if x not in v.hidden]))
 
 
 class Assertion(BaseModel):

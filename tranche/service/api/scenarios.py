@@ -18,7 +18,20 @@ VIEWER = Depends(role("viewer"))
 
 @router.get("/api/scenarios", summary="The stored scenarios")
 def scenarios(request: Request, p: Principal = VIEWER) -> dict[str, Any]:
-    return {"scenarios": [s.to_dict() for s in desk(request).scenarios()]}
+    return {"scenarios": scenario_list(request, p)}
+
+
+def scenario_list(request: Request, p: Principal) -> list[dict[str, Any]]:
+    """The stored scenarios as ``p`` may see them: the line items within their clearance counted, the others as
+    ``withheld_items``; where a scenario was loaded from (a path on the server) for admins only."""
+    out = []
+    for info in desk(request).scenarios():
+        v = view(request, info.id, p)
+        doc = {**info.to_dict(), "items": len(v.items), "withheld_items": v.withheld_items}
+        if p.user.role != "admin":
+            doc.pop("path", None)
+        out.append(doc)
+    return out
 
 
 @router.get("/api/scenarios/{scenario}", summary="One scenario: recipients, programs, regimes, timelines")
