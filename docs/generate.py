@@ -40,6 +40,7 @@ same long one (tests/cli/test_flags.py holds this).
 | `--actor NAME` | who acts, on a local SQLite file only (env `TRANCHE_ACTOR`, default: the operating-system user); with `TRANCHE_TOKEN` set, or on PostgreSQL, the token says who acts | store commands |
 | `--clearance LEVEL` | the highest marking a user may see: UNCLASSIFIED, CONFIDENTIAL, SECRET | user add, init |
 | `--password-stdin` | read the password from standard input instead of asking | user password |
+| `--user NAME` | every token and browser session of a user, instead of one token | user revoke |
 | `--chart FILE.svg` | also write the chart (the web UI's) as SVG | timeline, compare |
 | `--serve` | then serve the web UI with a demo user per role | demo |
 | `--host ADDRESS`, `--port N` | where the web UI and API listen (default 127.0.0.1:8000) | serve (`--port`: demo --serve) |
