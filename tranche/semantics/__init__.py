@@ -27,6 +27,10 @@ from .policy import (
     rules_in_force,
     rule_outcome,
     rule_state,
+    took_effect,
+    anchor_date,
+    fix_dates,
+    dated_rule,
 )
 
 __all__ = [
@@ -43,4 +47,8 @@ __all__ = [
     "rules_in_force",
     "rule_outcome",
     "rule_state",
+    "took_effect",
+    "anchor_date",
+    "fix_dates",
+    "dated_rule",
 ]
