@@ -1617,6 +1617,8 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
             hint = did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known)
             pack = getattr(ck, "current_pack", None)
             if pack is not None:  # a law pack's condition: the including scenario lacks the attribute
+                declared = [k for k in known if k not in STAGES]  # every scenario has the stages: not the fix here
+                hint = did_you_mean(key, declared) or "conditions may use: " + ", ".join(f"`{k}`" for k in declared)
                 hint = f"the law pack `{pack}` needs the scenario to declare the attribute `{key}` (see the pack's " \
                        f"pack.yaml); {hint}"
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan, help=hint)
