@@ -830,6 +830,15 @@ class Scenario:
         for regime in self.regimes.values():
             yield from regime.rules
 
+    def tested_attributes(self) -> frozenset[str]:
+        """Every attribute a condition of the scenario tests (rules, their actions, notifications, caps) or a cap
+        pools or orders by."""
+        conds = [c for r in self.rules() for c in (r.when, *r.unless, *(a.when for a in r.actions))]
+        conds += [n.when for n in self.law.notifications] + [c.when for c in self.law.caps]
+        named = {p.attribute for c in conds for p in c.predicates}
+        named |= {a for c in self.law.caps for a in (*c.per, *(o for o, _ in c.order))}
+        return frozenset(named - {FACTS})
+
     def record_timeline(self, recipient: str) -> Timeline | None:
         for t in self.timelines.values():
             if t.recipient == recipient and t.record:
