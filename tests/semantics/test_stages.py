@@ -273,3 +273,24 @@ def test_grandfathering_only_relaxes(s: Scenario, assume: list[str]) -> None:
 def test_an_item_shows_its_stage_dates_as_iso_text() -> None:
     item = LineItem("i", "AAA", "P1", "grant", "a", Decimal("1.00"), attrs={"shipped": dt.date(2012, 1, 1)})
     assert item.to_dict()["shipped"] == "2012-01-01"
+
+
+def test_a_regime_in_force_again_keeps_the_date_it_took_effect(tmp_path: Path) -> None:
+    """A relief that expires hands back to the suspension: its rules still took effect on the coup, not on the day
+    the relief ended (what was offered during the relief is a new offer)."""
+    folder = _edit(tmp_path, "regimes.yaml", "      - regime: suspension\n        from: {fact: coup.BBB}\n",
+                   "      - regime: suspension\n        from: {fact: coup.BBB}\n      - regime: normal\n"
+                   "        from: {date: 2012-04-15}\n        until: 2012-06-01\n")
+    s = tranche.load_scenario(folder)
+    d = tranche.decide(s, "B5", "2012-06-15")  # offered 2012-05-01, during the relief
+    assert d.in_force.regime.id == "suspension" and d.in_force.since == dt.date(2012, 6, 1)
+    assert d.outcome.value == "prohibited" and d.rules == ("suspension.no_new_offers",)
+    out = tmp_path / "out.parquet"
+    bulk(s, FIXTURE / "pipeline.csv", out, [dt.date(2012, 6, 15)], [None], ())
+    got = dict(duckdb.sql(f"SELECT id, outcome FROM read_parquet('{out}')").fetchall())
+    ev = tranche.evaluator(s, "2012-06-15")
+    assert got == {i.id: ev.decide(i).outcome.value for i in s.items} and got["B5"] == "prohibited"
+    # the diff reads the timeline the same way; the suspension named as an option takes effect on the decision date,
+    # when B5 had been offered already: not a new offer there
+    found = [x for x in diff(s, "record", "suspension", as_of="2012-06-15").statements if "B5" in x.items]
+    assert [(x.from_.value, x.to.value) for x in found] == [("prohibited", "review")]

@@ -590,7 +590,7 @@ class Domain:
         return True
 
 
-def _interval_of(dim: Dim, v: Decimal) -> int | None:
+def _interval_of(dim: Dim, v: Decimal | dt.date) -> int | None:
     """The index of the interval of ``dim`` holding ``v`` (binary search; None when none does)."""
     lo, hi = 0, len(dim.values) - 1
     if dim.values and dim.values[-1] is None:

@@ -27,7 +27,7 @@ from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_f
 from ..errors import UsageError
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Regime, Rule, Scenario, Timeline
 from ..language.values import ZERO, parse_date
-from ..semantics import dated_rule, rules_in_force
+from ..semantics import dated_rule, entry_start, rules_in_force
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
 from .cover import cover, merge
 from .describe import criterion_change, describe, match_dict, outcome_change, statement_words
@@ -151,7 +151,7 @@ def in_force_since(scenario: Scenario, name: str, as_of: dt.date | None, state: 
     target = resolve_option(scenario, name)
     if isinstance(target, Regime):
         return as_of
-    return regime_in_force(scenario, target.recipient, state, name).since or as_of
+    return entry_start(regime_in_force(scenario, target.recipient, state, name).entry, state) or as_of
 
 
 def dated(rules: Sequence[Rule], state: FactState | None, since: dt.date | None = None) -> tuple[Rule, ...]:

@@ -49,7 +49,7 @@ from ..engine.timeline import FactState, facts_at, regime_in_force, resolve_opti
 from ..errors import UsageError
 from ..language.scenario import OUTCOMES, STAGES, Condition, Outcome, Predicate, Regime, Scenario
 from ..language.values import DATE_TEXT, SET_SEPARATOR, parse_date
-from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from ..semantics import Layer, RuleState, default_marker, entry_start, resolve_layer
 from .caps import cap_select
 from .dialects import generate
 from .lookup import LOOKUP_LIMIT, Lookup, _case, lookup
@@ -132,10 +132,10 @@ def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None
             regimes.append((None, _regime_layer(target, facts)))
         else:
             found = regime_in_force(scenario, "", facts, option)
-            regimes.append((None, _regime_layer(found.regime, facts, found.since)))
+            regimes.append((None, _regime_layer(found.regime, facts, entry_start(found.entry, facts))))
     else:
         by_recipient = {r: regime_in_force(scenario, r, facts) for r in sorted(set(recipients))}
-        layers = [(r, _regime_layer(f.regime, facts, f.since)) for r, f in by_recipient.items()]
+        layers = [(r, _regime_layer(f.regime, facts, entry_start(f.entry, facts))) for r, f in by_recipient.items()]
         if layers and all(layer == layers[0][1] for _, layer in layers):  # one regime, the same since (if it matters)
             regimes.append((None, layers[0][1]))
         else:
@@ -330,9 +330,9 @@ class Compiler:
             kind_sql = AMOUNT_TYPE if attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
             return exp.Cast(this=col(attribute), to=exp.DataType.build(kind_sql))  # a no-op on DECIMAL(18,2)
         if kind == "date":  # a DATE column or ISO text (a CSV read as text), empty text read as missing
-            text = exp.Substring(this=exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")),
-                                 start=exp.Literal.number(1), length=exp.Literal.number(DATE_TEXT))
-            return self._derive(f"date_{attribute}", exp.Nullif(this=text, expression=lit("")))
+            day = exp.Substring(this=exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")),
+                                start=exp.Literal.number(1), length=exp.Literal.number(DATE_TEXT))
+            return self._derive(f"date_{attribute}", exp.Nullif(this=day, expression=lit("")))
         if attribute in ("recipient", "program", "channel", "category"):
             return col(attribute)
         return self._derive(f"str_{attribute}", exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")))

@@ -21,7 +21,7 @@ from ..errors import NotFound, did_you_mean
 from ..language.scenario import FACTS, Condition, LineItem, Notification, Outcome, Regime, Scenario
 from ..language.values import parse_date
 from ..language.operators import Split
-from ..semantics import LayerResult, Verdict, anchor_date, combine, fix_dates, resolve_layer
+from ..semantics import LayerResult, Verdict, anchor_date, combine, entry_start, fix_dates, resolve_layer
 from ..semantics.caps import CapHit, CapUse, allocate
 from .explain import decision_dict
 from .index import LayerIndex
@@ -292,7 +292,7 @@ class Evaluator:
         """The decision of the layers and review cases, before caps."""
         in_force = self._in_force.get(item.recipient) or self.in_force(item.recipient)
         law = self.law_index.evaluate(item)
-        reg = self.regime_index(in_force.regime, in_force.since).evaluate(item)
+        reg = self.regime_index(in_force.regime, entry_start(in_force.entry, self.facts)).evaluate(item)
         key = (id(law), id(reg))
         combined = self._combined.get(key)
         if combined is None:

@@ -16,7 +16,8 @@
   fact that does not hold is an event that has not happened: later than every
   date); ``effective`` the date the rule took effect (:func:`took_effect`): the
   latest of its own ``effective`` date, the date its regime came into force
-  (``since``) and the dates the facts its ``when`` tests came to hold (for
+  (``since``: its timeline entry's start, :func:`entry_start`; a regime named as
+  an option, the decision's date) and the dates the facts its ``when`` tests came to hold (for
   ``any``, the first of them); a rule always in force took effect before every
   date.  So a restriction can exempt what had reached a stage by the day it took
   effect (grandfathering), in every evaluator path alike.
@@ -43,7 +44,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Protocol, Sequence
 
-from ..language.scenario import FACTS, Action, Anchor, Condition, Outcome, Rule
+from ..language.scenario import FACTS, Action, Anchor, Condition, Outcome, Rule, TimelineEntry
 
 __all__ = [
     "Facts",
@@ -54,6 +55,7 @@ __all__ = [
     "rule_outcome",
     "rule_state",
     "took_effect",
+    "entry_start",
     "anchor_date",
     "fix_dates",
     "dated_rule",
@@ -129,6 +131,21 @@ def took_effect(rule: Rule, facts: Facts, since: dt.date | None = None) -> dt.da
         if starts:
             days.append(min(starts) if p.op == "any" else max(starts))
     return max(days, default=dt.date.min)
+
+
+def entry_start(entry: TimelineEntry | None, facts: Facts) -> dt.date | None:
+    """The date a timeline entry's regime came into force under ``facts``: its date, or the date its fact holds from
+    (``all``: the last of its facts to hold; ``any``: the first); None for no entry (a regime named as an option).
+
+    It stays the date the regime took effect while it is in force again after a relief expired."""
+    if entry is None:
+        return None
+    if entry.start_date is not None:
+        return entry.start_date
+    known = [d for d in (facts.holding.get(f) for f in entry.start_facts) if d is not None]
+    if not known:
+        return None
+    return min(known) if entry.start_any else max(known)
 
 
 def anchor_date(anchor: Anchor, facts: Facts, effective: dt.date | None = None) -> dt.date:
