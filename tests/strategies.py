@@ -2,7 +2,9 @@
 
 The generated scenarios use every condition operator, `unless`, `require`,
 amounts at thresholds, categories outside the rules' subtrees, empty regimes
-and facts dated on the as-of date.  Values cover the value domain's edges
+and facts dated on the as-of date, stage dates on items (before, on and after the dates
+rules compare them with) and, where asked (``anchors=True``), stage tests against the
+date a rule took effect, the decision date and a fact's date.  Values cover the value domain's edges
 (:mod:`tranche.language.values`): flag sets written with spaces around the
 separator, amounts from 0 to the largest ``DECIMAL(18, 2)`` and fractional
 thresholds, facts that stop holding (``until``) before, on and after the dates, and law rules
@@ -21,6 +23,8 @@ from hypothesis import strategies as st
 
 from tranche.language.scenario import (
     BUILTIN_ATTRIBUTES,
+    STAGE_ATTRIBUTES,
+    Anchor,
     AttributeSchema,
     Condition,
     Effect,
@@ -54,6 +58,11 @@ THRESHOLDS = (Decimal("0"), Decimal("0.01"), Decimal("100.00"), Decimal("1000.00
 MAX_AMOUNT = Decimal("9999999999999999.99")  # the largest DECIMAL(18, 2)
 TAXONOMY_PATHS = ("a", "a.b", "a.b.c", "a.d", "e", "e.f", "g")
 UNKNOWN_CATEGORIES = ("zz", "a.zz")  # not in the taxonomy: rules on `a` still cover `a.zz`
+STAGES = ("contracted", "shipped", "obligated")  # the stage dates generated items carry (each may be missing)
+# stage dates and the dates rules compare them with: around the as-of date, the facts' and the law's dates
+DAYS = (AS_OF - dt.timedelta(days=60), AS_OF - dt.timedelta(days=30), AS_OF - dt.timedelta(days=1), AS_OF,
+        AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=2))
+DATE_OPS = ("before", "by", "on", "since", "after", "not_before", "not_by")
 
 
 def taxonomy() -> Taxonomy:
@@ -65,9 +74,19 @@ def taxonomy() -> Taxonomy:
     return Taxonomy(nodes)
 
 
-def predicates() -> st.SearchStrategy[Predicate]:
+def date_predicates(anchors: bool = False) -> st.SearchStrategy[Predicate]:
+    """A stage compared with a date; with ``anchors`` also with `effective` (the rule's) or `as_of`."""
+    values: list[Any] = list(DAYS)
+    if anchors:
+        values += [Anchor("effective"), Anchor("effective"), Anchor("as_of")]
+    return st.builds(lambda a, op, v: Predicate(a, op, (v,)), st.sampled_from(STAGES), st.sampled_from(DATE_OPS),
+                     st.sampled_from(values))
+
+
+def predicates(anchors: bool = False) -> st.SearchStrategy[Predicate]:
     cats = st.lists(st.sampled_from(TAXONOMY_PATHS), min_size=1, max_size=2, unique=True)
     return st.one_of(
+        date_predicates(anchors),
         st.builds(lambda v: Predicate("channel", "in", tuple(sorted(v))),
                   st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=2, unique=True)),
         st.builds(lambda v: Predicate("channel", "not_in", tuple(sorted(v))),
@@ -83,32 +102,47 @@ def predicates() -> st.SearchStrategy[Predicate]:
     )
 
 
-def conditions(max_size: int = 3) -> st.SearchStrategy[Condition]:
-    return st.builds(lambda ps: Condition(tuple(sorted(ps, key=lambda p: (p.attribute, p.op, p.values)))),
-                     st.lists(predicates(), max_size=max_size))
+def _key(p: Predicate) -> tuple[str, str, str]:
+    return (p.attribute, p.op, str(p.values))
+
+
+def conditions(max_size: int = 3, anchors: bool = False) -> st.SearchStrategy[Condition]:
+    return st.builds(lambda ps: Condition(tuple(sorted(ps, key=_key))), st.lists(predicates(anchors), max_size=max_size))
 
 
 def _with(c: Condition, extra: tuple[Predicate, ...]) -> Condition:
-    return Condition(tuple(sorted(c.predicates + extra, key=lambda p: (p.attribute, p.op, p.values))))
+    return Condition(tuple(sorted(c.predicates + extra, key=_key)))
 
 
 @st.composite
-def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
+def rules(draw: st.DrawFn, layer: str, index: int, anchors: bool = False) -> Rule:
     """A rule; its tests of facts keep contract 6 (triggers only tighten, the others only relax).
 
     Facts act only on rules at least as restrictive as any default of their layer: any rule
-    of the law (default `permitted`), `forbid` rules of a regime.
+    of the law (default `permitted`), `forbid` rules of a regime.  With ``anchors``, stages are
+    also compared with `effective`, `as_of` and, in the places contract 6 allows, a fact's date:
+    a trigger's in an exception that grandfathers (`before`/`by`), a relaxing fact's in one that
+    lifts what reached a stage since it (the other tests).
     """
     effect = draw(st.sampled_from(list(Effect)))
     require: tuple[str, ...] = ()
     if effect is not Effect.FORBID:
         require = tuple(draw(st.lists(st.sampled_from(RELAXING), max_size=2, unique=True)))
-    unless = tuple(draw(st.lists(conditions(2).filter(lambda c: bool(c.predicates)), max_size=1)))
+    unless = tuple(draw(st.lists(conditions(2, anchors).filter(lambda c: bool(c.predicates)), max_size=1)))
     criterion = draw(st.sampled_from((None, "urgent necessity"))) if effect is Effect.REVIEW else None
-    when = draw(conditions())
+    when = draw(conditions(anchors=anchors))
     lifted_by: tuple[str, ...] = ()
     if layer == "law" or effect is Effect.FORBID:
-        kind = draw(st.sampled_from(("none", "trigger", "not-trigger", "waiver", "not-relaxing", "hold")))
+        kinds = ("none", "trigger", "not-trigger", "waiver", "not-relaxing", "hold")
+        kind = draw(st.sampled_from(kinds + (("fact-anchor",) if anchors else ())))
+        if kind == "fact-anchor":  # grandfathered by a trigger's date, or lifted since a relaxing fact's date
+            stage = draw(st.sampled_from(STAGES))
+            if draw(st.booleans()):
+                test = Predicate(stage, draw(st.sampled_from(("before", "by"))), (Anchor("fact", TRIGGERS[0]),))
+            else:
+                test = Predicate(stage, draw(st.sampled_from(("on", "since", "after", "not_before", "not_by"))),
+                                 (Anchor("fact", draw(st.sampled_from(RELAXING))),))
+            unless = unless + (_with(draw(conditions(1)), (test,)),)
         if kind == "trigger":  # in force from a trigger
             when = _with(when, (Predicate("facts", draw(st.sampled_from(("all", "any"))), TRIGGERS),))
         elif kind == "not-trigger":  # an exception that stops applying once a trigger holds
@@ -130,12 +164,13 @@ def rules(draw: st.DrawFn, layer: str, index: int) -> Rule:
 
 
 @st.composite
-def rule_lists(draw: st.DrawFn, layer: str, max_size: int = 5) -> tuple[Rule, ...]:
+def rule_lists(draw: st.DrawFn, layer: str, max_size: int = 5, anchors: bool = False) -> tuple[Rule, ...]:
     """Rules; a regime's list may end with conditional defaults (`otherwise`)."""
     n = draw(st.integers(0, max_size))
-    out = [draw(rules(layer, i)) for i in range(n)]
+    out = [draw(rules(layer, i, anchors)) for i in range(n)]
     if layer != "law":
-        out += [dataclasses.replace(draw(rules(layer, n + k)), otherwise=True) for k in range(draw(st.integers(0, 2)))]
+        out += [dataclasses.replace(draw(rules(layer, n + k, anchors)), otherwise=True)
+                for k in range(draw(st.integers(0, 2)))]
     return tuple(out)
 
 
@@ -146,10 +181,12 @@ def items(draw: st.DrawFn, index: int = 0) -> LineItem:
                             st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False),
                             st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2, allow_nan=False)))
     flags = draw(st.lists(st.sampled_from(FLAGS), max_size=3, unique=True))
+    stages = {stage: draw(st.one_of(st.none(), st.sampled_from(DAYS))) for stage in STAGES}
     item = LineItem(
         id=f"i{index}", recipient="AAA", program=program, channel=draw(st.sampled_from(CHANNELS)),
         category=draw(st.sampled_from(TAXONOMY_PATHS + UNKNOWN_CATEGORIES)), amount=amount,
-        flags=frozenset(flags), program_status=PROGRAMS[program])
+        flags=frozenset(flags), program_status=PROGRAMS[program],
+        attrs={k: v for k, v in stages.items() if v is not None or draw(st.booleans())})
     # how the flags are written in a file: the one separator, with or without spaces around members
     pad = draw(st.sampled_from(("", " ", "  ")))
     text = ",".join(f"{pad}{f}{pad if draw(st.booleans()) else ''}" for f in flags)
@@ -177,6 +214,7 @@ def make_scenario(law: tuple[Rule, ...], regimes: dict[str, Regime], facts: dict
     values = {"recipient": ("AAA",), "program": tuple(PROGRAMS), "program_status": ("approved", "proposed"),
               "channel": CHANNELS, "category": tuple(tax), "amount": (), "flags": FLAGS}
     attributes = {n: AttributeSchema(n, t, values[n], True, d) for n, t, d in BUILTIN_ATTRIBUTES}
+    attributes.update({n: AttributeSchema(n, "date", (), False, d) for n, d in STAGE_ATTRIBUTES})
     if timelines is None:
         first = next(iter(regimes))
         timelines = {"record": Timeline("record", "AAA", (TimelineEntry(first, start_date=dt.date(1990, 1, 1)),),
@@ -191,10 +229,10 @@ def make_scenario(law: tuple[Rule, ...], regimes: dict[str, Regime], facts: dict
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, n_items: int = 12) -> Scenario:
-    law = draw(rule_lists("law", 3))
+def scenarios(draw: st.DrawFn, n_items: int = 12, anchors: bool = False) -> Scenario:
+    law = draw(rule_lists("law", 3, anchors))
     regime = Regime("reg", "reg", draw(st.sampled_from((Outcome.PERMITTED, Outcome.REVIEW, Outcome.PROHIBITED))),
-                    draw(rule_lists("reg", 6)), criterion="default review")
+                    draw(rule_lists("reg", 6, anchors)), criterion="default review")
     facts = draw(fact_sets())
     pipeline = tuple(draw(items(i)) for i in range(draw(st.integers(1, n_items))))
     return make_scenario(law, {"reg": regime}, facts, pipeline)

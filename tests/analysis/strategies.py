@@ -2,7 +2,7 @@
 
 On top of the core generator's vocabulary (channels, taxonomy with categories outside it,
 flags, programs, amounts at thresholds, facts), rules here also test declared attributes
-of every type (``account`` enum, ``mde`` decimal, ``tags`` set), items may lack them, and
+of every type (``account`` enum, ``mde`` decimal, ``tags`` set; stage dates), items may lack them, and
 regimes come in pairs with rules derived from one another (narrowed copies with other
 effects), so that shadowing, redundancy and small diffs are frequent.
 """
@@ -30,7 +30,7 @@ from tranche.language.scenario import (
     Scenario,
 )
 
-from ..strategies import AS_OF, CHANNELS, FACTS, FLAGS, PROGRAMS, TAXONOMY_PATHS, UNKNOWN_CATEGORIES, THRESHOLDS
+from ..strategies import AS_OF, CHANNELS, DAYS, FACTS, FLAGS, PROGRAMS, STAGES, TAXONOMY_PATHS, UNKNOWN_CATEGORIES, THRESHOLDS
 from ..strategies import make_scenario, predicates as core_predicates
 
 ACCOUNTS = ("FMF", "IMET", "PKO")
@@ -130,6 +130,10 @@ def item(draw: st.DrawFn, index: int = 0) -> LineItem:
         attrs["mde"] = mde
     if draw(st.booleans()):
         attrs["tags"] = frozenset(draw(st.lists(st.sampled_from(TAGS), max_size=2, unique=True)))
+    for stage in STAGES:  # stage dates (the rules compare them with fixed dates here)
+        day = draw(st.one_of(st.none(), st.sampled_from(DAYS)))
+        if day is not None or draw(st.booleans()):
+            attrs[stage] = day
     return LineItem(
         id=f"i{index}", recipient="AAA", program=program, channel=draw(st.sampled_from(CHANNELS)),
         category=draw(st.sampled_from(TAXONOMY_PATHS + UNKNOWN_CATEGORIES)), amount=amount,

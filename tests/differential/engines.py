@@ -2,6 +2,11 @@
 
 Every runner returns ``{(item id, option, as_of): (outcome, rules, missing_facts)}``
 with rules and missing facts as tuples (split from the comma-separated form).
+
+Stage dates are stored the way each engine holds dates: DATE columns in DuckDB,
+PostgreSQL and Spark, ISO text in SQLite (and, in the lookup form's DuckDB run,
+text too, as a CSV read without types gives them); a missing stage is NULL, or an
+empty text.
 """
 
 from __future__ import annotations
@@ -17,12 +22,31 @@ from tranche.language.scenario import LineItem, Scenario
 
 Key = tuple[str, "str | None", dt.date]
 Result = dict[Key, tuple[str, tuple[str, ...], tuple[str, ...]]]
-COLUMNS = ("id", "recipient", "program", "channel", "category", "amount", "flags")
+STAGE_COLUMNS = ("contracted", "shipped", "obligated")  # the stages generated items carry (tests/strategies.py)
+COLUMNS = ("id", "recipient", "program", "channel", "category", "amount", "flags") + STAGE_COLUMNS
+BASE = 7  # the columns before the stages
 
 
-def row(item: LineItem) -> tuple[Any, ...]:
+def row(item: LineItem, dates_as_text: bool = False) -> tuple[Any, ...]:
+    """The item as a row of :data:`COLUMNS`; stage dates as dates, or as ISO text (missing: NULL or empty text)."""
     flags = None if getattr(item, "_null_flags", False) else getattr(item, "_flags_text", ",".join(sorted(item.flags)))
-    return (item.id, item.recipient, item.program, item.channel, item.category, item.amount, flags)
+    stages: list[Any] = []
+    for stage in STAGE_COLUMNS:
+        day = item.attrs.get(stage)
+        if dates_as_text:
+            stages.append(day.isoformat() if isinstance(day, dt.date) else ("" if stage in item.attrs else None))
+        else:
+            stages.append(day)
+    return (item.id, item.recipient, item.program, item.channel, item.category, item.amount, flags, *stages)
+
+
+def _create(date_type: str, text: str = "VARCHAR", amount: str = "DECIMAL(18,2)") -> str:
+    base = ", ".join(f"{c} {amount if c == 'amount' else text}" for c in COLUMNS[:BASE])
+    return f"({base}, " + ", ".join(f"{c} {date_type}" for c in STAGE_COLUMNS) + ")"
+
+
+def _marks(mark: str = "?") -> str:
+    return "(" + ", ".join([mark] * len(COLUMNS)) + ")"
 
 
 def _split(text: str | None) -> tuple[str, ...]:
@@ -43,12 +67,12 @@ def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Con
     import duckdb
 
     con = duckdb.connect()
+    text = form == "lookup"  # stage dates as text in one form, as DATE in the others
     try:
-        con.execute("CREATE TABLE items (id VARCHAR, recipient VARCHAR, program VARCHAR, channel VARCHAR, "
-                    "category VARCHAR, amount DECIMAL(18,2), flags VARCHAR)")
-        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", [row(i) for i in items])
+        con.execute("CREATE TABLE items " + _create("VARCHAR" if text else "DATE"))
+        con.executemany("INSERT INTO items VALUES " + _marks(), [row(i, text) for i in items])
         # as `bulk` does: the fast set test when no flags value is NULL (the generator writes no spaces)
-        rows = [row(i) for i in items]
+        rows = [row(i, text) for i in items]
         clean = all(r[6] is not None and " " not in r[6] for r in rows)
         not_null = [c for k, c in enumerate(COLUMNS) if all(r[k] is not None for r in rows)]
         p = plan(scenario, ctxs, COLUMNS, "items", normalize_sets=not clean, not_null=not_null, form=form,
@@ -74,10 +98,9 @@ def run_sqlite(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Con
                assume: Sequence[str], form: str = "auto") -> Result:
     con = sqlite3.connect(":memory:")
     try:
-        con.execute("CREATE TABLE items (id TEXT, recipient TEXT, program TEXT, channel TEXT, category TEXT, "
-                    "amount NUMERIC, flags TEXT)")
-        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(*r[:5], None if r[5] is None else str(r[5]), r[6]) for r in map(row, items)])
+        con.execute("CREATE TABLE items " + _create("TEXT", "TEXT", "NUMERIC"))
+        con.executemany("INSERT INTO items VALUES " + _marks(),
+                        [(*r[:5], None if r[5] is None else str(r[5]), *r[6:]) for r in (row(i, True) for i in items)])
         return _db_result(con, "items", scenario, ctxs, assume, form)
     finally:
         con.close()
@@ -86,19 +109,19 @@ def run_sqlite(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Con
 def run_postgres(conn: Any, schema: str, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
                  assume: Sequence[str], form: str = "auto") -> Result:
     table = f'{schema}.items'
-    conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".items (id TEXT, recipient TEXT, program TEXT, '
-                 "channel TEXT, category TEXT, amount NUMERIC(18,2), flags TEXT)")
+    conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".items ' + _create("DATE", "TEXT", "NUMERIC(18,2)"))
     conn.execute(f'TRUNCATE "{schema}".items')
     with conn.cursor() as cur:
-        cur.executemany(f'INSERT INTO "{schema}".items VALUES (%s, %s, %s, %s, %s, %s, %s)', [row(i) for i in items])
+        cur.executemany(f'INSERT INTO "{schema}".items VALUES ' + _marks("%s"), [row(i) for i in items])
     return _db_result(conn, table, scenario, ctxs, assume, form)
 
 
 def run_spark(spark: Any, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
               form: str = "auto") -> Result:
-    from pyspark.sql.types import DecimalType, StringType, StructField, StructType
+    from pyspark.sql.types import DateType, DecimalType, StringType, StructField, StructType
 
-    schema = StructType([StructField(c, DecimalType(18, 2) if c == "amount" else StringType()) for c in COLUMNS])
+    schema = StructType([StructField(c, DecimalType(18, 2) if c == "amount" else DateType() if c in STAGE_COLUMNS
+                                     else StringType()) for c in COLUMNS])
     frame = spark.createDataFrame([row(i) for i in items], schema)
     frame.createOrReplaceTempView("tranche_diff_items")
     p = plan(scenario, ctxs, COLUMNS, "tranche_diff_items", form=form)

@@ -2,6 +2,8 @@
 
 Hypothesis generates taxonomies' worth of categories (known and unknown),
 law, two regimes, a timeline switching between them on a date and on a fact,
+stage dates on items and rules that compare them with dates, with the date each rule
+took effect, the decision date and facts' dates (grandfathering),
 facts dated before, on and after the as-of dates, assumed facts, options
 (named regimes, a timeline, the timeline of record) and items with amounts at
 the thresholds, unknown programs and missing values.  For every item, option
@@ -37,7 +39,9 @@ START = dt.date(1990, 1, 1)
 def odd_items(draw: st.DrawFn, index: int) -> LineItem:
     """Items with a missing value or an unknown program (program_status then missing too)."""
     base = draw(items(index))
-    kind = draw(st.sampled_from(("category", "amount", "channel", "program", "flags")))
+    kind = draw(st.sampled_from(("category", "amount", "channel", "program", "flags", "stages")))
+    if kind == "stages":  # no stage reached (no date at all)
+        return dataclasses.replace(base, attrs={})
     if kind == "program":
         return dataclasses.replace(base, program="P9", program_status=None)  # type: ignore[arg-type]
     if kind == "flags":
@@ -49,11 +53,11 @@ def odd_items(draw: st.DrawFn, index: int) -> LineItem:
 
 @st.composite
 def cases(draw: st.DrawFn, n_items: int = 14) -> tuple[Scenario, tuple[LineItem, ...], list[Context], tuple[str, ...]]:
-    law = draw(rule_lists("law", 3))
+    law = draw(rule_lists("law", 3, anchors=True))
     regimes = {}
     for name in ("ra", "rb"):
         default = draw(st.sampled_from((Outcome.PERMITTED, Outcome.REVIEW, Outcome.PROHIBITED)))
-        regimes[name] = Regime(name, name, default, draw(rule_lists(name, 5)), criterion="default review")
+        regimes[name] = Regime(name, name, default, draw(rule_lists(name, 5, anchors=True)), criterion="default review")
     facts = draw(fact_sets())
     record = Timeline("record", "AAA", (TimelineEntry("ra", start_date=START),
                                         TimelineEntry("rb", start_fact="t1")), record=True)
@@ -217,8 +221,9 @@ def test_the_narrow_layout_rejoined_equals_the_wide_layout(case: Any, form: str)
         folder = Path(tmp)
         con = duckdb.connect()
         con.execute("CREATE TABLE items (id VARCHAR, recipient VARCHAR, program VARCHAR, channel VARCHAR, "
-                    "category VARCHAR, amount DECIMAL(18,2), flags VARCHAR)")
-        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", [row(i) for i in pipeline])
+                    "category VARCHAR, amount DECIMAL(18,2), flags VARCHAR, contracted DATE, shipped DATE, "
+                    "obligated DATE)")
+        con.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [row(i) for i in pipeline])
         con.execute(f"COPY items TO '{folder / 'items.parquet'}' (FORMAT parquet)")
         wide = bulk(s, folder / "items.parquet", folder / "wide.parquet", dates, options, assume, form=form)
         narrow = bulk(s, folder / "items.parquet", folder / "narrow", dates, options, assume, form=form)

@@ -6,6 +6,7 @@ forms (validation, meaning, SQL, analysis) fails here.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from decimal import Decimal
 from typing import Any, Sequence
@@ -44,6 +45,9 @@ class Recorder:
     def compare(self, value: Any, op: str, bound: Decimal) -> Any:
         return ("compare", value, op, bound)
 
+    def compare_date(self, value: Any, op: str, day: dt.date) -> Any:
+        return ("compare_date", value, op, day)
+
     def all_of(self, terms: Sequence[Any]) -> Any:
         return ("all_of", tuple(terms))
 
@@ -66,6 +70,9 @@ def evaluate(form: Any, value: Any) -> bool:
     if kind == "compare":
         a, b = Decimal(value), form[3]
         return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b, "eq": a == b}[form[2]]
+    if kind == "compare_date":  # the SQL compares ISO dates as text: that order must be the dates' order
+        a, b = value.isoformat(), form[3].isoformat()
+        return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b, "eq": a == b}[form[2]]
     if kind == "all_of":
         return all(evaluate(t, value) for t in form[1])
     if kind == "any_of":
@@ -74,7 +81,13 @@ def evaluate(form: Any, value: Any) -> bool:
     return not evaluate(form[1], value)
 
 
+DAY = dt.date(1962, 7, 18)
+
+
 def sample_values(types: frozenset[str]) -> tuple[tuple[Any, ...], list[Any]]:
+    if "date" in types:
+        return (DAY,), [DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1), dt.date(1, 1, 1),
+                        dt.date(9999, 12, 31), dt.date(1962, 10, 3)]
     if "decimal" in types:
         return (Decimal("100.00"),), [Decimal("99.99"), Decimal("100.00"), Decimal("100.01"), Decimal(0)]
     if "set" in types:
@@ -137,6 +150,18 @@ def test_every_attribute_type_has_a_default_and_valid_aliases() -> None:
 def test_the_compiler_implements_every_sql_primitive() -> None:
     wanted = {n for n, _ in inspect.getmembers(SqlBuilder, inspect.isfunction) if not n.startswith("_")}
     assert wanted <= {n for n in dir(_Sql) if not n.startswith("_")}
+
+
+def test_a_date_test_with_an_anchor_not_yet_fixed_refuses_to_guess() -> None:
+    """An anchor (`effective`, `as_of`, a fact) is fixed with the facts, before any item is seen; never compared."""
+    from tranche.language.scenario import Anchor
+
+    p = Predicate("contracted", "before", (Anchor("effective"),))
+    assert p.anchored
+    with pytest.raises(ValueError, match="not fixed yet"):
+        p.holds(DAY)
+    fixed = p.__class__(p.attribute, p.op, (DAY,))
+    assert fixed.holds(DAY - dt.timedelta(days=1)) and not fixed.holds(DAY) and not fixed.holds(None)
 
 
 def test_an_unknown_operator_is_refused_never_read_as_eq() -> None:

@@ -11,9 +11,16 @@ A request is a point of a finite product of **dimensions**, always in this order
 5. one per **declared attribute** some rule tests: ``enum``/``string`` -- each tested value and
    *any other value* (an untested or missing value answers every test alike); ``set`` -- one
    per tested member; ``decimal`` -- intervals cut at the tested thresholds, plus *missing*;
+   ``date`` (the stage dates too) -- the tested dates and the days between them, plus *missing*;
 6. ``amount`` -- intervals cut at the tested thresholds (points for ``eq``/``gte``/``lte``,
    open intervals between them; intervals holding no whole cent are dropped);
-7. one per **fact** some rule ``require``-s, unless its state is fixed (``--as-of``/``--assume``).
+7. one per **fact** some rule ``require``-s, unless its state is fixed (``--as-of``/``--assume``);
+8. one per stage compared with an **anchor** whose date is not fixed (no ``--as-of``): the
+   stage's date before, on or after the date the rule took effect (or the decision's date, or
+   a fact's), plus *missing*.  At a date, anchors are fixed to dates by the semantic core
+   (:func:`tranche.semantics.dated_rule`) and these are ordinary date dimensions (6); without
+   one, a rule of the law with no trigger has a known ``effective`` date all the same.  Like
+   facts, these dimensions say nothing about an item on their own.
 
 Everything else about an item is invisible to every rule, so two items with the same
 coordinates get the same decision under every regime: the decision contract makes each
@@ -33,6 +40,8 @@ on what a predicate means; rule states and layer semantics come from :mod:`tranc
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,7 +49,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from ..engine.timeline import FactState
 from ..language.operators import Split
-from ..language.scenario import FACTS, LineItem, Outcome, Predicate, Rule, Scenario
+from ..language.scenario import FACTS, STAGES, Anchor, Condition, LineItem, Outcome, Predicate, Rule, Scenario
 from ..semantics import rule_outcome
 
 __all__ = [
@@ -60,6 +69,8 @@ __all__ = [
     "next_dim",
     "possible_outcomes",
     "is_definite",
+    "static_rule",
+    "anchor_key",
 ]
 
 OUTSIDE = "~outside"  # representative of a category outside the taxonomy: under no node
@@ -81,13 +92,13 @@ MISSES = 0b01
 
 @dataclass(frozen=True)
 class Interval:
-    """An interval of a decimal attribute between two tested thresholds (``None``: unbounded)."""
+    """An interval of a decimal (or date) attribute between two tested thresholds (``None``: unbounded)."""
 
-    lo: Decimal | None
+    lo: Any
     lo_closed: bool
-    hi: Decimal | None
+    hi: Any
     hi_closed: bool
-    rep: Decimal
+    rep: Any
 
     def contains(self, v: Decimal) -> bool:
         if self.lo is not None and (v < self.lo or (v == self.lo and not self.lo_closed)):
@@ -102,7 +113,7 @@ class Dim:
     """One dimension of the request domain and its value classes (``values`` are representatives)."""
 
     index: int
-    kind: str  # channel | category | program | flag | member | enum | decimal | fact
+    kind: str  # channel | category | program | flag | member | enum | decimal | date | fact | anchor
     attribute: str  # the item attribute (``flags`` for flag dimensions, the fact id for facts)
     member: str | None
     values: tuple[Any, ...]
@@ -132,6 +143,64 @@ def _bits(mask: int) -> Iterable[int]:
 def _cent_above(v: Decimal) -> Decimal:
     """The smallest whole cent strictly above ``v``."""
     return Decimal(math.floor(v * 100) + 1) / 100
+
+
+def _day_intervals(dates: Iterable[dt.date]) -> list[Interval]:
+    """The value classes of a date attribute: the tested dates, and the days between them (where there are any)."""
+    one = dt.timedelta(days=1)
+    out: list[Interval] = []
+    prev: dt.date | None = None
+    for d in sorted(set(dates)):
+        if prev is None:
+            if d > dt.date.min:
+                out.append(Interval(None, False, d, False, d - one))
+        elif d - prev > one:
+            out.append(Interval(prev, False, d, False, prev + one))
+        out.append(Interval(d, True, d, True, d))
+        prev = d
+    if prev is None:
+        out.append(Interval(None, False, None, False, dt.date(2000, 1, 1)))
+    elif prev < dt.date.max:
+        out.append(Interval(prev, False, None, False, prev + one))
+    return out
+
+
+ANCHOR_DAY = dt.date(2000, 1, 1)  # where an anchor not fixed to a date stands, to evaluate a test on its classes
+ANCHOR_CLASSES: tuple[Any, ...] = ("before", "on", "after", None)  # a stage date against an anchor; None: missing
+_ANCHOR_REPS = {"before": ANCHOR_DAY - dt.timedelta(days=1), "on": ANCHOR_DAY, "after": ANCHOR_DAY + dt.timedelta(days=1),
+                None: None}
+
+
+def anchor_key(rule: Rule, anchor: Anchor) -> str:
+    """Which date an anchor of ``rule`` stands for, as a dimension key: rules of one layer without triggers share
+    the layer's `effective` date (the regime's coming into force)."""
+    if anchor.kind != "effective":
+        return str(anchor)
+    triggered = any(p.attribute == FACTS and not p.operator.negated for p in rule.when.predicates)
+    return f"effective:rule:{rule.id}" if triggered else f"effective:layer:{rule.layer}"
+
+
+def static_rule(rule: Rule) -> Rule:
+    """``rule`` with `effective` fixed where no fact can move it: a law rule that tests no trigger took effect on
+    its own `effective` date (or was always in force) -- as :func:`tranche.semantics.took_effect` says."""
+    if rule.layer != "law" or any(p.attribute == FACTS and not p.operator.negated for p in rule.when.predicates):
+        return rule
+    conds = (rule.when, *rule.unless)
+    if not any(a.kind == "effective" for c in conds for a in c.anchors):
+        return rule
+    day = rule.effective or dt.date.min
+
+    def fix(a: Anchor) -> Any:
+        return day if a.kind == "effective" else a
+
+    return dataclasses.replace(rule, when=_fix_some(rule.when, fix), unless=tuple(_fix_some(u, fix) for u in rule.unless))
+
+
+def _fix_some(c: Condition, fix: Callable[[Anchor], Any]) -> Condition:
+    if not c.anchors:
+        return c
+    return Condition(tuple(Predicate(p.attribute, p.op, tuple(fix(v) if isinstance(v, Anchor) else v for v in p.values))
+                           for p in c.predicates), c.waiver)
 
 
 def _intervals(thresholds: Iterable[Decimal], cents: bool) -> list[Interval]:
@@ -194,8 +263,10 @@ class Domain:
     def __init__(self, scenario: Scenario, rules: Iterable[Rule], facts: Mapping[str, bool] | None = None) -> None:
         self.scenario = scenario
         self.facts: dict[str, bool] = dict(facts or {})
-        rules = tuple(rules)
-        preds = [p for r in rules for c in (r.when, *r.unless) for p in c.predicates]
+        self._static: dict[int, tuple[Rule, Rule]] = {}
+        rules = tuple(self.static(r) for r in rules)
+        anchored = [(r, p) for r in rules for c in (r.when, *r.unless) for p in c.predicates if p.anchored]
+        preds = [p for r in rules for c in (r.when, *r.unless) for p in c.predicates if not p.anchored]
         dims: list[Dim] = []
 
         def add(kind: str, attribute: str, member: str | None, values: Sequence[Any]) -> Dim:
@@ -228,7 +299,7 @@ class Domain:
             if not on:
                 continue
             schema = scenario.attributes.get(name)
-            typ = schema.type if schema is not None else "string"
+            typ = schema.type if schema is not None else ("date" if name in STAGES else "string")
             if typ == "set":
                 members: list[str] = []
                 for p in on:
@@ -239,6 +310,8 @@ class Domain:
             elif typ == "decimal":
                 ivs = _intervals((Decimal(str(p.values[0])) for p in on), cents=False)
                 self.by_attr[name] = add("decimal", name, None, tuple(ivs) + (None,))
+            elif typ == "date":
+                self.by_attr[name] = add("date", name, None, tuple(_day_intervals(p.values[0] for p in on)) + (None,))
             else:
                 vals: list[str] = []
                 for p in on:
@@ -254,9 +327,15 @@ class Domain:
         required = {f for r in rules for f in r.facts if f not in self.facts}
         for f in [f for f in scenario.facts if f in required] + sorted(required - set(scenario.facts)):
             self.fact_dims[f] = add("fact", f, None, (False, True))
+        self.anchor_dims: dict[tuple[str, str], Dim] = {}
+        for r, p in anchored:  # a stage against a date not fixed: before, on, after it, or missing
+            key = (p.attribute, anchor_key(r, next(v for v in p.values if isinstance(v, Anchor))))
+            if key not in self.anchor_dims:
+                self.anchor_dims[key] = add("anchor", p.attribute, key[1], ANCHOR_CLASSES)
         self.dims: tuple[Dim, ...] = tuple(dims)
         self.full: Cube = tuple(d.full for d in dims)
-        self.first_fact = min((d.index for d in self.fact_dims.values()), default=len(dims))
+        self.first_fact = min((d.index for d in (*self.fact_dims.values(), *self.anchor_dims.values())),
+                              default=len(dims))
         self._index: list[dict[Any, int]] = [{v: i for i, v in enumerate(d.values)} for d in dims]
         self._points: dict[int, tuple[LineItem, tuple[int, ...] | None]] = {}
         self._compiled: dict[int, CompiledRule] = {}
@@ -317,9 +396,23 @@ class Domain:
             clauses.append(tuple(some))
         return _simplify(tuple(clauses), self.full)
 
-    def predicate_cnf(self, p: Predicate) -> CNF | None:
-        """One predicate as clauses of atoms; None when it can never hold."""
+    def static(self, rule: Rule) -> Rule:
+        """:func:`static_rule` of ``rule``, remembered (the same object each time)."""
+        found = self._static.get(id(rule))
+        if found is None or found[0] is not rule:
+            found = self._static[id(rule)] = (rule, static_rule(rule))
+        return found[1]
+
+    def predicate_cnf(self, p: Predicate, rule: Rule | None = None) -> CNF | None:
+        """One predicate as clauses of atoms; None when it can never hold (``rule``: the rule it belongs to, for a
+        predicate on an anchor)."""
         attr = p.attribute
+        if p.anchored:
+            assert rule is not None
+            anchor = next(v for v in p.values if isinstance(v, Anchor))
+            dim = self.anchor_dims[(attr, anchor_key(rule, anchor))]
+            fixed = Predicate(attr, p.op, tuple(ANCHOR_DAY if isinstance(v, Anchor) else v for v in p.values))
+            return _simplify((((dim.index, self._mask(dim, fixed, _ANCHOR_REPS.__getitem__)),),), self.full)
         schema = self.scenario.attributes.get(attr)
         if attr == FACTS:
             op = p.operator
@@ -350,7 +443,7 @@ class Domain:
             m = self._mask(dim, p, lambda v: getattr(progs[v], field_))
         else:
             dim = self.by_attr[attr]
-            if dim.kind == "decimal":
+            if dim.kind in ("decimal", "date"):
                 m = self._mask(dim, p, lambda v: None if v is None else v.rep)
             else:
                 m = self._mask(dim, p, lambda v: v)
@@ -361,9 +454,10 @@ class Domain:
         found = self._compiled.get(id(rule))
         if found is not None and found.rule is rule:
             return found
+        original, rule = rule, self.static(rule)
         when: CNF | None = ()
         for p in rule.when.predicates:
-            c = self.predicate_cnf(p)
+            c = self.predicate_cnf(p, rule)
             if c is None or when is None:
                 when = None
                 break
@@ -375,7 +469,7 @@ class Domain:
         for cond in rule.unless:
             u: CNF | None = ()
             for p in cond.predicates:
-                c = self.predicate_cnf(p)
+                c = self.predicate_cnf(p, rule)
                 if c is None or u is None:
                     u = None
                     break
@@ -390,8 +484,8 @@ class Domain:
             unless.append(u)
         missing = tuple(f for f in rule.require if f in self.facts and not self.facts[f])
         require = tuple(self.fact_dims[f].index for f in rule.require if f not in self.facts)
-        out = CompiledRule(rule, rule_outcome(rule).rank, when, tuple(unless), require, bool(missing), missing)
-        self._compiled[id(rule)] = out
+        out = CompiledRule(original, rule_outcome(rule).rank, when, tuple(unless), require, bool(missing), missing)
+        self._compiled[id(original)] = out
         return out
 
     # -- items -----------------------------------------------------------------------------------
@@ -469,6 +563,13 @@ class Domain:
                 if idx is None:  # e.g. a negative amount or one below a cent: not a valid request
                     return None
                 out.append(idx)
+            elif d.kind == "date":
+                v = item.get(d.attribute)
+                day = v if isinstance(v, dt.date) else None
+                found = _interval_of(d, day) if day is not None else None
+                out.append(len(d.values) - 1 if found is None else found)
+            elif d.kind == "anchor":  # the date it is compared with is not fixed: the item says nothing of it
+                out.append(len(d.values) - 1)
             else:  # fact
                 out.append(1 if holding is not None and d.attribute in holding else 0)
         return tuple(out)
@@ -489,7 +590,7 @@ class Domain:
         return True
 
 
-def _interval_of(dim: Dim, v: Decimal) -> int | None:
+def _interval_of(dim: Dim, v: Decimal | dt.date) -> int | None:
     """The index of the interval of ``dim`` holding ``v`` (binary search; None when none does)."""
     lo, hi = 0, len(dim.values) - 1
     if dim.values and dim.values[-1] is None:

@@ -34,7 +34,7 @@ from ..semantics import in_conflict, rules_in_force
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner
 from .cover import cover, merge, within
 from .describe import describe, match_dict, statement_words
-from .diff import ItemIndex, _as_date, fix_facts, resolve
+from .diff import ItemIndex, _as_date, dated, fix_facts, in_force_since, resolve
 
 __all__ = ["LawConflict", "conflicts"]
 
@@ -123,9 +123,11 @@ def conflicts(scenario: Scenario, regime: str | Regime, *, as_of: dt.date | str 
         fixed = {f: True for f in facts_at(scenario, holding_on, assume).holding}
     reg = regime if isinstance(regime, Regime) else resolve(scenario, regime, day, state)
     law = scenario.law
-    law_rules = rules_in_force(law.rules, day or holding_on)  # no date: every dated rule (docs/analysis.md)
-    domain = Domain(scenario, law_rules + reg.rules, fixed)
-    layers = (LayerSpec("law", law_rules, law.default, "deciding"), LayerSpec(reg.id, reg.rules, reg.default, "deciding"))
+    law_rules = dated(rules_in_force(law.rules, day or holding_on), state)  # no date: every dated rule
+    reg_rules = dated(reg.rules, state, in_force_since(scenario, regime, day, state) if isinstance(regime, str)
+                      else day)
+    domain = Domain(scenario, law_rules + reg_rules, fixed)
+    layers = (LayerSpec("law", law_rules, law.default, "deciding"), LayerSpec(reg.id, reg_rules, reg.default, "deciding"))
 
     def label(views: Sequence[LayerView]) -> frozenset[_Key] | None:
         lv, rv = views

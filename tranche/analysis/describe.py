@@ -166,6 +166,59 @@ def _run_text(dim: Dim, first: Interval, last: Interval) -> str:
             f"{'≤' if last.hi_closed else '<'} {_fmt_number(dim, hi)}")
 
 
+def _date_run_text(dim: Dim, first: Interval, last: Interval) -> str:
+    name = f"`{dim.attribute}`"
+    lo, hi = first.lo, last.hi
+    if lo is not None and hi is not None and lo == hi:
+        return f"{name} on {lo}"
+    if lo is None and hi is None:
+        return f"any {name} date"
+    low = f"{'on or after' if first.lo_closed else 'after'} {lo}"
+    high = f"{'on or before' if last.hi_closed else 'before'} {hi}"
+    if lo is None:
+        return f"{name} {high}"
+    if hi is None:
+        return f"{name} {low}"
+    return f"{name} {low} and {high}"
+
+
+def _date_run_dict(first: Interval, last: Interval) -> dict[str, str]:
+    lo, hi = first.lo, last.hi
+    if lo is not None and hi is not None and lo == hi:
+        return {"on": lo.isoformat()}
+    out: dict[str, str] = {}
+    if lo is not None:
+        out["since" if first.lo_closed else "after"] = lo.isoformat()
+    if hi is not None:
+        out["by" if last.hi_closed else "before"] = hi.isoformat()
+    return out
+
+
+_RELATIONS = {("before",): "before", ("on",): "on", ("after",): "after", ("before", "on"): "on or before",
+              ("on", "after"): "on or after", ("before", "after"): "not on", ("before", "on", "after"): "any date"}
+
+
+def anchor_words(key: str) -> str:
+    """The date an anchor dimension compares with, in words."""
+    if key == "as_of":
+        return "the decision date"
+    if key.startswith("fact:"):
+        return f"the date `{key[len('fact:'):]}` holds from"
+    kind, _, name = key[len("effective:"):].partition(":")
+    return f"the date {'regime' if kind == 'layer' else 'rule'} `{name}` took effect"
+
+
+def _anchor_text(dim: Dim, mask: int) -> str:
+    kept = tuple(str(dim.values[i]) for i in _bits(mask) if dim.values[i] is not None)
+    missing = bool((mask >> (len(dim.values) - 1)) & 1)
+    words = []
+    if kept:
+        words.append(f"`{dim.attribute}` is {_RELATIONS[kept]} {anchor_words(str(dim.member))}")
+    if missing:
+        words.append(f"there is no `{dim.attribute}` date")
+    return " or ".join(words)
+
+
 def _run_dict(first: Interval, last: Interval) -> dict[str, str]:
     lo, hi = first.lo, last.hi
     if lo is not None and hi is not None and lo == hi:
@@ -254,7 +307,7 @@ def describe(domain: Domain, cube: Cube, relative_to: Cube | None = None) -> str
     # enums and decimals
     for d in domain.dims:
         m = cube[d.index]
-        if d.kind not in ("enum", "decimal") or m == d.full or (rel is not None and m == rel[d.index]):
+        if d.kind not in ("enum", "decimal", "date") or m == d.full or (rel is not None and m == rel[d.index]):
             continue
         if d.kind == "enum":
             vals = [str(d.values[i]) for i in _bits(m) if d.values[i] is not None]
@@ -265,6 +318,12 @@ def describe(domain: Domain, cube: Cube, relative_to: Cube | None = None) -> str
                 parts.append(f"with `{d.attribute}` other than {_or(excluded)}")
             else:
                 parts.append(f"with `{d.attribute}` {_or(vals)}")
+        elif d.kind == "date":
+            runs, missing = _runs(d, m)
+            words = [_date_run_text(d, a, b) for a, b in runs]
+            if missing:
+                words.append(f"no `{d.attribute}` date")
+            parts.append("with " + _or(words))
         else:
             runs, missing = _runs(d, m)
             words = [_run_text(d, a, b) for a, b in runs]
@@ -286,6 +345,9 @@ def describe(domain: Domain, cube: Cube, relative_to: Cube | None = None) -> str
             verb = "does not hold" if len(misses) == 1 else "do not hold"
             words.append(f"{_and(misses)} {verb}")
         parts.append("when " + " and ".join(words))
+    for d in domain.dims:  # stages against a date not fixed (no --as-of)
+        if d.kind == "anchor" and cube[d.index] != d.full and not (rel is not None and cube[d.index] == rel[d.index]):
+            parts.append("when " + _anchor_text(d, cube[d.index]))
     if not head and not parts:
         return "any request"
     text = " ".join(head)
@@ -332,6 +394,15 @@ def match_dict(domain: Domain, cube: Cube, relative_to: Cube | None = None) -> d
             if missing:
                 items.append({"missing": True})
             out[d.attribute] = items
+        elif d.kind == "date":
+            runs, missing = _runs(d, m)
+            dates: list[dict[str, Any]] = [_date_run_dict(a, b) for a, b in runs]
+            if missing:
+                dates.append({"missing": True})
+            out[d.attribute] = dates
+        elif d.kind == "anchor":  # {"anchors": {stage: {anchor: [before, on, after, missing]}}}
+            out.setdefault("anchors", {}).setdefault(d.attribute, {})[str(d.member)] = [
+                str(d.values[i]) if d.values[i] else "missing" for i in _bits(m)]
         elif d.kind == "fact":
             facts = out.setdefault("facts", {})
             facts.setdefault("hold" if m == 0b10 else "missing", []).append(d.attribute)

@@ -40,7 +40,7 @@ from ..engine.timeline import FactState, facts_at, parse_assumption, regime_in_f
 from ..errors import UsageError
 from ..language.scenario import OUTCOMES, Condition, Effect, LineItem, Outcome, Regime, Rule, Scenario, Timeline
 from ..language.values import ZERO, parse_date
-from ..semantics import rules_in_force
+from ..semantics import dated_rule, entry_start, rules_in_force
 from ..semantics.duties import counts_against, owed_for
 from .classes import Cube, Domain, LayerSpec, LayerView, Partitioner, max_outcomes, single
 from .cover import cover, merge
@@ -56,7 +56,8 @@ from .describe import (
     statement_words,
 )
 
-__all__ = ["CapEffect", "DutyStatement", "Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts"]
+__all__ = ["CapEffect", "DutyStatement", "Statement", "Diff", "ItemIndex", "diff", "resolve", "fix_facts",
+           "in_force_since", "dated"]
 
 
 
@@ -233,6 +234,25 @@ def resolve(scenario: Scenario, name: str, as_of: dt.date | None, state: FactSta
     return regime_in_force(scenario, target.recipient, state, name).regime
 
 
+def in_force_since(scenario: Scenario, name: str, as_of: dt.date | None, state: FactState | None) -> dt.date | None:
+    """The date the regime an option names came into force at ``as_of`` (a regime named: ``as_of`` itself, as the
+    evaluator reads it), for `effective`; None without a date."""
+    if as_of is None or state is None:
+        return None
+    target = resolve_option(scenario, name)
+    if isinstance(target, Regime):
+        return as_of
+    return entry_start(regime_in_force(scenario, target.recipient, state, name).entry, state) or as_of
+
+
+def dated(rules: Sequence[Rule], state: FactState | None, since: dt.date | None = None) -> tuple[Rule, ...]:
+    """``rules`` with their anchors fixed to dates under ``state`` (:func:`tranche.semantics.dated_rule`); as they
+    are without a date (the analysis then keeps a stage against an anchor as a dimension of its own)."""
+    if state is None:
+        return tuple(rules)
+    return tuple(dated_rule(r, state, since) for r in rules)
+
+
 def _as_date(value: dt.date | str | None) -> dt.date | None:
     return None if value is None else parse_date(value)
 
@@ -339,14 +359,16 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
     fixed, state = fix_facts(scenario, day, assume)
     ra = resolve(scenario, a, day, state)
     rb = resolve(scenario, b, day, state)
-    law_rules = rules_in_force(scenario.law.rules, day) if law else ()  # no date: every dated rule (docs/analysis.md)
-    domain_rules = law_rules + ra.rules + rb.rules
+    law_rules = dated(rules_in_force(scenario.law.rules, day), state) if law else ()  # no date: every dated rule
+    rules_a = dated(ra.rules, state, in_force_since(scenario, a, day, state))  # stage anchors fixed at the date
+    rules_b = dated(rb.rules, state, in_force_since(scenario, b, day, state))
+    domain_rules = law_rules + rules_a + rules_b
     domain = Domain(scenario, domain_rules, fixed)
     # "deciding": a review's criterion comes from the rules that decide it (or the default)
     specs = (LayerSpec("law", law_rules, scenario.law.default, "deciding"),
-             LayerSpec(ra.id, ra.rules, ra.default, "deciding"), LayerSpec(rb.id, rb.rules, rb.default, "deciding"))
+             LayerSpec(ra.id, rules_a, ra.default, "deciding"), LayerSpec(rb.id, rules_b, rb.default, "deciding"))
     crit_law = _criteria(law_rules, None)
-    crit_a, crit_b = _criteria(ra.rules, ra.criterion), _criteria(rb.rules, rb.criterion)
+    crit_a, crit_b = _criteria(rules_a, ra.criterion), _criteria(rules_b, rb.criterion)
     review = Outcome.REVIEW.rank
 
     def label(views: Sequence[LayerView]) -> _Label | None:
@@ -366,10 +388,10 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
     duties: tuple[DutyStatement, ...] = ()
     effects: tuple[CapEffect, ...] = ()
     if law:
-        duties = _duties(scenario, a, b, law_rules, ra, rb, fixed)
+        duties = _duties(scenario, a, b, law_rules, (ra, rules_a), (rb, rules_b), fixed, state)
         if day is not None and scenario.law.caps:
             effects = _cap_effects(scenario, a, b, day, assume)
-    if ra.rules == rb.rules and ra.default is rb.default and ra.criterion == rb.criterion:
+    if rules_a == rules_b and ra.default is rb.default and ra.criterion == rb.criterion:
         return Diff(a, b, ra.id, rb.id, day, assume, fixed, _relevant(domain_rules), (), domain, law, duties,
                     effects)
     pieces = Partitioner(domain, specs, label).run().pieces()
@@ -398,9 +420,12 @@ def diff(scenario: Scenario, a: str, b: str, *, as_of: dt.date | str | None = No
 # -- notifications and caps ---------------------------------------------------------------------------
 
 
-def _duties(scenario: Scenario, a: str, b: str, law_rules: Sequence[Rule], ra: Regime, rb: Regime,
-            fixed: Mapping[str, bool]) -> tuple[DutyStatement, ...]:
-    """The classes a notification is owed for, or that count against a cap, under one option only."""
+def _duties(scenario: Scenario, a: str, b: str, law_rules: Sequence[Rule], regime_a: tuple[Regime, Sequence[Rule]],
+            regime_b: tuple[Regime, Sequence[Rule]], fixed: Mapping[str, bool],
+            state: FactState | None) -> tuple[DutyStatement, ...]:
+    """The classes a notification is owed for, or that count against a cap, under one option only (each regime
+    with its rules as dated at the date)."""
+    (ra, rules_a), (rb, rules_b) = regime_a, regime_b
     constructs: list[tuple[str, str, Condition, Callable[[Outcome], bool], str]] = []
     for n in scenario.law.notifications:
         constructs.append(("notification", n.id, n.when, owed_for, notification_terms(n)))
@@ -409,10 +434,11 @@ def _duties(scenario: Scenario, a: str, b: str, law_rules: Sequence[Rule], ra: R
     out: list[DutyStatement] = []
     programs = list(scenario.programs)
     for kind, name, when, holds_for, terms in constructs:
-        scope = Rule(f"{kind}:{name}", "scope", Effect.FORBID, when)
-        domain = Domain(scenario, (*law_rules, *ra.rules, *rb.rules, scope), fixed)
-        specs = (LayerSpec("law", tuple(law_rules), scenario.law.default), LayerSpec(ra.id, ra.rules, ra.default),
-                 LayerSpec(rb.id, rb.rules, rb.default), LayerSpec("scope", (scope,), Outcome.PERMITTED))
+        scope, = dated((Rule(f"{kind}:{name}", "scope", Effect.FORBID, when),), state)
+        domain = Domain(scenario, (*law_rules, *rules_a, *rules_b, scope), fixed)
+        specs = (LayerSpec("law", tuple(law_rules), scenario.law.default),
+                 LayerSpec(ra.id, tuple(rules_a), ra.default), LayerSpec(rb.id, tuple(rules_b), rb.default),
+                 LayerSpec("scope", (scope,), Outcome.PERMITTED))
         pieces = Partitioner(domain, specs, partial(_duty_label, holds_for)).run().pieces()
         merged = {k: merge(cs, prune=False) for k, cs in pieces.items()}
         index: ItemIndex | None = None

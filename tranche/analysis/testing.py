@@ -37,12 +37,21 @@ class AggregateResult:
                 "file": str(self.test.span) if self.test.span else None}
 
 
+OBLIGATIONS = ("action", "notification")
+
+
 def _row(t: AggregateTest, s: Scenario) -> Summary | str:
     prefix, _, value = t.row.partition(":")
-    by = prefix if value and prefix != "channel" else None
+    by = prefix if value and prefix not in ("channel", *OBLIGATIONS) else None
     result = compare(s, t.as_of, [t.option], t.assume, by=by).options[0]
     if t.row == "total":
         return result.totals
+    if prefix in OBLIGATIONS and value:  # the lines that carry the obligation, by outcome
+        row = Summary(t.row)
+        for d in result.decisions:
+            if any(o.kind == prefix and o.name == value for o in d.obligations()):
+                row.add(d.item.amount, d.outcome)
+        return row
     rows = result.channels if prefix == "channel" and value else result.groups if value else result.programs
     key = value or t.row
     found = next((r for r in rows if r.program == key), None)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 from sqlglot import exp
 
 from ..language.scenario import Cap, Outcome, Scenario
+from ..semantics import fix_dates
 
 if TYPE_CHECKING:  # plan.py builds the plan and calls this module: types only, no import at run time
     from .plan import Compiler, Context
@@ -44,13 +45,14 @@ def _inline(expression: exp.Expr, compiler: "Compiler") -> exp.Expr:
 
 
 def _scope(cap: Cap, ctxs: "Sequence[Context]", compiler: "Compiler") -> exp.Expr:
-    """Where a row is in the cap's scope; a scope testing facts is decided per (option, date)."""
-    if not cap.when.facts:
+    """Where a row is in the cap's scope; a scope testing facts (or comparing dates with the decision's date or a
+    fact's) is decided per (option, date)."""
+    if not cap.when.facts and not cap.when.anchors:
         return _inline(compiler.condition_sql(cap.when), compiler)
     branches = []
     for c in ctxs:
         fixed = cap.when.fix_facts(c.facts.holds)
-        test = exp.false() if fixed is None else _inline(compiler.condition_sql(fixed), compiler)
+        test = exp.false() if fixed is None else _inline(compiler.condition_sql(fix_dates(fixed, c.facts)), compiler)
         option = exp.Is(this=col("option"), expression=exp.Null()) if c.option is None else \
             exp.EQ(this=col("option"), expression=lit(c.option))
         day = exp.EQ(this=col("as_of"), expression=exp.Cast(this=exp.Literal.string(c.as_of.isoformat()),

@@ -11,7 +11,9 @@ says the analysis splits it (:attr:`tranche.language.operators.Operator.split`):
   the deepest tested node it is under, plus *under none* (missing included);
 * ``members`` (flags, declared sets): one bit per tested member;
 * ``thresholds`` (amount, declared decimals): points at the thresholds and the
-  open intervals between them, plus *missing*.
+  open intervals between them, plus *missing*;
+* ``dates`` (stage dates, declared dates): the tested dates (the rules' dates and
+  anchors, fixed with the date and facts), the days between them, plus *missing*.
 
 An item's **key** is the mixed-radix number of its class codes, computed in SQL
 by one small CASE per attribute built from the operator table's own SQL forms
@@ -29,6 +31,7 @@ distinct policies, above :data:`LOOKUP_LIMIT`) keeps the CASE form
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +53,9 @@ LOOKUP_LIMIT = 8192
 
 # the positive one-value test of each split: a class is where it holds (a missing value: where none does)
 _CLASS_TEST: Mapping[Split, str] = {Split.VALUES: "in", Split.SUBTREES: "under", Split.MEMBERS: "all"}
+# the tests that place a value among ordered cut points: below, at, above (a missing value: none holds)
+_ORDER_TESTS: Mapping[Split, tuple[str, str, str]] = {Split.THRESHOLDS: ("lt", "eq", "gt"),
+                                                     Split.DATES: ("before", "on", "after")}
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class KeyPart:
     attribute: str
     split: Split
     classes: tuple[Any, ...]  # a representative value per code; code 0 is "other"/missing (sets: bits)
-    tests: tuple[Any, ...]  # values: tested values; subtrees: nodes deepest first; members; thresholds
+    tests: tuple[Any, ...]  # values: tested values; subtrees: nodes deepest first; members; thresholds; dates
     stride: int
 
     @property
@@ -122,6 +128,14 @@ def class_values(split: Split, tested: Sequence[Any]) -> tuple[tuple[Any, ...], 
         members = tuple(sorted({str(v) for v in tested}))
         sets = tuple(frozenset(m for i, m in enumerate(members) if code >> i & 1) for code in range(1 << len(members)))
         return sets, members
+    if split is Split.DATES:  # missing, then before d1, d1, between d1 and d2, d2, ..., dk, after dk
+        days = tuple(sorted({v for v in tested if isinstance(v, dt.date)}))
+        reps: list[Any] = [None]
+        for i, d in enumerate(days):
+            low = days[i - 1] if i else dt.date.min
+            reps += [_day_between(low, d, first=not i), d]
+        reps.append(_day_between(days[-1], dt.date.max, last=True) if days else dt.date(2000, 1, 1))
+        return tuple(reps), days
     # thresholds: missing, then (-inf, t1), t1, (t1, t2), t2, ..., tk, (tk, inf)
     ts = tuple(sorted({Decimal(str(v)) for v in tested}))
     points: list[Any] = [None]
@@ -131,6 +145,16 @@ def class_values(split: Split, tested: Sequence[Any]) -> tuple[tuple[Any, ...], 
         prev = t
     points.append((prev + 1) if prev is not None else Decimal(0))
     return tuple(points), ts
+
+
+def _day_between(low: dt.date, high: dt.date, first: bool = False, last: bool = False) -> dt.date:
+    """A day strictly between ``low`` and ``high`` (``first``: below ``high``; ``last``: above ``low``), or the
+    nearer bound where there is none (the class is then empty: no item falls in it, its decision is never read)."""
+    if last:
+        return low + dt.timedelta(days=1) if low < dt.date.max else low
+    if high > low + dt.timedelta(days=1) or (first and high > dt.date.min):
+        return high - dt.timedelta(days=1)
+    return high
 
 
 def _case(branches: Sequence[tuple["exp.Expr", "exp.Expr"]], default: "exp.Expr | None") -> "exp.Expr":
@@ -157,12 +181,13 @@ def _part_sql(compiler: "Compiler", part: KeyPart) -> list["exp.Expr"]:
     zero = num(0)
     if part.split is Split.MEMBERS:
         return [_case([(test("all", m), num((1 << i) * part.stride))], zero) for i, m in enumerate(part.tests)]
-    if part.split is Split.THRESHOLDS:
+    if part.split in _ORDER_TESTS:
+        below, at, above = _ORDER_TESTS[part.split]
         branches: list[tuple[exp.Expr, exp.Expr]] = []
         for i, t in enumerate(part.tests):
-            branches += [(test("lt", t), num((2 * i + 1) * part.stride)), (test("eq", t), num((2 * i + 2) * part.stride))]
+            branches += [(test(below, t), num((2 * i + 1) * part.stride)), (test(at, t), num((2 * i + 2) * part.stride))]
         if part.tests:
-            branches.append((test("gt", part.tests[-1]), num((part.count - 1) * part.stride)))
+            branches.append((test(above, part.tests[-1]), num((part.count - 1) * part.stride)))
         return [_case(branches, zero)]
     op = _CLASS_TEST[part.split]
     return [_case([(test(op, v), num((i + 1) * part.stride)) for i, v in enumerate(part.tests)], zero)]
@@ -253,7 +278,7 @@ class Decider:
             code = memo.get(value) if type(value) in _MEMO_TYPES else None
             if code is None:
                 code = _code(part, value)
-                if type(value) in _MEMO_TYPES and part.split is not Split.THRESHOLDS and len(memo) < _MEMO_LIMIT:
+                if type(value) in _MEMO_TYPES and part.split not in _ORDER_TESTS and len(memo) < _MEMO_LIMIT:
                     memo[value] = code
             key += code
         return key
@@ -274,12 +299,13 @@ def _code(part: KeyPart, value: Any) -> int:
 
     if part.split is Split.MEMBERS:
         return sum((1 << i) * part.stride for i, m in enumerate(part.tests) if holds("all", m))
-    if part.split is Split.THRESHOLDS:
+    if part.split in _ORDER_TESTS:
+        below, at, above = _ORDER_TESTS[part.split]
         for i, t in enumerate(part.tests):
-            if holds("lt", t):
+            if holds(below, t):
                 return (2 * i + 1) * part.stride
-            if holds("eq", t):
+            if holds(at, t):
                 return (2 * i + 2) * part.stride
-        return (part.count - 1) * part.stride if part.tests and holds("gt", part.tests[-1]) else 0
+        return (part.count - 1) * part.stride if part.tests and holds(above, part.tests[-1]) else 0
     op = _CLASS_TEST[part.split]
     return next(((i + 1) * part.stride for i, v in enumerate(part.tests) if holds(op, v)), 0)

@@ -47,9 +47,9 @@ from sqlglot import exp
 
 from ..engine.timeline import FactState, facts_at, regime_in_force, resolve_option
 from ..errors import UsageError
-from ..language.scenario import OUTCOMES, Condition, Outcome, Predicate, Regime, Scenario
-from ..language.values import SET_SEPARATOR, parse_date
-from ..semantics import Layer, RuleState, default_marker, resolve_layer
+from ..language.scenario import OUTCOMES, STAGES, Condition, Outcome, Predicate, Regime, Scenario
+from ..language.values import DATE_TEXT, SET_SEPARATOR, parse_date
+from ..semantics import Layer, RuleState, default_marker, entry_start, resolve_layer
 from .caps import cap_select
 from .dialects import generate
 from .lookup import LOOKUP_LIMIT, Lookup, _case, lookup
@@ -107,8 +107,10 @@ class Context:
     facts: FactState = field(compare=False)
 
 
-def _regime_layer(regime: Regime, facts: FactState) -> Layer:
-    return resolve_layer(regime.id, regime.version, regime.rules, regime.default, facts, regime.criterion)
+def _regime_layer(regime: Regime, facts: FactState, since: dt.date | None = None) -> Layer:
+    """The regime's layer, in force since ``since`` (a regime named as an option: since the as-of date)."""
+    return resolve_layer(regime.id, regime.version, regime.rules, regime.default, facts, regime.criterion,
+                         since or facts.as_of)
 
 
 def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None, assume: Iterable[str] = (),
@@ -126,15 +128,18 @@ def resolve_policy(scenario: Scenario, as_of: dt.date, option: str | None = None
     regimes: list[tuple[str | None, Layer]] = []
     if option is not None:
         target = resolve_option(scenario, option)
-        regime = target if isinstance(target, Regime) else regime_in_force(scenario, "", facts, option).regime
-        regimes.append((None, _regime_layer(regime, facts)))
-    else:
-        by_recipient = {r: regime_in_force(scenario, r, facts).regime for r in sorted(set(recipients))}
-        distinct = {r.id for r in by_recipient.values()}
-        if len(distinct) == 1:
-            regimes.append((None, _regime_layer(next(iter(by_recipient.values())), facts)))
+        if isinstance(target, Regime):
+            regimes.append((None, _regime_layer(target, facts)))
         else:
-            regimes += [(r, _regime_layer(reg, facts)) for r, reg in by_recipient.items()]
+            found = regime_in_force(scenario, "", facts, option)
+            regimes.append((None, _regime_layer(found.regime, facts, entry_start(found.entry, facts))))
+    else:
+        by_recipient = {r: regime_in_force(scenario, r, facts) for r in sorted(set(recipients))}
+        layers = [(r, _regime_layer(f.regime, facts, entry_start(f.entry, facts))) for r, f in by_recipient.items()]
+        if layers and all(layer == layers[0][1] for _, layer in layers):  # one regime, the same since (if it matters)
+            regimes.append((None, layers[0][1]))
+        else:
+            regimes += layers
     ids = tuple(dict.fromkeys(layer.name for _, layer in regimes))
     return Context(option, as_of, Policy(law, tuple(regimes)), ids, facts)
 
@@ -258,6 +263,11 @@ class _Sql:
         base = AMOUNT_TYPE if self.p.attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
         return _COMPARISONS[op](this=value, expression=_decimal(bound, base))
 
+    def compare_date(self, value: exp.Expr, op: str, day: dt.date) -> exp.Expr:
+        # ISO dates in order are in order as text: the value is the column's first ten characters as text
+        # (Compiler.value), compared with the date's text, on every engine alike
+        return _COMPARISONS[op](this=value, expression=lit(day.isoformat()))
+
     def all_of(self, terms: Sequence[exp.Expr]) -> exp.Expr:
         return _and(terms)
 
@@ -293,6 +303,8 @@ class Compiler:
         schema = self.scenario.attributes.get(attribute)
         if schema is not None:
             return schema.type
+        if attribute in STAGES:
+            return "date"
         return {"category": "category", "amount": "decimal", "flags": "set"}.get(attribute, "enum")
 
     def value(self, attribute: str) -> exp.Expr:
@@ -317,6 +329,10 @@ class Compiler:
         if kind == "decimal":
             kind_sql = AMOUNT_TYPE if attribute == "amount" else DECIMAL_ATTRIBUTE_TYPE
             return exp.Cast(this=col(attribute), to=exp.DataType.build(kind_sql))  # a no-op on DECIMAL(18,2)
+        if kind == "date":  # a DATE column or ISO text (a CSV read as text), empty text read as missing
+            day = exp.Substring(this=exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")),
+                                start=exp.Literal.number(1), length=exp.Literal.number(DATE_TEXT))
+            return self._derive(f"date_{attribute}", exp.Nullif(this=day, expression=lit("")))
         if attribute in ("recipient", "program", "channel", "category"):
             return col(attribute)
         return self._derive(f"str_{attribute}", exp.Cast(this=col(attribute), to=exp.DataType.build("TEXT")))
@@ -351,8 +367,10 @@ class Compiler:
         if isinstance(v, exp.Null):
             return exp.true() if op.missing else exp.false()
         test: exp.Expr = op.sql(_Sql(self, p), v, p.values)
-        known = (p.attribute in self.not_null and p.attribute in self._present and p.attribute != "program_status") \
-            or self.attribute_type(p.attribute) == "set"  # a set is never NULL: missing is the empty set
+        kind = self.attribute_type(p.attribute)
+        known = (p.attribute in self.not_null and p.attribute in self._present and p.attribute != "program_status"
+                 and kind != "date") or kind == "set"  # a set is never NULL: missing is the empty set; an empty
+        # date is missing even in a column without NULL
         if known or _never_null(test):
             return _mark(test)
         if op.missing:

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ..errors import NotFound, did_you_mean
-from ..language.scenario import FACTS, LineItem, Notification, Outcome, Regime, Scenario
+from ..language.scenario import FACTS, Condition, LineItem, Notification, Outcome, Regime, Scenario
 from ..language.values import parse_date
-from ..semantics import LayerResult, Verdict, combine, resolve_layer
+from ..language.operators import Split
+from ..semantics import LayerResult, Verdict, anchor_date, combine, entry_start, fix_dates, resolve_layer
 from ..semantics.caps import CapHit, CapUse, allocate
 from ..semantics.duties import owed
 from .explain import decision_dict
 from .index import LayerIndex
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
 
-__all__ = ["ReviewCase", "Obligation", "Decision", "Evaluator", "decide", "evaluator"]
+__all__ = ["ReviewCase", "Obligation", "StageNote", "Decision", "Evaluator", "decide", "evaluator"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,29 @@ class Obligation:
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "name": self.name, "by": self.by, "status": self.status}
+
+
+@dataclass(frozen=True)
+class StageNote:
+    """A stage date that decided whether a rule applies to the line.
+
+    ``exempt``: an exception on the date held, so the rule does not apply (grandfathering: "contracted
+    1962-06-01, before the rule took effect on 1962-07-18"); otherwise the rule applies and its ``when``
+    tested the date.  ``anchor`` is what the date was compared with (``effective``, ``as_of``,
+    ``fact:F`` or a date) and ``day`` the date it stood for.
+    """
+
+    rule: str
+    stage: str
+    date: dt.date | None
+    op: str
+    anchor: str
+    day: dt.date
+    exempt: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "stage": self.stage, "date": self.date.isoformat() if self.date else None,
+                "op": self.op, "anchor": self.anchor, "anchor_date": self.day.isoformat(), "exempt": self.exempt}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +134,10 @@ class Decision:
         for layer in (self.law, self.regime):
             for m in layer.matches:
                 if m.outcome is self.outcome:
-                    out += [Obligation("action", a.name, m.rule.id) for a in m.rule.actions
+                    out += [Obligation("action", a.name, m.rule.id) for a in m.actions
                             if a.when.item_predicates_hold(self.item)]
         for n in self.notifications:
-            if not owed(n, self.item, self.outcome, self.facts.holds):
+            if not owed(n, self.item, self.outcome, self.facts):
                 continue  # not covered, or prohibited: nothing to notify
             if n.fact is None:
                 status = "notify"
@@ -125,6 +149,44 @@ class Decision:
                 status = "not yet notified"
             out.append(Obligation("notification", n.id, n.to or n.title, status))
         return out
+
+    def stages(self) -> list[StageNote]:
+        """The stage dates that decided whether a rule applies: exceptions on a date that exempt the line from a
+        rule whose `when` holds for it (grandfathering), and the date tests of the rules that matched."""
+        out: list[StageNote] = []
+        holds = self.facts.holds
+        for layer in (self.law, self.regime):
+            matched = {id(m) for m in layer.matches}
+            for st in layer.states:
+                dated = [c for c in (st.rule.when, *st.rule.unless) if any(p.operator.split is Split.DATES
+                                                                          for p in c.predicates)]
+                if not dated:
+                    continue
+                if id(st) in matched:
+                    out += self._stage_notes(st.rule.id, st.rule.when, st.effective, False)
+                    continue
+                if not st.when.item_predicates_hold(self.item):
+                    continue
+                for exc in st.rule.unless:
+                    fixed = exc.fix_facts(holds)
+                    if fixed is not None and fix_dates(fixed, self.facts, st.effective).item_predicates_hold(self.item):
+                        notes = self._stage_notes(st.rule.id, fixed, st.effective, True)
+                        if notes:
+                            out += notes
+                            break
+        return out
+
+    def _stage_notes(self, rule: str, condition: Condition, effective: dt.date | None, exempt: bool) -> list[StageNote]:
+        notes = []
+        for p in condition.predicates:
+            if p.operator.split is not Split.DATES:
+                continue
+            anchor = p.values[0]
+            day = anchor if isinstance(anchor, dt.date) else anchor_date(anchor, self.facts, effective)
+            value = self.item.get(p.attribute)
+            notes.append(StageNote(rule, p.attribute, value if isinstance(value, dt.date) else None, p.op,
+                                   anchor.isoformat() if isinstance(anchor, dt.date) else str(anchor), day, exempt))
+        return notes
 
     def waivers(self) -> list[tuple[str, str]]:
         """(rule, waiver) for every rule a waiver or certification lifts for this item."""
@@ -166,7 +228,7 @@ class Evaluator:
         law = scenario.law
         self.law_index = LayerIndex(resolve_layer("law", law.version, law.rules, law.default, self.facts))
         self._in_force: dict[str, InForce] = {}
-        self._regime_index: dict[str, LayerIndex] = {}
+        self._regime_index: dict[tuple[str, dt.date], LayerIndex] = {}
         self._combined: dict[tuple[int, int], Verdict] = {}
         self._hits: dict[str, CapHit] | None = None
         self._uses: list[CapUse] = []
@@ -179,11 +241,14 @@ class Evaluator:
             found = self._in_force[recipient] = regime_in_force(self.scenario, recipient, self.facts, self.regime_name)
         return found
 
-    def regime_index(self, regime: Regime) -> LayerIndex:
-        idx = self._regime_index.get(regime.id)
+    def regime_index(self, regime: Regime, since: dt.date | None = None) -> LayerIndex:
+        """The regime's layer, in force since ``since`` (for `effective`; default: the as-of date, as a regime
+        named as an option is read)."""
+        since = since or self.as_of
+        idx = self._regime_index.get((regime.id, since))
         if idx is None:
-            idx = self._regime_index[regime.id] = LayerIndex(
-                resolve_layer(regime.id, regime.version, regime.rules, regime.default, self.facts, regime.criterion))
+            idx = self._regime_index[(regime.id, since)] = LayerIndex(resolve_layer(
+                regime.id, regime.version, regime.rules, regime.default, self.facts, regime.criterion, since))
         return idx
 
     def decide(self, item: LineItem) -> Decision:
@@ -204,13 +269,13 @@ class Evaluator:
     def _pipeline_hits(self) -> dict[str, CapHit]:
         if self._hits is None:
             lines = [(i, self._decide(i).outcome) for i in self.scenario.items]
-            hits, self._uses = allocate(self.scenario.law.caps, lines, self.facts.holds)
+            hits, self._uses = allocate(self.scenario.law.caps, lines, self.facts)
             self._hits = {lines[k][0].id: h for k, h in hits.items()}
         return self._hits
 
     def _request_hit(self, item: LineItem, d: "Decision") -> CapHit | None:
         lines = [(i, self._decide(i).outcome) for i in self.scenario.items] + [(item, d.outcome)]
-        hits, _ = allocate(self.scenario.law.caps, lines, self.facts.holds)
+        hits, _ = allocate(self.scenario.law.caps, lines, self.facts)
         return hits.get(len(lines) - 1)
 
     def cap_uses(self) -> list[CapUse]:
@@ -227,7 +292,7 @@ class Evaluator:
         """The decision of the layers and review cases, before caps."""
         in_force = self._in_force.get(item.recipient) or self.in_force(item.recipient)
         law = self.law_index.evaluate(item)
-        reg = self.regime_index(in_force.regime).evaluate(item)
+        reg = self.regime_index(in_force.regime, entry_start(in_force.entry, self.facts)).evaluate(item)
         key = (id(law), id(reg))
         combined = self._combined.get(key)
         if combined is None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, Collection, Iterable
 
-from ..language.scenario import LineItem, Scenario
+from ..language.scenario import STAGES, LineItem, Scenario
 from ..semantics import LayerResult
 
 if TYPE_CHECKING:
-    from .decide import Decision
+    from .decide import Decision, StageNote
 
-__all__ = ["decision_dict", "layer_dict", "explain_lines", "money", "item_basis"]
+__all__ = ["decision_dict", "layer_dict", "explain_lines", "money", "item_basis", "stage_text"]
 
 
 def money(value: Any) -> str:
@@ -90,6 +91,7 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
         "criterion": d.criterion,
         "lifted_by": list(d.lifted_by),
         "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
+        "stages": [n.to_dict() for n in d.stages()],
         "obligations": [o.to_dict() for o in d.obligations()],
         "cap": None if d.cap is None else {"cap": d.cap.cap, "limit": f"{d.cap.limit:.2f}",
                                            "before": f"{d.cap.before:.2f}", "pool": list(d.cap.pool)},
@@ -143,6 +145,12 @@ def _names(names: Iterable[str], hidden: Collection[str], sep: str = ", ") -> st
     return sep.join(shown)
 
 
+def _stage_lines(item: LineItem) -> list[str]:
+    """The stages the line reached, with their dates, in pipeline order (then the money stages)."""
+    reached = [f"{stage} {item.attrs[stage]}" for stage in STAGES if isinstance(item.attrs.get(stage), dt.date)]
+    return [f"  stages: {', '.join(reached)}"] if reached else []
+
+
 def _basis_lines(item: LineItem, scenario: Scenario, hidden: Collection[str] = ()) -> list[str]:
     """The item's basis, and its program's where that differs (a record total split into illustrative items)."""
     program = scenario.programs.get(item.program)
@@ -159,6 +167,28 @@ def _basis_lines(item: LineItem, scenario: Scenario, hidden: Collection[str] = (
         if psources and pbasis != "illustrative":
             text += f" ({', '.join(psources)})"
     return [text]
+
+
+_OPS = {"before": "before", "by": "on or before", "on": "on", "since": "on or after", "after": "after",
+        "not_before": "not before", "not_by": "not by"}
+
+
+def stage_text(note: StageNote) -> str:
+    """A stage date that decided whether a rule applies, in words: ``exempt from rule `law.coup`: contracted
+    1962-06-01, before the rule took effect on 1962-07-18``."""
+    if note.anchor == "effective":
+        than = f"the rule took effect on {note.day}" if note.day != dt.date.min else "the rule took effect (always)"
+    elif note.anchor == "as_of":
+        than = f"the decision date {note.day}"
+    elif note.anchor.startswith("fact:"):
+        fact = note.anchor[len("fact:"):]
+        than = f"`{fact}` ({note.day})" if note.day != dt.date.max else f"`{fact}`, which has not happened"
+    else:
+        than = note.anchor
+    head = f"exempt from rule `{note.rule}`" if note.exempt else f"rule `{note.rule}` applies"
+    if note.date is None:  # only a negated test holds without a date: the stage was not reached
+        return f"{head}: not {note.stage} {_OPS.get(note.op, note.op).removeprefix('not ')} {than}"
+    return f"{head}: {note.stage} {note.date}, {_OPS.get(note.op, note.op)} {than}"
 
 
 def _since(d: Decision, fact: str) -> str | None:
@@ -195,6 +225,7 @@ def explain_lines(d: Decision, scenario: Scenario, hidden: Collection[str] = ())
     lines = [
         f"item `{it.id}`: {it.channel} · {it.category} · {it.program} · {money(it.amount)}{flags}",
         *([f"  {it.description}"] if it.description else []),
+        *_stage_lines(it),
         *_basis_lines(it, scenario, hidden),
         f"as of {d.as_of}: regime [withheld]" if regime_hidden else
         f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
@@ -227,6 +258,9 @@ def explain_lines(d: Decision, scenario: Scenario, hidden: Collection[str] = ())
             lines.append(f"action: {o.name.replace('_', ' ')} (ordered by {'[withheld]' if o.by in hidden else f'`{o.by}`'})")
         else:
             lines.append(f"notification `{o.name}` to {o.by}: {o.status}")
+    for note in d.stages():
+        if note.rule not in hidden:
+            lines.append(stage_text(note))
     for rule, waiver in d.waivers():
         if rule in hidden or waiver in hidden:
             continue

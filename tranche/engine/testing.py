@@ -50,5 +50,9 @@ def run_tests(scenario: Scenario) -> list[TestResult]:
             failures.append(f"expected deciding rules {sorted(t.rules)}, got {sorted(d.rules)}")
         if t.criterion is not None and (d.criterion is None or t.criterion not in d.criterion):
             failures.append(f"expected criterion `{t.criterion}`, got `{d.criterion}`")
+        if t.actions is not None:
+            got = sorted(dict.fromkeys(o.name for o in d.obligations() if o.kind == "action"))
+            if sorted(set(t.actions)) != got:
+                failures.append(f"expected actions {sorted(set(t.actions))}, got {got}")
         results.append(TestResult(t, d, tuple(failures)))
     return results

@@ -3,6 +3,8 @@
 from .scenario import (
     MARKINGS,
     OUTCOMES,
+    STAGES,
+    Anchor,
     AttributeSchema,
     Condition,
     Demo,
@@ -29,6 +31,8 @@ from .validate import CheckResult, check, load_scenario
 __all__ = [
     "MARKINGS",
     "OUTCOMES",
+    "STAGES",
+    "Anchor",
     "AttributeSchema",
     "CheckResult",
     "Condition",

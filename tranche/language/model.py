@@ -78,8 +78,9 @@ class _Model(BaseModel):
 class AttributeFile(_Model):
     """A line-item attribute the scenario declares, so rules can match on it."""
 
-    type: Literal["enum", "string", "decimal", "set"] = Field(
-        description="enum: one of `values`; string: free text; decimal: a number; set: comma-separated members of `values`")
+    type: Literal["enum", "string", "decimal", "set", "date"] = Field(
+        description="enum: one of `values`; string: free text; decimal: a number; set: comma-separated members of "
+                    "`values`; date: YYYY-MM-DD (empty: none), tested like the stage dates (`before`, `by`, ...)")
     values: list[str] = Field(default_factory=list, description="allowed values (enum, set)")
     description: str = ""
     required: bool = False
@@ -214,7 +215,8 @@ class FactsFile(_Model):
 class ActionFile(_Model):
     do: str = Field(pattern=ID_PATTERN, description="what the regime orders for the line, e.g. stop_release, "
                                                     "hold_in_transit, continue_contract_then_store, no_new_offers")
-    when: dict[str, Any] = Field(default_factory=dict, description="for which lines (e.g. a stage): a condition")
+    when: dict[str, Any] = Field(default_factory=dict, description="for which lines: a condition, e.g. a stage "
+                                 "(`{shipped: {by: as_of}, delivered: {not_by: as_of}}`: in transit)")
     note: str = ""
 
 
@@ -442,6 +444,8 @@ class PolicyTestFile(_Model):
     missing: list[str] | None = Field(default=None, description="exact missing facts expected (blocked)")
     rules: list[str] | None = Field(default=None, description="exact deciding rule ids expected")
     criterion: str | None = None
+    actions: list[str] | None = Field(default=None, description="exact actions the decision carries (the regime's "
+                                      "orders for the line, e.g. stop_release)")
 
     @model_validator(mode="after")
     def _item_or_request(self) -> "PolicyTestFile":
@@ -452,7 +456,8 @@ class PolicyTestFile(_Model):
 
 class CompareExpectFile(_Model):
     option: str = Field(description="a regime or timeline")
-    row: str = Field(default="total", description="`total`, a program id, `channel:CHANNEL` or `ATTRIBUTE:VALUE`")
+    row: str = Field(default="total", description="`total`, a program id, `channel:CHANNEL`, `ATTRIBUTE:VALUE`, "
+                     "or `action:ACTION` (the lines that carry that action)")
     expect: dict[str, Any] = Field(description="any of total, permitted, review, blocked, prohibited (amounts), "
                                    "share (the permitted share, e.g. 0.678), items")
 

@@ -21,6 +21,7 @@ form is there).  An unknown operator is an error at load, never a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,7 +43,7 @@ __all__ = [
 
 E = TypeVar("E")
 
-ATTRIBUTE_TYPES: tuple[str, ...] = ("enum", "string", "category", "set", "decimal")
+ATTRIBUTE_TYPES: tuple[str, ...] = ("enum", "string", "category", "set", "decimal", "date")
 
 
 class Split(str, enum.Enum):
@@ -52,6 +53,7 @@ class Split(str, enum.Enum):
     SUBTREES = "subtrees"  # taxonomy nodes in preorder; a subtree is a contiguous run
     MEMBERS = "members"  # one dimension per tested member (present, absent)
     THRESHOLDS = "thresholds"  # intervals cut at the tested number (points and open intervals)
+    DATES = "dates"  # days cut at the tested dates (the dates themselves, the days between), plus missing
 
 
 class SqlBuilder(Protocol[E]):
@@ -70,6 +72,8 @@ class SqlBuilder(Protocol[E]):
 
     def compare(self, value: E, op: str, bound: Decimal) -> E: ...
 
+    def compare_date(self, value: E, op: str, day: dt.date) -> E: ...
+
     def all_of(self, terms: Sequence[E]) -> E: ...
 
     def any_of(self, terms: Sequence[E]) -> E: ...
@@ -87,7 +91,7 @@ class Operator(Generic[E]):
     name: str
     types: frozenset[str]
     meaning: str
-    arity: str  # "one" (a single number) or "many" (a list of values)
+    arity: str  # "one" (a single number or date) or "many" (a list of values)
     missing: bool  # the result where the item has no value (a missing set is the empty set)
     split: Split
     check: Callable[[tuple[Any, ...]], Check]  # values -> a test of one item value
@@ -150,6 +154,36 @@ def _comparison(test: Callable[[Decimal, Decimal], bool]) -> Callable[[tuple[Any
     return check
 
 
+def _day(value: Any) -> dt.date | None:
+    """An item's date (a stage date), or None where it has none; ISO text is read as a date."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _bound_day(values: tuple[Any, ...]) -> dt.date:
+    bound = values[0]
+    if not isinstance(bound, dt.date):  # an anchor (`effective`, `as_of`, a fact) is fixed before any item is seen
+        raise ValueError(f"the date `{bound}` is not fixed yet: fix the condition's anchors first")
+    return bound
+
+
+def _date_comparison(test: Callable[[dt.date, dt.date], bool], negated: bool = False) -> Callable[[tuple[Any, ...]], Check]:
+    def check(values: tuple[Any, ...]) -> Check:
+        bound = _bound_day(values)
+
+        def holds(v: Any) -> bool:
+            day = _day(v)
+            return (day is not None and test(day, bound)) != negated
+        return holds
+    return check
+
+
 def _sorted(values: tuple[Any, ...]) -> list[str]:
     return sorted({str(v) for v in values})
 
@@ -161,6 +195,16 @@ def _under_sql(q: SqlBuilder[Any], v: Any, values: tuple[Any, ...]) -> Any:
 
 def _compare_sql(op: str) -> Callable[[SqlBuilder[Any], Any, tuple[Any, ...]], Any]:
     return lambda q, v, values: q.compare(v, op, _num(values[0]))
+
+
+def _date_sql(op: str, negated: bool = False) -> Callable[[SqlBuilder[Any], Any, tuple[Any, ...]], Any]:
+    def sql(q: SqlBuilder[Any], v: Any, values: tuple[Any, ...]) -> Any:
+        test = q.compare_date(v, op, _bound_day(values))
+        return q.negate(test) if negated else test
+    return sql
+
+
+_DATE = frozenset({"date"})
 
 
 _ROWS: tuple[Operator[Any], ...] = (
@@ -189,17 +233,37 @@ _ROWS: tuple[Operator[Any], ...] = (
              _comparison(lambda a, b: a <= b), _compare_sql("lte")),
     Operator("eq", frozenset({"decimal"}), "the number equals the bound", "one", False, Split.THRESHOLDS,
              _comparison(lambda a, b: a == b), _compare_sql("eq")),
+    # dates (the stages of a line, declared `date` attributes): the value is a date or an anchor, fixed with the
+    # date and facts of a decision (`effective`, `as_of`, a fact's date); a missing date is a stage not reached
+    Operator("before", _DATE, "the date is earlier than the given date (the stage was reached before it)", "one",
+             False, Split.DATES, _date_comparison(lambda a, b: a < b), _date_sql("lt")),
+    Operator("by", _DATE, "the date is on or before the given date (the stage was reached by it)", "one", False,
+             Split.DATES, _date_comparison(lambda a, b: a <= b), _date_sql("lte")),
+    Operator("on", _DATE, "the date is the given date", "one", False, Split.DATES,
+             _date_comparison(lambda a, b: a == b), _date_sql("eq")),
+    Operator("since", _DATE, "the date is on or after the given date", "one", False, Split.DATES,
+             _date_comparison(lambda a, b: a >= b), _date_sql("gte")),
+    Operator("after", _DATE, "the date is later than the given date", "one", False, Split.DATES,
+             _date_comparison(lambda a, b: a > b), _date_sql("gt")),
+    Operator("not_before", _DATE, "the stage was not reached before the given date (a later date, or none)", "one",
+             True, Split.DATES, _date_comparison(lambda a, b: a < b, negated=True), _date_sql("lt", negated=True),
+             negated=True),
+    Operator("not_by", _DATE, "the stage was not reached by the given date (a later date, or none)", "one", True,
+             Split.DATES, _date_comparison(lambda a, b: a <= b, negated=True), _date_sql("lte", negated=True),
+             negated=True),
 )
 
 OPERATORS: Mapping[str, Operator[Any]] = {op.name: op for op in _ROWS}
 """Every operator by name."""
 
 DEFAULT_OPERATOR: Mapping[str, str] = {"enum": "in", "string": "in", "category": "under", "set": "all",
-                                       "decimal": "eq"}
+                                       "decimal": "eq", "date": "by"}
 """The operator a condition means when it gives values without naming one (``channel: grant``)."""
 
 ALIASES: Mapping[str, Mapping[str, str]] = {"enum": {"not": "not_in"}, "string": {"not": "not_in"},
-                                            "category": {"not": "not_under"}, "set": {}, "decimal": {}}
+                                            "category": {"not": "not_under"}, "set": {}, "decimal": {},
+                                            "date": {"on_or_before": "by", "on_or_after": "since",
+                                                     "not_on_or_before": "not_by"}}
 """Other spellings, by attribute type."""
 
 

@@ -31,10 +31,11 @@ from decimal import Decimal
 from typing import Any, Callable, Final, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import Diagnostic, Span
-from .scenario import (BASES, MARKINGS, UNCLASSIFIED, AttributeSchema, LineItem, Pipeline, Program, Same, Taxonomy,
-                       ITEM_FIELDS)
+from .scenario import (BASES, MARKINGS, MONEY_STAGES, PIPELINE_STAGES, UNCLASSIFIED, AttributeSchema, LineItem,
+                       Pipeline, Program, Same, Taxonomy, ITEM_FIELDS)
 from .syntax import CsvFile, CsvRow
-from .values import ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, parse_amount, parse_decimal, parse_set
+from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, parse_amount, parse_day, parse_decimal,
+                     parse_set)
 
 __all__ = ["BAD", "TYPES", "MAX_ROWS_LISTED", "Reader", "readers", "read_pipeline", "PLAIN_COLUMNS"]
 
@@ -107,11 +108,23 @@ def _decimal(a: AttributeSchema) -> Reader:
     return read
 
 
+def _date(a: AttributeSchema) -> Reader:
+    def read(v: str) -> Any:
+        if not v:
+            return None  # the stage was not reached (or its date is not known)
+        try:
+            return parse_day(v)
+        except ValueProblem:
+            return BAD
+    return read
+
+
 TYPES: dict[str, Callable[[AttributeSchema], Reader]] = {
     "enum": _enum,
     "string": _string,
     "decimal": _decimal,
     "set": _set,
+    "date": _date,
 }
 """The reader of a declared attribute's column, by the attribute's type (as the row path reads it)."""
 
@@ -308,6 +321,7 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
             if wrong_pairs:
                 cols.bad.update(base + i for i, pair in enumerate(zip(read_now["program"], read_now["recipient"]))
                                 if pair in wrong_pairs)
+        _stages_out_of_order(read_now, base, cols.unsure)
         if progress is not None:
             progress(len(cols.ids), max(estimate, len(cols.ids)))
     if progress is not None:
@@ -316,6 +330,18 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
     keep, unlisted = _recheck(csv_file, cols, replay, report, structural)
     csv_file.close()
     return _pipeline(cols, keep, programs), unlisted
+
+
+def _stages_out_of_order(read_now: Mapping[str, list[Any]], base: int, unsure: set[int]) -> None:
+    """Rows whose stage dates are out of order (delivered before shipped, ...) go to the row path, which warns."""
+    for stages in (PIPELINE_STAGES, MONEY_STAGES):
+        present = [read_now[f"@{s}"] for s in stages if f"@{s}" in read_now]
+        if len(present) < 2:
+            continue
+        for i, days in enumerate(zip(*present)):
+            reached = [d for d in days if d is not None and d is not BAD]
+            if any(later < earlier for earlier, later in zip(reached, reached[1:])):
+                unsure.add(base + i)
 
 
 def _recheck(csv_file: CsvFile, cols: _Columns, replay: Callable[[CsvRow], LineItem | None],

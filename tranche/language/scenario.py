@@ -29,6 +29,7 @@ __all__ = [
     "Effect",
     "AttributeSchema",
     "Predicate",
+    "Anchor",
     "Condition",
     "Rule",
     "Action",
@@ -53,6 +54,10 @@ __all__ = [
     "Demo",
     "Scenario",
     "BUILTIN_ATTRIBUTES",
+    "STAGES",
+    "PIPELINE_STAGES",
+    "MONEY_STAGES",
+    "STAGE_ATTRIBUTES",
     "FACTS",
     "FACT_ROLES",
     "BASES",
@@ -168,6 +173,23 @@ BUILTIN_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("flags", "set", "flags of the item, e.g. internal_security"),
 )
 
+PIPELINE_STAGES: tuple[str, ...] = ("offered", "implemented", "contracted", "shipped", "delivered")
+"""Where a line is in the pipeline, in order: the date each stage was reached is an optional pipeline column."""
+MONEY_STAGES: tuple[str, ...] = ("obligated", "disbursed")
+"""Where a line's money is, in order (also optional date columns)."""
+STAGES: tuple[str, ...] = PIPELINE_STAGES + MONEY_STAGES
+STAGE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("offered", "the date the line was offered (e.g. a letter of offer)"),
+    ("implemented", "the date the offer was accepted and implemented"),
+    ("contracted", "the date the line was put on contract"),
+    ("shipped", "the date the line was shipped"),
+    ("delivered", "the date the line was delivered"),
+    ("obligated", "the date the line's funds were obligated"),
+    ("disbursed", "the date the line's funds were disbursed"),
+)
+"""The stage attributes every scenario has, as if it declared them (type ``date``, optional pipeline columns;
+empty: the stage was not reached)."""
+
 
 @dataclass(frozen=True)
 class Predicate:
@@ -175,8 +197,9 @@ class Predicate:
 
     Operators by attribute type: enum/string ``in``/``not_in``; category
     ``under``/``not_under`` (subtree); set ``all``/``any``/``none``; decimal
-    ``gt``/``gte``/``lt``/``lte``/``eq``.  Facts are never tested by conditions: a
-    rule's ``require`` lists them, so that a fact can only relax a decision.
+    ``gt``/``gte``/``lt``/``lte``/``eq``; date ``before``/``by``/``on``/``since``/``after``/
+    ``not_before``/``not_by``, whose one value is a date or an :class:`Anchor`.  Tests of facts use
+    the pseudo-attribute :data:`FACTS`.
     """
 
     attribute: str
@@ -196,13 +219,52 @@ class Predicate:
         """The predicate on one item value (``None``: missing), by the operator table."""
         return OPERATORS[self.op].test(value, self.values)
 
+    @property
+    def anchored(self) -> bool:
+        """Whether the predicate compares with an :class:`Anchor` (a date known only once a decision's date and
+        facts are)."""
+        return any(isinstance(v, Anchor) for v in self.values)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"attribute": self.attribute, "op": self.op,
-                "values": [str(v) if isinstance(v, Decimal) else v for v in self.values]}
+        return {"attribute": self.attribute, "op": self.op, "values": [_value_doc(v) for v in self.values]}
 
     def __str__(self) -> str:
         vals = ", ".join(str(v) for v in self.values)
         return f"{self.attribute} {self.op} [{vals}]"
+
+
+def _value_doc(v: Any) -> Any:
+    if isinstance(v, (Decimal, Anchor)):
+        return str(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A date a stage is compared with that is known only once the date and facts of a decision are.
+
+    ``effective``: the date the rule took effect (its own `effective` date, the date the regime came
+    into force, the dates of the facts its `when` tests; the latest of them); ``as_of``: the date of the
+    decision; ``fact``: the date ``fact`` holds from (a fact that does not hold is an event that has
+    not happened: later than every date).  :mod:`tranche.semantics` fixes anchors to dates.
+    """
+
+    kind: str  # effective | as_of | fact
+    fact: str | None = None
+
+    def __str__(self) -> str:
+        return f"fact:{self.fact}" if self.kind == "fact" else self.kind
+
+    @classmethod
+    def parse(cls, text: str) -> "Anchor":
+        """The anchor written ``effective``, ``as_of`` or ``fact:FACT`` (its :meth:`__str__`)."""
+        if text.startswith("fact:"):
+            return cls("fact", text[len("fact:"):])
+        if text not in ("effective", "as_of"):
+            raise ValueError(f"unknown anchor `{text}`")
+        return cls(text)
 
 
 FACTS = "facts"
@@ -245,6 +307,19 @@ class Condition:
             elif not p.holds(members):
                 return None
         return Condition(tuple(rest), self.waiver)
+
+    @property
+    def anchors(self) -> tuple["Anchor", ...]:
+        """The anchors this condition's date tests compare with."""
+        return tuple(dict.fromkeys(v for p in self.predicates for v in p.values if isinstance(v, Anchor)))
+
+    def fix_dates(self, date_of: "Callable[[Anchor], dt.date]") -> "Condition":
+        """This condition with every anchor replaced by its date (``date_of``); itself when it has none."""
+        if not any(p.anchored for p in self.predicates):
+            return self
+        preds = tuple(Predicate(p.attribute, p.op, tuple(date_of(v) if isinstance(v, Anchor) else v for v in p.values))
+                      if p.anchored else p for p in self.predicates)
+        return Condition(preds, self.waiver)
 
 
 @dataclass(frozen=True)
@@ -588,7 +663,8 @@ class LineItem:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "recipient": self.recipient, "program": self.program, "channel": self.channel,
                 "category": self.category, "amount": str(self.amount), "flags": sorted(self.flags),
-                "description": self.description, **{k: v for k, v in self.attrs.items()},
+                "description": self.description,
+                **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in self.attrs.items()},
                 **({"basis": self.basis} if self.basis is not None else {}),
                 **({"sources": list(self.sources)} if self.sources else {})}
 
@@ -783,6 +859,7 @@ class PolicyTest:
     rules: tuple[str, ...] | None = None
     criterion: str | None = None
     span: Span | None = field(default=None, compare=False)
+    actions: tuple[str, ...] | None = None  # exact actions the decision carries
 
 
 @dataclass(frozen=True)
@@ -874,6 +951,15 @@ class Scenario:
         yield from self.law.rules
         for regime in self.regimes.values():
             yield from regime.rules
+
+    def tested_attributes(self) -> frozenset[str]:
+        """Every attribute a condition of the scenario tests (rules, their actions, notifications, caps) or a cap
+        pools or orders by."""
+        conds = [c for r in self.rules() for c in (r.when, *r.unless, *(a.when for a in r.actions))]
+        conds += [n.when for n in self.law.notifications] + [c.when for c in self.law.caps]
+        named = {p.attribute for c in conds for p in c.predicates}
+        named |= {a for c in self.law.caps for a in (*c.per, *(o for o, _ in c.order))}
+        return frozenset(named - {FACTS})
 
     def record_timeline(self, recipient: str) -> Timeline | None:
         for t in self.timelines.values():

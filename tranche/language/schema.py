@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import FILE_MODELS, PackFile
+from .scenario import STAGE_ATTRIBUTES
 
 __all__ = ["schema", "PIPELINE_SCHEMA", "file_names"]
 
@@ -12,7 +13,8 @@ PIPELINE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "pipeline.csv row",
     "description": "One line item of the pipeline; the CSV header names these columns. Extra columns are "
-                   "attributes declared in scenario.yaml.",
+                   "attributes declared in scenario.yaml; the stage columns (offered, implemented, contracted, "
+                   "shipped, delivered, obligated, disbursed) are dates every scenario may give.",
     "type": "object",
     "required": ["id", "recipient", "program", "channel", "category", "amount"],
     "properties": {
@@ -24,6 +26,11 @@ PIPELINE_SCHEMA: dict[str, Any] = {
         "amount": {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "description": "exact decimal USD"},
         "flags": {"type": "string", "description": "comma-separated flags declared in scenario.yaml"},
         "description": {"type": "string"},
+        "basis": {"enum": ["", "record", "inference", "illustrative"], "description": "what the line rests on"},
+        "sources": {"type": "string", "description": "source ids, comma-separated"},
+        "marking": {"enum": ["", "UNCLASSIFIED", "CONFIDENTIAL", "SECRET"]},
+        **{name: {"type": "string", "anyOf": [{"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"maxLength": 0}],
+                  "description": f"stage: {desc} (YYYY-MM-DD; empty: not reached)"} for name, desc in STAGE_ATTRIBUTES},
     },
 }
 

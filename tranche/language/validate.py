@@ -32,7 +32,12 @@ from .scenario import (
     UNCLASSIFIED,
     BUILTIN_ATTRIBUTES,
     FACTS,
+    MONEY_STAGES,
+    PIPELINE_STAGES,
+    STAGE_ATTRIBUTES,
+    STAGES,
     AggregateTest,
+    Anchor,
     AttributeSchema,
     Condition,
     Demo,
@@ -63,8 +68,8 @@ from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
 from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
 from .pipeline import read_pipeline
 from .syntax import CsvFile, CsvRow, Positions, YamlPath, check_file, read_yaml
-from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
-                     parse_set)
+from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_day,
+                     parse_decimal, parse_set)
 
 __all__ = ["CheckResult", "check", "load_scenario", "parse_item_row", "PIPELINE_FILE", "REQUIRED_FILES",
            "OPTIONAL_FILES", "parse_condition"]
@@ -76,6 +81,7 @@ ITEM_COLUMNS = ("id", "recipient", "program", "channel", "category", "amount")
 ITEM_OPTIONAL_COLUMNS = ("flags", "description", "basis", "sources", "marking")
 NODE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MAX_LISTED = 50
+OBLIGATION_ROWS = ("action", "notification")  # `compare` rows of aggregate tests: the lines carrying one obligation
 
 
 @dataclass(frozen=True)
@@ -401,6 +407,9 @@ class _Checker:
         if law is not None and taxonomy is not None and isinstance(files["law.yaml"], m.LawFile):
             law = self.apply_notifications(files["law.yaml"], facts, law, taxonomy)
             law = self.build_caps(files["law.yaml"], law, taxonomy)
+        if law is not None:  # what aggregate tests may total (`action:NAME`, `notification:ID` rows)
+            self.law_rules = law.rules
+            self.notification_ids = [n.id for n in law.notifications]
         self.policy_complete = getattr(self, "policy_complete", True) and law is not None and self.packs_ok
         items = Pipeline.of(())
         if taxonomy is not None and programs is not None:
@@ -528,9 +537,20 @@ class _Checker:
             if not is_member(flag):
                 self.err("bad-flag-name", f"flag id `{flag}` is not allowed",
                          self.span("scenario.yaml", ("flags", flag, "@key")), help=member_help)
+        for name, desc in STAGE_ATTRIBUTES:  # every scenario has the stage dates: optional columns, as if declared
+            out[name] = AttributeSchema(name, "date", (), False, desc)
         reserved = set(out) | {"id", "description", "facts", "marking"}
         for name, a in manifest.attributes.items():
             span = self.span("scenario.yaml", ("attributes", name, "@key"))
+            if name in STAGES:  # a stage may be declared again, as a date, to describe it or require it
+                if a.type != "date":
+                    self.err("reserved-attribute", f"attribute `{name}` is a stage: its type is `date`",
+                             self.span("scenario.yaml", ("attributes", name, "type")),
+                             help=f"write `type: date`, or give the attribute another name (e.g. `{name}_status`)")
+                    continue
+                out[name] = AttributeSchema(name, "date", (), False, a.description or out[name].description,
+                                            bool(a.required))
+                continue
             if name in reserved:
                 self.err("reserved-attribute", f"attribute `{name}` is built in and cannot be redeclared", span)
                 continue
@@ -577,9 +597,18 @@ class _Checker:
                 self.err("bad-condition", f"{ctx}: an action's `when` tests the line, not facts",
                          self.span(file, path + ("actions", i, "when")), help="test the line's attributes (e.g. its stage)")
             actions.append(Action(spec.do, cond, spec.note))
-        return Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
+        rule = Rule(r.id, layer, Effect(r.effect), when, unless, r.criterion, tuple(r.require), tuple(r.sources),
                     r.description, tuple(r.notes), self.span(file, path), tuple(r.lifted_by), actions=tuple(actions),
                     effective=r.effective, sunset=r.sunset, exempt=tuple(r.exempt), basis=r.basis)
+        uses_effective = any(a.kind == "effective" for c in (when, *unless, *(a.when for a in actions))
+                             for a in c.anchors)
+        triggered = any(p.attribute == FACTS and not p.operator.negated for p in when.predicates)
+        if uses_effective and layer == "law" and r.effective is None and not triggered:
+            self.warn("effective-always", f"{ctx}: compares a stage with `effective`, but the rule has always been "
+                      "in force: nothing was reached before it", self.span(file, path + ("id",)),
+                      help="give the rule `effective: YYYY-MM-DD` (the day the act took effect), test its trigger in "
+                           "`when` (`facts: [...]`), or compare with a date")
+        return rule
 
     def check_fact_roles(self, rule: Rule, default: Outcome, file: str, path: YamlPath, context: str) -> None:
         """Contract 6: a trigger may only tighten, a precondition, waiver or certification only relax.
@@ -594,12 +623,24 @@ class _Checker:
         facts = getattr(self, "fact_map", {})
         ctx = f"{context}, rule `{rule.id}`"
         uses: list[tuple[str, bool, YamlPath]] = []  # (fact, enables, where)
+        # the facts `effective` moves with: under `any` in `when`, another one holding may bring it earlier
+        earlier = [str(v) for p in rule.when.predicates if p.attribute == FACTS and p.op == "any" for v in p.values]
         for k, cond in enumerate((rule.when, *rule.unless)):
             where = path + (("when",) if k == 0 else ("unless", k - 1))
             for pred in cond.predicates:
                 if pred.attribute == FACTS:
                     enables = (not pred.operator.negated) if k == 0 else pred.operator.negated
                     uses += [(str(v), enables, where + (FACTS,)) for v in pred.values]
+                    continue
+                for anchor in pred.values:
+                    if not isinstance(anchor, Anchor) or anchor.kind == "as_of":
+                        continue
+                    # a fact's holding brings its date (or `effective`) earlier: `before`/`by` then hold for fewer
+                    # dates, the other tests for more
+                    grows = pred.op not in ("before", "by")
+                    enables = grows if k == 0 else not grows
+                    named = [anchor.fact] if anchor.fact is not None else earlier
+                    uses += [(f, enables, where + (pred.attribute,)) for f in named if f is not None]
         uses += [(f, False, path + ("lifted_by", i)) for i, f in enumerate(rule.lifted_by)]
         for i, f in enumerate(rule.require):
             fact = facts.get(f)
@@ -608,11 +649,31 @@ class _Checker:
                          self.span(file, path + ("require", i)),
                          help="a required fact relaxes (blocked until it holds): give it `role: precondition`, or test "
                               f"the trigger in `when: {{facts: [{f}]}}`")
+        # a `permit` rule without `require` gives the least restrictive outcome: bringing it into force can only
+        # relax a decision, stopping it only tighten (whatever the default and the other rules)
+        bottom = rule.effect is Effect.PERMIT and not rule.require
         for f, enables, where in uses:
             fact = facts.get(f)
             if fact is None:
                 continue
-            if enables and not fact.tightens:
+            if bottom and enables and fact.tightens and rule.effect.outcome.rank < default.rank:
+                self.err("fact-role", f"{ctx}: `{f}` would bring into force a `{rule.effect}` rule under a `{default}` "
+                         "default, which relaxes the decision where no other rule matches", self.span(file, where),
+                         help=f"a trigger may only tighten: test `{f}` where its holding stops the rule (`unless`, or "
+                              "`none` in `when`), or give it another role")
+            elif bottom and enables and fact.tightens:
+                self.err("fact-role", f"{ctx}: the trigger `{f}` would bring a `permit` rule into force, which relaxes "
+                         "a decision: a trigger may only tighten", self.span(file, where),
+                         help=f"test `{f}` where its holding stops the rule (`unless`, or `none` in `when`), or give "
+                              "it another role")
+            elif bottom and not enables and not fact.tightens:
+                self.err("fact-role", f"{ctx}: the {fact.role} `{f}` would stop a `permit` rule from applying, which "
+                         "tightens a decision: only a trigger may", self.span(file, where),
+                         help=f"give `{f}` `role: trigger` in facts.yaml, or test it where its holding brings the rule "
+                              "into force")
+            elif bottom:
+                continue
+            elif enables and not fact.tightens:
                 self.err("fact-role", f"{ctx}: the {fact.role} `{f}` would bring the rule into force: only a "
                          "trigger may tighten a decision", self.span(file, where),
                          help=f"give `{f}` `role: trigger` in facts.yaml, or test it where its holding lifts the "
@@ -720,7 +781,7 @@ class _Checker:
                          help="notification ids name the rule that holds requests during the wait: make it unique")
                 continue
             when = parse_condition(n.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
-                                   self, ctx)
+                                   self, ctx, effective=False)
             self.check_sources(n.sources, "law.yaml", path, ctx)
             report = days = fact = None
             if n.wait is not None:
@@ -759,7 +820,7 @@ class _Checker:
                          help=problem.help)
                 continue
             when = parse_condition(c.when, self.attributes, taxonomy, self.fact_ids, "law.yaml", path + ("when",),
-                                   self, ctx)
+                                   self, ctx, effective=False)
             attrs = [a for a in self.attributes if a not in (FACTS,)]
             for key in ("per", "order"):
                 for j, raw in enumerate(getattr(c, key)):
@@ -1337,6 +1398,12 @@ class _Checker:
                 if c.row != "total" and not value and c.row not in programs:
                     self.unknown("program", c.row, list(programs) + ["total"], self.span(file, here + ("compare", "row")),
                                  ctx)
+                elif prefix in OBLIGATION_ROWS and value:
+                    known = sorted({a.name for rg in regimes.values() for r in rg.rules for a in r.actions} |
+                                   {a.name for r in getattr(self, "law_rules", ()) for a in r.actions}
+                                   if prefix == "action" else set(getattr(self, "notification_ids", ())))
+                    if value not in known and self.policy_complete:
+                        self.unknown(prefix, value, known, self.span(file, here + ("compare", "row")), ctx)
                 elif value and prefix not in self.attributes:
                     self.unknown("attribute", prefix, list(self.attributes), self.span(file, here + ("compare", "row")),
                                  ctx)
@@ -1428,7 +1495,7 @@ class _Checker:
                 out.append(PolicyTest(t.name, item, t.as_of, Outcome(t.expect), t.regime, tuple(t.assume),
                                       tuple(t.missing) if t.missing is not None else None,
                                       tuple(t.rules) if t.rules is not None else None, t.criterion,
-                                      self.span(file, here)))
+                                      self.span(file, here), tuple(t.actions) if t.actions is not None else None))
         rule_ids = {rid for *_, rid in getattr(self, "_rule_ids", [])} | {
             r.id for reg in regimes.values() for r in reg.rules}
         for i, t in enumerate(f.tests if self.policy_complete else ()):  # else: reported where it broke
@@ -1514,9 +1581,40 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+ANCHORS = ("effective", "as_of")
+_ANCHOR_HELP = ("compare with a date (YYYY-MM-DD), `effective` (the date the rule took effect), `as_of` (the date "
+                "of the decision) or `{fact: FACT}` (the date a fact holds from)")
+
+
+def parse_anchor(value: Any, fact_ids: Sequence[str], *, effective: bool = True) -> dt.date | Anchor | ValueProblem:
+    """The one value of a date test: a date, or an :class:`Anchor`; a :class:`ValueProblem` saying what is wrong
+    (an unknown fact is the caller's to report: it is returned as an anchor)."""
+    if isinstance(value, dt.date):
+        return parse_day(value)
+    if isinstance(value, dict) and set(value) == {"fact"} and isinstance(value["fact"], str):
+        return Anchor("fact", value["fact"])
+    if isinstance(value, str) and value.strip() in ANCHORS:
+        if value.strip() == "effective" and not effective:
+            return ValueProblem("`effective` is the date a rule took effect, and this condition belongs to no rule",
+                                help="compare with a date (YYYY-MM-DD), `as_of` (the date of the decision) or "
+                                     "`{fact: FACT}` (the date a fact holds from)")
+        return Anchor(value.strip())
+    if isinstance(value, str):
+        try:
+            return parse_day(value)
+        except ValueProblem:
+            return ValueProblem(f"`{value}` is not a date", help=did_you_mean(value.strip(), ANCHORS) or _ANCHOR_HELP)
+    shown = value if not isinstance(value, (list, dict)) else "a " + ("list" if isinstance(value, list) else "mapping")
+    return ValueProblem(f"`{shown}` is not a date", help=_ANCHOR_HELP)
+
+
 def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema], taxonomy: Taxonomy,
-                    fact_ids: Sequence[str], file: str, path: YamlPath, ck: Any, context: str) -> Condition:
-    """Read a `when`/`unless` mapping into a :class:`Condition`, reporting every problem to ``ck``."""
+                    fact_ids: Sequence[str], file: str, path: YamlPath, ck: Any, context: str, *,
+                    effective: bool = True) -> Condition:
+    """Read a `when`/`unless` mapping into a :class:`Condition`, reporting every problem to ``ck``.
+
+    ``effective``: whether a date test may compare with `effective` (a rule's conditions; not a cap's
+    or a notification's)."""
     preds: list[Predicate] = []
     for key, value in raw.items():
         kspan = ck.span(file, path + (key, "@key"))
@@ -1527,6 +1625,8 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
             hint = did_you_mean(key, known) or "conditions may use: " + ", ".join(f"`{k}`" for k in known)
             pack = getattr(ck, "current_pack", None)
             if pack is not None:  # a law pack's condition: the including scenario lacks the attribute
+                declared = [k for k in known if k not in STAGES]  # every scenario has the stages: not the fix here
+                hint = did_you_mean(key, declared) or "conditions may use: " + ", ".join(f"`{k}`" for k in declared)
                 hint = f"the law pack `{pack}` needs the scenario to declare the attribute `{key}` (see the pack's " \
                        f"pack.yaml); {hint}"
             ck.err("unknown-attribute", f"{context}: unknown attribute `{key}` in condition", kspan, help=hint)
@@ -1554,6 +1654,17 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
             if op not in allowed:
                 ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
                        help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
+                continue
+            if attr.type == "date":
+                where = path + (key,) + ((as_written,) if as_written is not None else ())
+                anchor = parse_anchor(vals, fact_ids, effective=effective)
+                if isinstance(anchor, ValueProblem):
+                    ck.err("bad-date", f"{context}: `{key}`: {anchor.message}", ck.span(file, where), help=anchor.help)
+                    continue
+                if isinstance(anchor, Anchor) and anchor.fact is not None and anchor.fact not in fact_ids:
+                    ck.unknown("fact", anchor.fact, fact_ids, ck.span(file, where + ("fact",)), context)
+                    continue
+                preds.append(Predicate(key, op, (anchor,)))
                 continue
             if OPERATORS[op].arity == "one":
                 if isinstance(vals, (list, dict, bool)) or vals is None:
@@ -1687,7 +1798,19 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
             except ValueProblem as problem:
                 bad("bad-value", name, f"`{name}` value {problem.message}", problem.help)
             continue
+        elif a.type == "date":
+            if not v.strip():
+                attrs[name] = None  # empty: the stage was not reached (or the date is not known)
+                continue
+            try:
+                attrs[name] = parse_day(v)
+            except ValueProblem as problem:
+                bad("bad-date", name, f"`{name}`: {problem.message}",
+                    f"{problem.help}; leave the cell empty where the stage was not reached")
+            continue
         attrs[name] = sys.intern(v) if v else None
+    if ok:
+        _stage_order(attrs, spans, ctx, ck)
     marking = values.get("marking") or UNCLASSIFIED
     if marking not in MARKINGS:
         ok = False
@@ -1701,6 +1824,20 @@ def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,
     return LineItem(ident, intern(recipient), intern(program), intern(channel), intern(category), amount, flags,
                     values.get("description", ""), prog.status if prog else "approved", attrs, line,
                     basis=basis, sources=item_sources, marking=sys.intern(marking))
+
+
+def _stage_order(attrs: Mapping[str, Any], spans: Mapping[str, Span], ctx: str, ck: Any) -> None:
+    """A warning where a line reached a stage before the one it follows (delivered before shipped, ...)."""
+    for stages in (PIPELINE_STAGES, MONEY_STAGES):
+        prev: tuple[str, dt.date] | None = None
+        for stage in stages:
+            day = attrs.get(stage)
+            if not isinstance(day, dt.date):
+                continue
+            if prev is not None and day < prev[1]:
+                ck.warn("stage-order", f"{ctx}: `{stage}` {day} is before `{prev[0]}` {prev[1]}", spans.get(stage),
+                        help="a line reaches its stages in order (" + ", ".join(stages) + "): correct one of the dates")
+            prev = (stage, day)
 
 
 def parse_request(scenario: Scenario, values: dict[str, Any], where: str = "request") -> tuple[LineItem | None,

@@ -15,7 +15,10 @@ and the command line (:func:`parse_date`).
 * a **threshold** of a rule on the amount obeys the same bounds (negative
   thresholds allowed); one on a declared decimal attribute may have up to
   :data:`ATTRIBUTE_PLACES` places (``DECIMAL(38, 10)``);
-* a **date** is ISO ``YYYY-MM-DD``.
+* a **date** is ISO ``YYYY-MM-DD`` (:func:`parse_date` for the command line, :func:`parse_day`
+  for a pipeline cell or a rule's value, which raises :class:`ValueProblem`); ISO dates also
+  compare correctly as text, which is how the compiled SQL compares a stage column on every
+  engine (:data:`DATE_TEXT`).
 
 Each parser raises :class:`ValueProblem` with a message and a help text; the
 caller adds the location.
@@ -47,6 +50,8 @@ __all__ = [
     "parse_decimal",
     "parse_amount",
     "parse_date",
+    "parse_day",
+    "DATE_TEXT",
     "is_under",
 ]
 
@@ -59,6 +64,7 @@ ATTRIBUTE_MAX_DIGITS = 38  # DECIMAL(38, 10)
 ZERO = Decimal("0.00")
 
 _MEMBER = re.compile(MEMBER_PATTERN)
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _WORDS = {0: "zero", 1: "one", 2: "two", 3: "three"}
 
 
@@ -176,6 +182,33 @@ def parse_date(value: dt.date | str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise UsageError(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-12-31") from None
+
+
+DATE_TEXT = 10
+"""The length of an ISO date as text (``YYYY-MM-DD``): how many characters of a date column the SQL compares."""
+
+
+def parse_day(value: Any) -> dt.date:
+    """A date written ``YYYY-MM-DD`` (or read as a date from YAML); :class:`ValueProblem` otherwise.
+
+    >>> parse_day("1962-07-18")
+    datetime.date(1962, 7, 18)
+    >>> parse_day("1962-13-01")
+    Traceback (most recent call last):
+    ...
+    tranche.language.values.ValueProblem: `1962-13-01` is not a date
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and _ISO_DAY.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueProblem(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-07-18")
 
 
 def is_under(node: str, ancestor: str) -> bool:

@@ -27,6 +27,11 @@ from .policy import (
     rules_in_force,
     rule_outcome,
     rule_state,
+    took_effect,
+    entry_start,
+    anchor_date,
+    fix_dates,
+    dated_rule,
 )
 
 __all__ = [
@@ -43,4 +48,9 @@ __all__ = [
     "rules_in_force",
     "rule_outcome",
     "rule_state",
+    "took_effect",
+    "entry_start",
+    "anchor_date",
+    "fix_dates",
+    "dated_rule",
 ]

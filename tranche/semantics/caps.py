@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from ..language.scenario import Cap, LineItem, Outcome
 from ..language.values import ZERO
 from .duties import counts_against
+from .policy import Facts, fix_dates
 
 __all__ = ["CapHit", "CapUse", "allocate", "order_key", "pool_of"]
 
@@ -101,14 +102,18 @@ class _Rev:
 
 
 def allocate(caps: Sequence[Cap], lines: Sequence[tuple[LineItem, Outcome]],
-             holds: Callable[[str], bool]) -> tuple[dict[int, CapHit], list[CapUse]]:
-    """Allocate ``caps`` over ``lines`` (item, outcome before caps): the lines blocked (by index) and each pool's use."""
+             facts: Facts) -> tuple[dict[int, CapHit], list[CapUse]]:
+    """Allocate ``caps`` over ``lines`` (item, outcome before caps): the lines blocked (by index) and each pool's use.
+
+    ``facts``: the facts holding and their dates (a cap's scope may test facts and compare stage dates with the
+    decision's date or a fact's)."""
     hits: dict[int, CapHit] = {}
     uses: list[CapUse] = []
     for cap in caps:
-        scope = cap.when.fix_facts(holds)
+        scope = cap.when.fix_facts(facts.holds)
         if scope is None:
             continue
+        scope = fix_dates(scope, facts)
         pools: dict[tuple[str, ...], list[int]] = {}
         for i, (item, outcome) in enumerate(lines):
             if counts_against(cap, outcome) and i not in hits and scope.item_predicates_hold(item):

@@ -16,9 +16,8 @@ statements all read these definitions.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from ..language.scenario import Cap, LineItem, Notification, Outcome
+from .policy import Facts, fix_dates
 
 __all__ = ["counts_against", "covers", "owed", "owed_for"]
 
@@ -28,15 +27,16 @@ def owed_for(outcome: Outcome) -> bool:
     return outcome is not Outcome.PROHIBITED
 
 
-def covers(notification: Notification, item: LineItem, holds: Callable[[str], bool]) -> bool:
-    """Whether ``notification`` covers ``item`` when ``holds`` says which facts hold."""
-    when = notification.when.fix_facts(holds)
-    return when is not None and when.item_predicates_hold(item)
+def covers(notification: Notification, item: LineItem, facts: Facts) -> bool:
+    """Whether ``notification`` covers ``item`` under ``facts`` (its tests of facts decided, its stage anchors
+    fixed to dates)."""
+    when = notification.when.fix_facts(facts.holds)
+    return when is not None and fix_dates(when, facts).item_predicates_hold(item)
 
 
-def owed(notification: Notification, item: LineItem, outcome: Outcome, holds: Callable[[str], bool]) -> bool:
+def owed(notification: Notification, item: LineItem, outcome: Outcome, facts: Facts) -> bool:
     """Whether ``notification`` is owed for ``item`` decided ``outcome`` (see the module docstring)."""
-    return owed_for(outcome) and covers(notification, item, holds)
+    return owed_for(outcome) and covers(notification, item, facts)
 
 
 def counts_against(cap: Cap, outcome: Outcome) -> bool:

@@ -10,6 +10,17 @@
   lifted once every fact it names holds), the outcome it gives when it matches
   -- its effect's outcome, or ``blocked`` while a fact it ``require``-s does
   not hold -- and the facts it misses (:func:`rule_state`).
+* A rule's conditions may compare a line's stage dates with an **anchor**
+  (:class:`~tranche.language.scenario.Anchor`), fixed here with the facts:
+  ``as_of`` is the decision's date; ``{fact: F}`` the date ``F`` holds from (a
+  fact that does not hold is an event that has not happened: later than every
+  date); ``effective`` the date the rule took effect (:func:`took_effect`): the
+  latest of its own ``effective`` date, the date its regime came into force
+  (``since``: its timeline entry's start, :func:`entry_start`; a regime named as
+  an option, the decision's date) and the dates the facts its ``when`` tests came to hold (for
+  ``any``, the first of them); a rule always in force took effect before every
+  date.  So a restriction can exempt what had reached a stage by the day it took
+  effect (grandfathering), in every evaluator path alike.
 * A **layer** (the law, or the regime in force) is its rule states plus a
   default outcome and the default's criterion (:class:`Layer`).
 * Within a layer, the most restrictive matching rule state wins; where none
@@ -28,11 +39,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, Mapping, Protocol, Sequence
 
-from ..language.scenario import Condition, Outcome, Rule
+from ..language.scenario import FACTS, Action, Anchor, Condition, Outcome, Rule, TimelineEntry
 
 __all__ = [
     "Facts",
@@ -42,6 +54,11 @@ __all__ = [
     "Verdict",
     "rule_outcome",
     "rule_state",
+    "took_effect",
+    "entry_start",
+    "anchor_date",
+    "fix_dates",
+    "dated_rule",
     "in_force",
     "rules_in_force",
     "resolve_layer",
@@ -61,6 +78,9 @@ class Facts(Protocol):
     def as_of(self) -> dt.date | None: ...
 
     def holds(self, fact: str) -> bool: ...
+
+    @property
+    def holding(self) -> Mapping[str, dt.date]: ...  # each fact that holds, with the date it holds from
 
 
 def in_force(rule: Rule, day: dt.date | None) -> bool:
@@ -83,8 +103,10 @@ class RuleState:
     """A rule with the facts fixed: where it matches, the outcome it gives there, and the facts it misses.
 
     ``when`` and ``unless`` are the rule's conditions with their fact tests
-    decided (item predicates only); ``index`` is the rule's position in its
-    layer (file order).
+    decided and their anchors fixed to dates (item predicates only); ``index``
+    is the rule's position in its layer (file order); ``effective`` the date the
+    rule took effect (:func:`took_effect`) and ``actions`` its actions with
+    their anchors fixed (for explanations and obligations).
     """
 
     rule: Rule
@@ -93,10 +115,73 @@ class RuleState:
     index: int = 0
     when: Condition = Condition()
     unless: tuple[Condition, ...] = ()
+    effective: dt.date | None = field(default=None, compare=False)
+    actions: tuple[Action, ...] = field(default=(), compare=False)
 
 
-def rule_state(rule: Rule, facts: Facts, index: int = 0) -> RuleState | None:
-    """The state of ``rule`` under ``facts``; None where the date or the facts make it inapplicable to any item."""
+def took_effect(rule: Rule, facts: Facts, since: dt.date | None = None) -> dt.date:
+    """The date ``rule`` took effect under ``facts``: the latest of its own ``effective`` date, ``since`` (the date
+    its regime came into force; None for the law) and the dates the facts its ``when`` tests came to hold (all of
+    them; for ``any``, the first that holds); :data:`datetime.date.min` where none is known (always in force)."""
+    days = [d for d in (rule.effective, since) if d is not None]
+    for p in rule.when.predicates:
+        if p.attribute != FACTS or p.operator.negated:
+            continue
+        starts = [facts.holding[f] for f in map(str, p.values) if f in facts.holding]
+        if starts:
+            days.append(min(starts) if p.op == "any" else max(starts))
+    return max(days, default=dt.date.min)
+
+
+def entry_start(entry: TimelineEntry | None, facts: Facts) -> dt.date | None:
+    """The date a timeline entry's regime came into force under ``facts``: its date, or the date its fact holds from
+    (``all``: the last of its facts to hold; ``any``: the first); None for no entry (a regime named as an option).
+
+    It stays the date the regime took effect while it is in force again after a relief expired."""
+    if entry is None:
+        return None
+    if entry.start_date is not None:
+        return entry.start_date
+    known = [d for d in (facts.holding.get(f) for f in entry.start_facts) if d is not None]
+    if not known:
+        return None
+    return min(known) if entry.start_any else max(known)
+
+
+def anchor_date(anchor: Anchor, facts: Facts, effective: dt.date | None = None) -> dt.date:
+    """The date an anchor stands for under ``facts``: the decision's date, the date a fact holds from (a fact that
+    does not hold: :data:`datetime.date.max`, an event that has not happened), or ``effective``."""
+    if anchor.kind == "fact":
+        assert anchor.fact is not None
+        return facts.holding.get(anchor.fact, dt.date.max)
+    day = facts.as_of if anchor.kind == "as_of" else effective
+    if day is None:
+        raise ValueError(f"`{anchor}` has no date here: fix the facts at a date (and the rule's effective date)")
+    return day
+
+
+def fix_dates(condition: Condition, facts: Facts, effective: dt.date | None = None) -> Condition:
+    """``condition`` with its anchors fixed to dates under ``facts`` (``effective``: the date its rule took effect)."""
+    return condition.fix_dates(lambda a: anchor_date(a, facts, effective))
+
+
+def dated_rule(rule: Rule, facts: Facts, since: dt.date | None = None) -> Rule:
+    """``rule`` with the anchors of its conditions and actions fixed to dates (its tests of facts kept): how the
+    analysis reads a rule at a date."""
+    anchored = [c for c in (rule.when, *rule.unless, *(a.when for a in rule.actions)) if c.anchors]
+    if not anchored:
+        return rule
+    effective = took_effect(rule, facts, since)
+    return dataclasses.replace(
+        rule, when=fix_dates(rule.when, facts, effective), unless=tuple(fix_dates(u, facts, effective) for u in rule.unless),
+        actions=tuple(dataclasses.replace(a, when=fix_dates(a.when, facts, effective)) for a in rule.actions))
+
+
+def rule_state(rule: Rule, facts: Facts, index: int = 0, since: dt.date | None = None) -> RuleState | None:
+    """The state of ``rule`` under ``facts``; None where the date or the facts make it inapplicable to any item.
+
+    ``since``: the date the rule's regime came into force (None for the law), for ``effective``.
+    """
     if not rule.in_force_on(facts.as_of):
         return None  # not in force on this date: as if it were not written
     if rule.lifted_by and all(facts.holds(f) for f in rule.lifted_by):
@@ -113,7 +198,13 @@ def rule_state(rule: Rule, facts: Facts, index: int = 0) -> RuleState | None:
             return None  # this exception applies to every item: the rule never matches
         unless.append(fixed)
     missing = tuple(f for f in rule.require if not facts.holds(f))
-    return RuleState(rule, rule_outcome(rule, missing), missing, index, when, tuple(unless))
+    effective = took_effect(rule, facts, since)
+    actions = rule.actions
+    if any(c.anchors for c in (when, *unless, *(a.when for a in actions))):
+        when = fix_dates(when, facts, effective)
+        unless = [fix_dates(u, facts, effective) for u in unless]
+        actions = tuple(dataclasses.replace(a, when=fix_dates(a.when, facts, effective)) for a in actions)
+    return RuleState(rule, rule_outcome(rule, missing), missing, index, when, tuple(unless), effective, actions)
 
 
 def default_marker(layer: str) -> str:
@@ -187,9 +278,12 @@ class Layer:
 
 
 def resolve_layer(name: str, version: str, rules: Sequence[Rule], default: Outcome, facts: Facts,
-                  criterion: str | None = None) -> Layer:
-    """The layer ``name`` with every rule's state fixed under ``facts`` (rules that cannot apply left out)."""
-    states = [rule_state(r, facts, i) for i, r in enumerate(rules)]
+                  criterion: str | None = None, since: dt.date | None = None) -> Layer:
+    """The layer ``name`` with every rule's state fixed under ``facts`` (rules that cannot apply left out).
+
+    ``since``: the date the regime came into force (None for the law), for anchors on ``effective``.
+    """
+    states = [rule_state(r, facts, i, since) for i, r in enumerate(rules)]
     return Layer(name, version, default, tuple(s for s in states if s is not None), criterion,
                  tuple(r for r, s in zip(rules, states) if s is None and r.in_force_on(facts.as_of)))
 

@@ -23,8 +23,10 @@ from typing import Any, Mapping
 
 from ..errors import Span, StoreError
 from ..language.scenario import (
+    STAGES,
     Action,
     AggregateTest,
+    Anchor,
     AttributeSchema,
     Cap,
     Condition,
@@ -106,7 +108,16 @@ def _predicate(doc: Mapping[str, Any], types: Mapping[str, str]) -> Predicate:
     values = doc["values"]
     if types.get(attr) == "decimal":
         return Predicate(attr, str(doc["op"]), tuple(Decimal(str(v)) for v in values))
+    if types.get(attr) == "date" or (attr in STAGES and attr not in types):  # a date, or an anchor
+        return Predicate(attr, str(doc["op"]), tuple(_day_or_anchor(str(v)) for v in values))
     return Predicate(attr, str(doc["op"]), tuple(str(v) for v in values))
+
+
+def _day_or_anchor(text: str) -> dt.date | Anchor:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return Anchor.parse(text)
 
 
 def _condition(doc: list[Any], types: Mapping[str, str]) -> Condition:
@@ -216,6 +227,8 @@ def attrs_doc(attrs: Mapping[str, Any]) -> dict[str, Any]:
             out[k] = sorted(v)
         elif isinstance(v, Decimal):
             out[k] = str(v)
+        elif isinstance(v, dt.date):
+            out[k] = v.isoformat()
         else:
             out[k] = v
     return out
@@ -231,6 +244,8 @@ def attrs_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> dict[str
             out[k] = frozenset(v)
         elif kind == "decimal":
             out[k] = Decimal(str(v))
+        elif kind == "date":
+            out[k] = dt.date.fromisoformat(str(v))
         else:
             out[k] = v
     return out
@@ -258,7 +273,8 @@ def test_doc(t: PolicyTest) -> dict[str, Any]:
     return {"name": t.name, "item": item_doc(t.item), "as_of": t.as_of.isoformat(), "expect": t.expect.value,
             "regime": t.regime, "assume": list(t.assume),
             "missing": list(t.missing) if t.missing is not None else None,
-            "rules": list(t.rules) if t.rules is not None else None, "criterion": t.criterion, "span": _span(t.span)}
+            "rules": list(t.rules) if t.rules is not None else None, "criterion": t.criterion, "span": _span(t.span),
+            **({"actions": list(t.actions)} if t.actions is not None else {})}  # absent: hashes as before
 
 
 def test_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> PolicyTest:
@@ -267,7 +283,7 @@ def test_from_doc(doc: Mapping[str, Any], types: Mapping[str, str]) -> PolicyTes
         expect=Outcome(doc["expect"]), regime=doc["regime"], assume=tuple(doc["assume"]),
         missing=tuple(doc["missing"]) if doc["missing"] is not None else None,
         rules=tuple(doc["rules"]) if doc["rules"] is not None else None, criterion=doc["criterion"],
-        span=_span_from(doc["span"]))
+        span=_span_from(doc["span"]), actions=tuple(doc["actions"]) if doc.get("actions") is not None else None)
 
 
 # -- the scenario as a whole -----------------------------------------------------------------------------

@@ -41,11 +41,13 @@ def sql(
     shows for a model)."""
     from ...compiler import contexts, plan
     from ...compiler.plan import REQUIRED_COLUMNS
+    from ...language import STAGES
 
     s = load(scenario)
     day = parse_date(as_of) if as_of else dt.date.today()
     names: list[str | None] = list(split_list(options)) or [None]
-    declared = tuple(name for name, a in s.attributes.items() if not a.builtin)  # the scenario's own columns
+    tested = s.tested_attributes()  # the scenario's own columns; a stage's where a rule tests it
+    declared = tuple(name for name, a in s.attributes.items() if not a.builtin and (name not in STAGES or name in tested))
     compiled = plan(s, contexts(s, [day], names, split_list(assume)), REQUIRED_COLUMNS + ("flags",) + declared,
                     "items")
     text = compiled.summary_sql(dialect, pretty=True) if summary else compiled.sql(dialect, pretty=True)
