@@ -31,14 +31,17 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
-from ..errors import TrancheError, UsageError
+from ..errors import Diagnostic, Span, TrancheError, UsageError
 from ..language.scenario import OUTCOMES, Scenario
 from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
+from .groups import GroupRow, check_by, group_column, group_rows, groups_select
+from .items import ITEMS_VIEW, file_kind, located, open_items
 from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, ROW, Context, Plan, col, contexts, lit, plan
 
 __all__ = [
     "SummaryRow",
+    "GroupRow",
     "BulkResult",
     "Progress",
     "bulk",
@@ -50,10 +53,10 @@ __all__ = [
     "narrow_views",
     "decisions_in_db",
     "summarize_in_db",
+    "group_in_db",
     "dates_between",
 ]
 
-ITEMS_VIEW = "__t_items"
 Progress = Callable[[str, int, int], None]
 """Called with (what, done, total) while a query runs: ``decisions`` written of those known."""
 
@@ -87,6 +90,9 @@ class BulkResult:
     sql: str = field(repr=False, default="")
     layout: str = "wide"
     form: str = "case"
+    warnings: tuple[Diagnostic, ...] = ()  # e.g. an optional declared attribute the items lack
+    by: str | None = None  # the attribute of ``groups`` (``by=``)
+    groups: list[GroupRow] = field(default_factory=list)
 
 
 MAX_DATES = 10_000
@@ -127,48 +133,19 @@ def _duckdb() -> Any:
     return duckdb
 
 
-def _file_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
-    raise UsageError(f"`{path}`: unknown file type `{suffix or '(none)'}`",
-                     help="give a .parquet or .csv file of line items")
+class _BadItems(UsageError):
+    """A value of the items that a check refused (located by :func:`tranche.compiler.items.diagnose`)."""
 
 
 def _open_items(con: Any, path: Path, *, row_numbers: bool = False) -> tuple[str, ...]:
-    """Register ``path`` as the view of items; return its columns.
-
-    ``row_numbers``: the view also has a column ``__t_row``, the row's number in the
-    file (Parquet: its position; CSV: numbered once, as read), the narrow layout's item key.
-    """
+    """Register ``path`` as the view of items (:func:`tranche.compiler.items.open_items`); return its columns."""
     duckdb = _duckdb()
-    if not path.exists():
-        raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
-    if path.is_dir():
-        raise UsageError(f"`{path}` is a folder, not a file of items")
-    kind = _file_kind(path)
     try:
-        if kind == "parquet":
-            rel = con.read_parquet(str(path), file_row_number=row_numbers)
-            if row_numbers:
-                rel = rel.select(f'file_row_number AS "{ROW}", * EXCLUDE (file_row_number)')
-        else:
-            head = con.read_csv(str(path), header=True, all_varchar=True).columns
-            types = {c: "VARCHAR" for c in ("id", "recipient", "program", "channel", "category", "flags",
-                                            "description") if c in head}
-            if "amount" in head:
-                types["amount"] = AMOUNT_TYPE.replace(" ", "")
-            rel = con.read_csv(str(path), header=True, dtype=types)
-            if row_numbers:  # numbered once, into a table: every later scan sees the same numbers
-                rel.select(f'row_number() OVER () - 1 AS "{ROW}", *').create("__t_numbered")
-                rel = con.table("__t_numbered")
-        rel.create_view(ITEMS_VIEW, replace=True)
-        return tuple(c for c in rel.columns if c != ROW)
+        return open_items(con, path, row_numbers=row_numbers)
     except duckdb.Error as exc:
-        raise UsageError(f"`{path}` cannot be read as {kind}: {_first_line(exc)}",
-                         help="check that the file is a valid " + kind + " file of line items") from None
+        kind = file_kind(path)
+        raise _BadItems(f"`{path}` cannot be read as {kind}: {_first_line(exc)}",
+                        help="check that the file is a valid " + kind + " file of line items") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -260,6 +237,7 @@ class _Scan:
     sets: dict[str, list[Any]]
     sets_normalized: bool  # no NULL and no space in any set-valued column
     recipients: list[str]
+    least: Decimal | None = None  # the smallest amount
 
 
 def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recipients: bool) -> _Scan:
@@ -271,8 +249,11 @@ def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recip
         terms += [exp.Count(this=col(c)), exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[text])])]
     if recipients:
         terms.append(exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[col("recipient")])]))
+    terms.append(exp.Min(this=exp.Cast(this=col("amount"), to=exp.DataType.build(AMOUNT_TYPE))))
     row = con.execute(generate(exp.select(*terms).from_(view), "duckdb")).fetchone()
     total = int(row[0])
+    least = row[-1]
+    row = row[:-1]
     values: dict[str, list[Any]] = {}
     clean = True
     for i, c in enumerate(sets):
@@ -280,14 +261,20 @@ def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recip
         values[c] = found
         clean = clean and count == total and not any(" " in v for v in found)
     who = sorted(r for r in (row[-1] or []) if r is not None) if recipients else []
-    return _Scan(total, values, clean, who)
+    return _Scan(total, values, clean, who, None if least is None else Decimal(str(least)))
 
 
 def _duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
                  options: Sequence[str | None], assume: Iterable[str], view: str, where: object,
                  form: str) -> tuple[Plan, int]:
     scan = _scan(con, scenario, columns, view, None in options)
-    check_sets(scenario, columns, lambda c: scan.sets.get(c, ()), where if where is not None else view)
+    try:
+        check_sets(scenario, columns, lambda c: scan.sets.get(c, ()), where if where is not None else view)
+    except UsageError as exc:
+        raise _BadItems(exc.message, help=exc.help) from None
+    if scan.least is not None and scan.least < 0:  # the scenario reader refuses them too (parse_amount)
+        raise _BadItems(f"`{where if where is not None else view}`: column `amount`: `{scan.least}` is negative",
+                        help="an amount is zero or more")
     ctxs = contexts(scenario, dates, options, assume, scan.recipients)
     p = plan(scenario, ctxs, columns, view, normalize_sets=not scan.sets_normalized, form=form)
     if p.form == "case":  # the CASE form also skips coalescing on columns without NULL
@@ -337,7 +324,7 @@ LAYOUTS = ("wide", "narrow")
 def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str], dates: Sequence[dt.date],
          options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
          progress: Progress | None = None, threads: int | None = None, memory_limit: str | None = None,
-         layout: str | None = None, form: str = "auto") -> BulkResult:
+         layout: str | None = None, form: str = "auto", by: str | None = None) -> BulkResult:
     """Evaluate every item of ``items`` under every option at every date with DuckDB; write ``out`` (Parquet).
 
     ``options`` are regime or timeline names (``None``: each recipient's
@@ -347,10 +334,15 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
     per item and (option, date) pair, and the input once.  ``layout`` defaults to
     what ``out`` names.  The summary is computed before anything is written, and
     the output appears only when complete.
+
+    ``by``: also total by this attribute (``groups``, as ``compare --by`` does), in SQL.
+    An optional declared attribute the items lack is a warning (``warnings``); a required one an error.
     """
     duckdb = _duckdb()
     started = time.perf_counter()
     src, dst = Path(items), Path(out)
+    if by is not None:
+        check_by(scenario, by)
     is_file = dst.suffix.lower() in (".parquet", ".pq")
     if dst.suffix and not is_file and not dst.is_dir():
         raise UsageError(f"--out `{dst}`: the output is Parquet",
@@ -378,13 +370,19 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         columns = _open_items(con, src, row_numbers=layout == "narrow")
-        _check_columns(columns, src, scenario)
+        warnings = _check_columns(columns, src, scenario)
         keyed = columns + ((ROW,) if layout == "narrow" else ())
         p, rows = _duckdb_plan(con, scenario, keyed, dates, options, assume, ITEMS_VIEW, src, form)
         inline = p.form != "lookup"
         if not inline:
             create_tables(con, p)
         summary = _summary_of(con, p, inline)  # before writing: a value that cannot be read fails here
+        groups: list[GroupRow] = []
+        if by is not None:
+            column = group_column(by, columns)
+            decided = p.with_tables(p.select) if inline else p.select
+            found = con.execute(generate(groups_select(decided, column), "duckdb")).fetchall()
+            groups = group_rows(scenario, by, found, column is not None)
         total = rows * len(p.contexts)
         tmp = target = _temp_beside(dst, "" if layout == "narrow" else ".parquet")
         if layout == "narrow":
@@ -402,10 +400,13 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
             os.replace(tmp, dst)
         tmp = None
         return BulkResult(dst, total, rows, tuple(p.contexts), summary, time.perf_counter() - started, sql,
-                          layout=layout, form=p.form)
-    except duckdb.Error as exc:
-        raise UsageError(f"`{src}`: {_first_line(exc)}",
-                         help="check the items file: amounts must be decimal numbers, ids and codes text") from None
+                          layout=layout, form=p.form, warnings=warnings, by=by, groups=groups)
+    except duckdb.Error as exc:  # a value the engine could not read: located by reading the file again
+        raise located(src, scenario, UsageError(
+            f"`{src}`: {_first_line(exc)}",
+            help="check the items file: amounts must be decimal numbers, ids and codes text")) from None
+    except _BadItems as exc:
+        raise located(src, scenario, exc) from None
     finally:
         if tmp is not None:
             _remove(tmp)
@@ -516,7 +517,8 @@ def _case_narrow(con: Any, p: Plan) -> tuple[list[tuple[str, str]], str]:
 
 
 
-def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> None:
+def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> tuple[Diagnostic, ...]:
+    """Refuse items without a required column (the builtin ones, required declared attributes); return warnings."""
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         names = ", ".join(f"`{c}`" for c in missing)
@@ -524,15 +526,20 @@ def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | N
                          help="the items need the columns " + ", ".join(REQUIRED_COLUMNS)
                          + " (and optionally flags); found: " + ", ".join(columns))
     if scenario is None:
-        return
+        return ()
     # an attribute the scenario declares `required: true` must be there: without it every rule on it
     # would silently not match, and the decisions would differ from `compare` on the same items
-    absent = [name for name, a in scenario.attributes.items()
-              if a.required and not a.builtin and name not in columns]
-    if absent:
-        names = ", ".join(f"`{c}`" for c in absent)
-        raise UsageError(f"`{where}` lacks the column{'s' if len(absent) > 1 else ''} {names}, which scenario "
+    absent = [n for n, a in scenario.attributes.items() if not a.builtin and n not in columns]
+    required = [n for n in absent if scenario.attributes[n].required]
+    if required:
+        names = ", ".join(f"`{c}`" for c in required)
+        raise UsageError(f"`{where}` lacks the column{'s' if len(required) > 1 else ''} {names}, which scenario "
                          f"`{scenario.id}` declares required", help="add the column to the items file")
+    # an optional one may be left out: the items are then decided as `compare` decides items without it
+    # (a missing value: the missing-value rules of `predicate_holds`); said once, as a warning
+    return tuple(Diagnostic("missing-attribute", f"`{where}` lacks the column `{n}` (optional in scenario "
+                            f"`{scenario.id}`): every item is decided as if its `{n}` were missing",
+                            Span(str(where)), f"add a `{n}` column to decide on it", "warning") for n in absent)
 
 
 def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None, total: int) -> Any:
@@ -599,7 +606,7 @@ def spark_session(master: str | None = None) -> Any:
 def _spark_items(spark: Any, path: Path) -> Any:
     if not path.exists():
         raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
-    kind = _file_kind(path)
+    kind = file_kind(path)
     if kind == "parquet":
         return spark.read.parquet(str(path))
     return spark.read.option("header", "true").csv(str(path))
@@ -608,20 +615,23 @@ def _spark_items(spark: Any, path: Path) -> Any:
 def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str],
                dates: Sequence[dt.date], options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
                spark: Any = None, progress: Progress | None = None, master: str | None = None,
-               form: str = "auto") -> BulkResult:
+               form: str = "auto", by: str | None = None) -> BulkResult:
     """Like :func:`bulk`, through Spark SQL; ``out`` is written as a Parquet folder (Spark's form).
 
     ``master``: where Spark runs (:func:`spark_session`); the compiled query is the
-    one ``tranche sql --dialect spark`` prints, its small tables inline.
+    one ``tranche sql --dialect spark`` prints, its small tables inline.  ``by``: also
+    total by this attribute, in Spark SQL over the written decisions.
     """
     started = time.perf_counter()
+    if by is not None:
+        check_by(scenario, by)
     session = spark or spark_session(master)
     src, dst = Path(items), Path(out)
     tmp = _temp_beside(dst, ".parquet")
     try:
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
-        _check_columns(columns, src, scenario)
+        warnings = _check_columns(columns, src, scenario)
         check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)
@@ -644,8 +654,14 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         written.createOrReplaceTempView(view + "_out")
         summary_q = _summary_query(exp.to_table(view + "_out"))
         summary = [_summary_row(tuple(r)) for r in session.sql(generate(summary_q, "spark")).collect()]
+        groups: list[GroupRow] = []
+        if by is not None:
+            column = group_column(by, columns)
+            grouped = groups_select(exp.select(exp.Star()).from_(view + "_out"), column)
+            groups = group_rows(scenario, by, [tuple(r) for r in session.sql(generate(grouped, "spark")).collect()],
+                                column is not None)
         return BulkResult(dst, sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
-                          time.perf_counter() - started, sql, form=p.form)
+                          time.perf_counter() - started, sql, form=p.form, warnings=warnings, by=by, groups=groups)
     except TrancheError:
         raise
     except Exception as exc:  # py4j / pyspark errors: translated at the boundary
@@ -744,7 +760,7 @@ def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], 
              assume: Iterable[str], form: str = "auto") -> Plan:
     tbl = exp.to_table(table)
     columns = _table_columns(db, tbl)
-    _check_columns(columns, table)
+    _check_columns(columns, table, scenario)
 
     def distinct(column: str) -> Iterable[Any]:
         return [r[0] for r in db.rows(generate(exp.select(col(column)).distinct().from_(tbl), db.dialect))[1]]
@@ -801,5 +817,27 @@ def summarize_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.d
         return sorted(out, key=lambda s: (s.option or "", s.as_of, s.program or "", order.get(s.outcome, 9)))
     except _db_errors() as exc:
         raise UsageError(f"summarising `{table}` in {db.dialect} failed: {_first_line(exc)}") from None
+    finally:
+        db.close()
+
+
+def group_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.date | Sequence[dt.date], by: str,
+                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
+                form: str = "auto") -> list[GroupRow]:
+    """Per option, date, value of the attribute ``by`` and outcome: the exact amount and the number of items.
+
+    The grouping of ``compare --by``, computed inside the database: only the grouped sums come back.
+    """
+    check_by(scenario, by)
+    db = _DB(connection)
+    dates = [as_of] if isinstance(as_of, dt.date) else list(as_of)
+    try:
+        p = _db_plan(db, table, scenario, dates, options, assume, form)
+        column = group_column(by, p.columns)
+        query = groups_select(p.with_tables(p.select), column, target(db.dialect).amount_sum)
+        _, rows = db.rows(generate(query, db.dialect))
+        return group_rows(scenario, by, list(rows), column is not None, target(db.dialect).amount_scale)
+    except _db_errors() as exc:
+        raise UsageError(f"summarising `{table}` by `{by}` in {db.dialect} failed: {_first_line(exc)}") from None
     finally:
         db.close()

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
-from ..language.values import ZERO
+from ..language.values import ZERO, group_label
 from ..semantics import in_conflict
 from ..semantics.caps import CapUse
 from .decide import Decision, Evaluator, ReviewCase
@@ -218,7 +218,7 @@ def _groups(decisions: Iterable[Decision], by: str) -> list[Summary]:
     out: dict[str, Summary] = {}
     for d in decisions:
         value = d.item.get(by)
-        key = "(none)" if value in (None, "") else ",".join(sorted(value)) if isinstance(value, frozenset) else str(value)
+        key = group_label(value)
         out.setdefault(key, Summary(key)).add(d.item.amount, d.outcome)
     return [out[k] for k in sorted(out)]
 

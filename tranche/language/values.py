@@ -15,7 +15,9 @@ and the command line (:func:`parse_date`).
 * a **threshold** of a rule on the amount obeys the same bounds (negative
   thresholds allowed); one on a declared decimal attribute may have up to
   :data:`ATTRIBUTE_PLACES` places (``DECIMAL(38, 10)``);
-* a **date** is ISO ``YYYY-MM-DD``.
+* a **date** is ISO ``YYYY-MM-DD``;
+* a **group label** (:func:`group_label`) is the text under which a summary
+  (``compare --by``, ``bulk --by``) totals an attribute's value.
 
 Each parser raises :class:`ValueProblem` with a message and a help text; the
 caller adds the location.
@@ -48,6 +50,8 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "is_under",
+    "NO_VALUE",
+    "group_label",
 ]
 
 SET_SEPARATOR = ","
@@ -128,7 +132,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     tranche.language.values.ValueProblem: `NaN` is not a finite number
     """
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise ValueProblem(f"`{value}` is not a {what}", help="write one number, e.g. `14000000` or `2.5`")
+        raise ValueProblem(f"`{value}` is not {_a(what)}", help="write one number, e.g. `14000000` or `2.5`")
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip().replace("_", "")
     try:
@@ -140,7 +144,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     if not num.is_finite() or (isinstance(value, float) and value != value):
         raise ValueProblem(f"`{value}` is not a finite number", help="write a finite decimal number, e.g. `14000000`")
     if not negative and num < 0:
-        raise ValueProblem(f"`{value}` is negative", help=f"a {what} is zero or more")
+        raise ValueProblem(f"`{value}` is negative", help=f"{_a(what)} is zero or more")
     exponent = num.as_tuple().exponent
     assert isinstance(exponent, int)
     if exponent < -places and num != num.quantize(Decimal(1).scaleb(-places)):
@@ -151,8 +155,12 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
         num = num.quantize(Decimal(1).scaleb(-places))
     if abs(num) >= Decimal(10) ** (digits - places):
         raise ValueProblem(f"`{value}` is too large",
-                           help=f"a {what} has at most {digits - places} digits before the decimal point")
+                           help=f"{_a(what)} has at most {digits - places} digits before the decimal point")
     return num
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -185,3 +193,34 @@ def is_under(node: str, ancestor: str) -> bool:
     (True, False)
     """
     return node == ancestor or node.startswith(ancestor + ".")
+
+
+NO_VALUE = "(none)"
+"""The group of items without a value (missing, empty text, the empty set)."""
+
+
+def group_label(value: Any) -> str:
+    """The text a summary groups ``value`` under: one label per value, whatever way it was written.
+
+    Sets are their sorted members (:func:`format_set`); decimals have at least two places and no
+    trailing zeros beyond them; dates are ISO; a missing value, empty text and the empty set are
+    :data:`NO_VALUE`.
+
+    >>> group_label(frozenset({"sensitive", "lethal"})), group_label(Decimal("1200000")), group_label(None)
+    ('lethal,sensitive', '1200000.00', '(none)')
+    >>> group_label(Decimal("0.1250000000")), group_label(frozenset())
+    ('0.125', '(none)')
+    """
+    if value is None or value == "" or (isinstance(value, (set, frozenset)) and not value):
+        return NO_VALUE
+    if isinstance(value, (set, frozenset)):
+        return format_set(value)
+    if isinstance(value, Decimal):
+        num = value.normalize()
+        exponent = num.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > -CURRENCY_PLACES:
+            num = num.quantize(Decimal(1).scaleb(-CURRENCY_PLACES))
+        return format(num, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
