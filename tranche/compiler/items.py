@@ -281,8 +281,8 @@ def _values(con: Any, relation: str, row: str, scenario: Scenario | None, column
         listed = ", ".join(_literal(v) for v in problems)
         for r, value in con.execute(f"SELECT {row}, {c} FROM {relation} WHERE {c} IN ({listed}) ORDER BY {row} "
                                     f"LIMIT {MAX_PROBLEMS}").fetchall():
-            problem = problems[value]
-            out.append(_Problem("bad-value", f"column `{column}`: {problem.message}", problem.help, row=int(r),
+            refusal = problems[value]
+            out.append(_Problem("bad-value", f"column `{column}`: {refusal.message}", refusal.help, row=int(r),
                                 column=column, value=value))
     return out
 

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlglot import exp
 
 from ..errors import Diagnostic, Span, TrancheError, UsageError
+from ..language.progress import Progress
 from ..language.scenario import OUTCOMES, Scenario
 from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
@@ -57,8 +58,7 @@ __all__ = [
     "dates_between",
 ]
 
-Progress = Callable[[str, int, int], None]
-"""Called with (what, done, total) while a query runs: ``decisions`` written of those known."""
+# Progress: called with (what, done, total) while a query runs: ``decisions`` written of those known
 
 
 @dataclass(frozen=True)
@@ -471,7 +471,7 @@ def write_narrow(con: Any, p: Plan, folder: Path, rows: int, progress: Progress 
                  f'CAST("rules" AS INTEGER) AS "rules", CAST("pair" AS INTEGER) AS "pair" FROM ({narrow})')
         part = rows * len(chunk)
 
-        def tick(what: str, n: int, _: int, before: int = done) -> None:
+        def tick(what: str, n: int, _: int | None, before: int = done) -> None:
             if progress is not None:
                 progress(what, before + n, total)
 

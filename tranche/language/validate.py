@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, get_args, get_origin
+from typing import Any, Iterable, Iterator, Mapping, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -60,6 +60,7 @@ from .scenario import (
 )
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
 from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
+from .progress import Meter, Progress, count_lines
 from .syntax import CsvFile, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_decimal,
                      parse_set)
@@ -99,14 +100,17 @@ class CheckResult:
         return self.scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, progress: Progress | None = None) -> Scenario:
     """Load and validate a scenario folder; raise :class:`PolicyError` listing every error."""
-    return check(path).raise_for_errors()
+    return check(path, progress=progress).raise_for_errors()
 
 
-def check(path: str | Path) -> CheckResult:
-    """Check a scenario folder and return every diagnostic (errors and warnings)."""
-    return _Checker(Path(path)).run()
+def check(path: str | Path, *, progress: Progress | None = None) -> CheckResult:
+    """Check a scenario folder and return every diagnostic (errors and warnings).
+
+    ``progress`` (:mod:`tranche.language.progress`) is told the lines of ``pipeline.csv`` read.
+    """
+    return _Checker(Path(path), progress=progress).run()
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +268,7 @@ class _Checker:
     sources_ok: bool = False
     current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
     packs_ok: bool = True  # every included pack was found and read
+    progress: Progress | None = None  # told the pipeline's lines read (tranche.language.progress)
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -1278,6 +1283,8 @@ class _Checker:
         seen: dict[str, int] = {}
         errors = 0
         self.bad_item_ids: set[str] = set()
+        if self.progress is not None:  # lines read, of the lines in the file (the header counted as read)
+            rows = _reporting(rows, Meter(self.progress, "lines", count_lines(path)))
         for row in rows:
             before = len(self.diags)
             item = parse_item_row(row.values, row.spans, row.line, self.attributes, taxonomy, programs, self)
@@ -1588,6 +1595,14 @@ def _inside(root: Path, relative: str) -> bool:
         return (root / p).resolve().is_relative_to(root.resolve())
     except (OSError, RuntimeError, ValueError):
         return False
+
+
+def _reporting(rows: Iterable[Any], meter: Meter) -> Iterator[Any]:
+    """``rows`` (pipeline rows), telling ``meter`` the line each one ends on."""
+    for row in rows:
+        yield row
+        meter.update(row.line)
+    meter.finish()
 
 
 def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import time
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, List, Optional
 
 import typer
 from typing import TYPE_CHECKING
@@ -15,7 +13,7 @@ from ...errors import UsageError
 if TYPE_CHECKING:
     from ...compiler.run import BulkResult
     from ...language import Scenario
-from .. import render
+from .. import progress, render
 from .common import load, parse_date, split_list
 
 ENGINES = ("duckdb", "spark")
@@ -92,7 +90,7 @@ def bulk(
     layout = None if wide is None else ("wide" if wide else "narrow")
     if engine == "spark" and layout == "narrow":
         raise UsageError("the spark engine writes the wide layout", help="drop --narrow, or use --engine duckdb")
-    with _progress(not quiet and render.err_console.is_terminal) as report:
+    with progress.bar(progress.shown(quiet)) as report:
         if engine == "spark":
             from ...compiler.run import bulk_spark
 
@@ -104,29 +102,6 @@ def bulk(
     _warn(result)
     _print(result, format, len(days) > 1)
     return 0
-
-
-@contextlib.contextmanager
-def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr (only on a terminal): decisions written of those known, rate and time left."""
-    if not show:
-        yield None  # no bar, no polling of the engine's progress
-        return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
-
-    with Progress(TextColumn("[bold]deciding[/]"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
-                  TextColumn("decisions"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=render.err_console, transient=True) as bar:
-        task = bar.add_task("decisions", total=None, rate="")
-        began = time.perf_counter()
-
-        def report(what: str, done: int, total: int) -> None:
-            elapsed = time.perf_counter() - began
-            rate = f"{done / elapsed / 1e6:,.1f}M/s" if elapsed > 0 and done else ""
-            bar.update(task, completed=done, total=total, rate=rate)
-
-        yield report
 
 
 def _load(scenario: str) -> Scenario:
