@@ -481,7 +481,10 @@ def _line_texts(path: Path, lines: set[int]) -> dict[int, str]:
 
 def located(path: str | Path, scenario: Scenario | None, fallback: UsageError) -> UsageError:
     """The error to raise for a bad items file: its located problems (:func:`diagnose`), else ``fallback``."""
-    found = diagnose(path, scenario)
+    try:
+        found = diagnose(path, scenario)
+    except UsageError:  # not a file diagnose reads (a folder of part files, say): the engine's message stands
+        return fallback
     if not found:
         return fallback
     first = found[0]

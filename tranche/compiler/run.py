@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
 import time
@@ -595,7 +596,11 @@ def spark_session(master: str | None = None) -> Any:
             return active
         url = master or os.environ.get("TRANCHE_SPARK_MASTER", "local[*]")
         if url.startswith("sc://"):
-            return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
+            try:
+                return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
+            except ImportError as exc:  # the Spark Connect client's own dependencies (grpc, pandas, pyarrow)
+                raise UsageError(f"--master {url}: Spark Connect needs more than PySpark: {_first_line(exc)}",
+                                 help="install them with `pip install 'tranche[spark-connect]'`") from None
         builder = SparkSession.builder.appName("tranche bulk").master(url) \
             .config("spark.ui.enabled", "false") \
             .config("spark.sql.session.timeZone", "UTC") \
@@ -603,13 +608,24 @@ def spark_session(master: str | None = None) -> Any:
         return builder.getOrCreate()
 
 
-def _spark_items(spark: Any, path: Path) -> Any:
-    if not path.exists():
-        raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
-    kind = file_kind(path)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # hdfs://, s3a://, abfss://, file://: read by Spark itself
+
+
+def _spark_items(spark: Any, items: str) -> Any:
+    """The items as a Spark DataFrame: a Parquet file or folder (of part files), or a CSV file read like DuckDB
+    reads it (header; `"` quotes, doubled inside quoted values; a malformed row fails the read)."""
+    suffix = Path(items).suffix.lower()
+    if _URL.match(items):
+        kind = "csv" if suffix in (".csv", ".tsv", ".txt") else "parquet"
+    else:
+        path = Path(items)
+        if not path.exists():
+            raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
+        kind = "parquet" if path.is_dir() else file_kind(path)
     if kind == "parquet":
-        return spark.read.parquet(str(path))
-    return spark.read.option("header", "true").csv(str(path))
+        return spark.read.parquet(items)
+    reader = spark.read.option("header", "true").option("escape", '"').option("mode", "FAILFAST")
+    return reader.option("sep", "\t" if suffix == ".tsv" else ",").csv(items)
 
 
 def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str],
@@ -626,8 +642,9 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
     if by is not None:
         check_by(scenario, by)
     session = spark or spark_session(master)
-    src, dst = Path(items), Path(out)
-    tmp = _temp_beside(dst, ".parquet")
+    src, dst = os.fspath(items), os.fspath(out)
+    remote = bool(_URL.match(dst))  # written where Spark writes it, in place: no local rename
+    tmp = dst if remote else str(_temp_beside(Path(dst), ".parquet"))
     try:
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
@@ -644,13 +661,14 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         total = int(frame.count()) * len(ctxs)
         if progress:
             progress("decisions", 0, total)
-        session.sql(sql).write.mode("overwrite").parquet(str(tmp))
+        session.sql(sql).write.mode("overwrite").parquet(tmp)
         if progress:
             progress("decisions", total, total)
-        if dst.exists():
-            _remove(dst)
-        os.replace(tmp, dst)
-        written = session.read.parquet(str(dst))
+        if not remote:
+            if Path(dst).exists():
+                _remove(Path(dst))
+            os.replace(tmp, dst)
+        written = session.read.parquet(dst)
         written.createOrReplaceTempView(view + "_out")
         summary_q = _summary_query(exp.to_table(view + "_out"))
         summary = [_summary_row(tuple(r)) for r in session.sql(generate(summary_q, "spark")).collect()]
@@ -660,14 +678,16 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
             grouped = groups_select(exp.select(exp.Star()).from_(view + "_out"), column)
             groups = group_rows(scenario, by, [tuple(r) for r in session.sql(generate(grouped, "spark")).collect()],
                                 column is not None)
-        return BulkResult(dst, sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
+        return BulkResult(Path(dst), sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
                           time.perf_counter() - started, sql, form=p.form, warnings=warnings, by=by, groups=groups)
     except TrancheError:
         raise
-    except Exception as exc:  # py4j / pyspark errors: translated at the boundary
-        raise UsageError(f"`{src}`: spark failed: {_first_line(exc)}") from None
+    except Exception as exc:  # py4j / pyspark errors: translated at the boundary (a local file located by DuckDB)
+        fallback = UsageError(f"`{src}`: spark failed: {_first_line(exc)}")
+        raise (fallback if _URL.match(src) else located(src, scenario, fallback)) from None
     finally:
-        _remove(tmp)
+        if not remote:
+            _remove(Path(tmp))
 
 
 def _summary_query(source: exp.Expr) -> exp.Select:
