@@ -161,7 +161,7 @@ def test_postgres_by_attribute_equals_compare_by(pg_schema: tuple[Any, str], cas
     assert got_groups(got) == expected_groups(s, items, options, days, assume, by), by
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(case=grouped_cases(n_items=6))
 def test_spark_by_attribute_equals_compare_by(spark: Any, case: Any, tmp_path_factory: Any) -> None:

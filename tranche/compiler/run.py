@@ -580,12 +580,15 @@ _SPARK_LOCK = threading.Lock()
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The active SparkSession, or a new one (``master``, else ``$TRANCHE_SPARK_MASTER``, else ``local[*]``).
+    """The active SparkSession, or a new one: on ``master``, else ``$TRANCHE_SPARK_MASTER``, else where
+    ``spark-submit`` says (its ``--master`` and ``--conf``), else ``local[*]``.
 
     ``master`` is a Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``,
-    ``k8s://...``), or a Spark Connect URL (``sc://host:15002``) for a remote session.
+    ``k8s://...``), or a Spark Connect URL (``sc://host:15002``) for a remote session.  A local
+    session gets settings for one machine (no UI, 4 shuffle partitions); a cluster keeps its own.
     """
     try:
+        from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError("the spark engine needs PySpark",
@@ -594,17 +597,21 @@ def spark_session(master: str | None = None) -> Any:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        url = master or os.environ.get("TRANCHE_SPARK_MASTER", "local[*]")
-        if url.startswith("sc://"):
+        url = master or os.environ.get("TRANCHE_SPARK_MASTER")
+        if url is not None and url.startswith("sc://"):
             try:
                 return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
             except ImportError as exc:  # the Spark Connect client's own dependencies (grpc, pandas, pyarrow)
                 raise UsageError(f"--master {url}: Spark Connect needs more than PySpark: {_first_line(exc)}",
                                  help="install them with `pip install 'tranche[spark-connect]'`") from None
-        builder = SparkSession.builder.appName("tranche bulk").master(url) \
-            .config("spark.ui.enabled", "false") \
-            .config("spark.sql.session.timeZone", "UTC") \
-            .config("spark.sql.shuffle.partitions", "4")
+        builder = SparkSession.builder.appName("tranche bulk").config("spark.sql.session.timeZone", "UTC")
+        if url is not None:
+            builder = builder.master(url)
+        if url is None:  # the JVM started (as getOrCreate would): under spark-submit it holds its --master
+            SparkContext._ensure_initialized()
+        where = url or SparkConf().get("spark.master", "local[*]") or "local[*]"
+        if where.startswith("local"):
+            builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
         return builder.getOrCreate()
 
 
@@ -649,16 +656,20 @@ def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
         warnings = _check_columns(columns, src, scenario)
-        check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)
-        recipients: list[str] = []
-        if None in options:
-            recipients = [r[0] for r in frame.select("recipient").distinct().collect() if r[0] is not None]
+        # one pass (one Spark job) for the row count, each set column's distinct values and the recipients
+        sets = _set_columns(scenario, columns)
+        terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
+        terms += [exp.Anonymous(this="collect_set", expressions=[col(c)]) for c in sets]
+        terms += [exp.Anonymous(this="collect_set", expressions=[col("recipient")])] if None in options else []
+        scanned = tuple(session.sql(generate(exp.select(*terms).from_(view), "spark")).collect()[0])
+        check_sets(scenario, columns, lambda c: scanned[1 + sets.index(c)] or (), src)
+        recipients = sorted(r for r in scanned[-1] or () if r is not None) if None in options else []
         ctxs = contexts(scenario, dates, options, assume, recipients)
         p = plan(scenario, ctxs, columns, exp.to_table(view), form=form)
         sql = p.sql("spark")
-        total = int(frame.count()) * len(ctxs)
+        total = int(scanned[0]) * len(ctxs)
         if progress:
             progress("decisions", 0, total)
         session.sql(sql).write.mode("overwrite").parquet(tmp)
