@@ -73,13 +73,14 @@ class Span:
         """The text of the line this span points at, if the file can be read."""
         if self.line <= 0:
             return None
-        try:
-            lines = Path(self.file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+        try:  # line by line: the file may be a pipeline of millions of lines
+            with Path(self.file).open(encoding="utf-8", newline="") as f:
+                for number, text in enumerate(f, start=1):
+                    if number == self.line:
+                        return text.rstrip("\r\n")
+        except (OSError, UnicodeDecodeError, ValueError):
             return None
-        if self.line > len(lines):
-            return None
-        return lines[self.line - 1]
+        return None
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -323,3 +325,126 @@ def test_narrow_layout_of_a_large_csv_numbers_each_row_once(peru: Scenario, tmp_
         f"SELECT count(*) FROM (SELECT id, option, outcome, rules FROM wide EXCEPT ALL "
         f"SELECT id, option, outcome, rules FROM read_parquet('{tmp_path / 'w.parquet'}'))").fetchall()[0][0]
     assert differ == 0 and con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2 * 51 * 3000
+
+
+# -- declared attributes the items lack; summaries by an attribute -------------------------------------------
+
+RURITANIA = ROOT / "scenarios" / "ruritania-7008"
+R_DAY = dt.date(2024, 5, 1)
+R_OPTIONS = ["pre_coup", "pause", "restriction_7008"]
+
+
+@pytest.fixture(scope="module")
+def ruritania() -> Scenario:
+    return tranche.load_scenario(RURITANIA)
+
+
+def _without(column: str, folder: Path) -> Path:
+    with (RURITANIA / "pipeline.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    path = folder / f"without-{column}.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[c for c in rows[0] if c != column])
+        w.writeheader()
+        w.writerows({k: v for k, v in r.items() if k != column} for r in rows)
+    return path
+
+
+def test_bulk_refuses_items_without_a_required_attribute(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    items = _without("account", tmp_path)
+    out = tmp_path / "d.parquet"
+    code, _, err = run(capsys, "bulk", str(RURITANIA), "--items", str(items), "--as-of", "2024-05-01",
+                       "--out", str(out))
+    assert code == 1 and "lacks the column `account`" in err and "declares required" in err and not out.exists()
+
+
+def test_bulk_warns_for_a_missing_optional_attribute_and_decides_as_compare(
+        ruritania: Scenario, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    items = _without("implementer", tmp_path)
+    out = tmp_path / "d.parquet"
+    code, text, err = run(capsys, "bulk", str(RURITANIA), "--items", str(items), "--as-of", "2024-05-01",
+                          "-o", ",".join(R_OPTIONS), "--out", str(out), "--format", "json")
+    assert code == 0 and out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "`implementer`" in lines[0]
+    assert "decided as if its `implementer` were missing" in lines[0]
+    # the same items, read by the scenario reader and stripped of the attribute, decided in memory
+    stripped = [dataclasses.replace(i, attrs={k: v for k, v in i.attrs.items() if k != "implementer"})
+                for i in ruritania.items]
+    assert any("implementer" in i.attrs for i in ruritania.items)  # the column decides something in the record
+    expected = {}
+    for option in R_OPTIONS:
+        ev = Evaluator(dataclasses.replace(ruritania, items=tuple(stripped)), R_DAY, (), option)
+        for item in stripped:
+            d = ev.decide(item)
+            expected[(item.id, option, R_DAY)] = (d.outcome.value, ",".join(d.rules), ",".join(d.missing_facts))
+    assert _read(out) == expected
+    cmp = compare(dataclasses.replace(ruritania, items=tuple(stripped)), R_DAY, R_OPTIONS, items=stripped)
+    summary = json.loads(text)["summary"]
+    for opt in cmp.options:
+        for prog in opt.programs:
+            for outcome, amount in prog.amounts.items():
+                got = sum((Decimal(r["amount"]) for r in summary if (r["option"], r["program"], r["outcome"])
+                           == (opt.name, prog.program, outcome.value)), Decimal(0))
+                assert got == amount, (opt.name, prog.program, outcome)
+    # the Python API carries the warning
+    result = bulk(ruritania, items, tmp_path / "e.parquet", [R_DAY], R_OPTIONS)
+    assert [w.code for w in result.warnings] == ["missing-attribute"]
+
+
+def _compare_groups(s: Scenario, day: dt.date, options: list[str], by: str, assume: list[str],
+                    items: list[Any] | None = None) -> dict[tuple[str, str, str], Decimal]:
+    cmp = compare(s, day, options, assume, items=items, by=by)
+    return {(opt.name, g.program, o.value): a for opt in cmp.options for g in opt.groups
+            for o, a in g.amounts.items() if a} | \
+        {(opt.name, g.program, "items"): Decimal(g.items) for opt in cmp.options for g in opt.groups}
+
+
+def _groups(rows: list[Any]) -> dict[tuple[str, str, str], Decimal]:
+    out: dict[tuple[str, str, str], Decimal] = {}
+    for r in rows:
+        if r.amount:
+            out[(r.option, r.value, r.outcome)] = out.get((r.option, r.value, r.outcome), Decimal(0)) + r.amount
+        out[(r.option, r.value, "items")] = out.get((r.option, r.value, "items"), Decimal(0)) + r.items
+    return out
+
+
+@pytest.mark.parametrize("by", ["program", "program_status", "channel", "category", "flags", "amount", "recipient",
+                                "commitment"])
+def test_bulk_by_attribute_equals_compare_by_on_peru(peru: Scenario, tmp_path: Path, by: str) -> None:
+    from tranche.compiler.run import group_in_db
+
+    result = bulk(peru, PIPELINE, tmp_path / "d.parquet", [AS_OF], OPTIONS, FY63, by=by)
+    expected = _compare_groups(peru, AS_OF, OPTIONS, by, FY63)
+    assert result.by == by and _groups(result.groups) == expected
+    con = _sqlite_items(peru)
+    assert _groups(group_in_db(con, "pipeline", peru, AS_OF, by, OPTIONS, FY63)) == expected
+    con.close()
+
+
+@pytest.mark.parametrize("by", ["account", "implementer", "flags", "program_status"])
+def test_bulk_by_declared_attribute_equals_compare_by_on_ruritania(ruritania: Scenario, tmp_path: Path,
+                                                                    by: str) -> None:
+    narrow = bulk(ruritania, RURITANIA / "pipeline.csv", tmp_path / "n", [R_DAY], R_OPTIONS, by=by)
+    wide = bulk(ruritania, RURITANIA / "pipeline.csv", tmp_path / "w.parquet", [R_DAY], R_OPTIONS, by=by, form="case")
+    expected = _compare_groups(ruritania, R_DAY, R_OPTIONS, by, [])
+    assert _groups(narrow.groups) == _groups(wide.groups) == expected
+    # the groups add up to the summary by program, option by option
+    for option in R_OPTIONS:
+        assert sum(g.amount for g in wide.groups if g.option == option) == \
+            sum(r.amount for r in wide.summary if r.option == option)
+
+
+def test_cli_bulk_by(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    base = ["bulk", str(RURITANIA), "--items", str(RURITANIA / "pipeline.csv"), "--as-of", "2024-05-01",
+            "-o", "pause", "--out", str(tmp_path / "d.parquet")]
+    code, text, _ = run(capsys, *base, "--by", "account", "--format", "json")
+    data = json.loads(text)
+    assert code == 0 and data["by"] == "account"
+    assert {g["account"] for g in data["groups"]} == {"FMF", "IMET", "PKO", "DRAWDOWN", "NATIONAL"}
+    code, text, _ = run(capsys, *base, "--by", "account", "--format", "csv")
+    assert code == 0 and text.splitlines()[0] == "option,as_of,account,outcome,items,amount"
+    code, text, _ = run(capsys, *base, "--by", "account")
+    assert code == 0 and "Summary by option, account and outcome" in text and "NATIONAL" in text
+    code, _, err = run(capsys, *base, "--by", "acount")
+    assert code == 1 and "unknown attribute `acount`" in err and "did you mean `account`" in err

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
 import time
@@ -31,14 +32,18 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
-from ..errors import TrancheError, UsageError
+from ..errors import Diagnostic, Span, TrancheError, UsageError
+from ..language.progress import Progress
 from ..language.scenario import OUTCOMES, Scenario
 from ..language.values import ValueProblem, parse_set
 from .dialects import generate, target
+from .groups import GroupRow, check_by, group_column, group_rows, groups_select
+from .items import ITEMS_VIEW, file_kind, located, open_items
 from .plan import AMOUNT_TYPE, REQUIRED_COLUMNS, ROW, Context, Plan, col, contexts, lit, plan
 
 __all__ = [
     "SummaryRow",
+    "GroupRow",
     "BulkResult",
     "Progress",
     "bulk",
@@ -50,12 +55,11 @@ __all__ = [
     "narrow_views",
     "decisions_in_db",
     "summarize_in_db",
+    "group_in_db",
     "dates_between",
 ]
 
-ITEMS_VIEW = "__t_items"
-Progress = Callable[[str, int, int], None]
-"""Called with (what, done, total) while a query runs: ``decisions`` written of those known."""
+# Progress: called with (what, done, total) while a query runs: ``decisions`` written of those known
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class BulkResult:
     sql: str = field(repr=False, default="")
     layout: str = "wide"
     form: str = "case"
+    warnings: tuple[Diagnostic, ...] = ()  # e.g. an optional declared attribute the items lack
+    by: str | None = None  # the attribute of ``groups`` (``by=``)
+    groups: list[GroupRow] = field(default_factory=list)
 
 
 MAX_DATES = 10_000
@@ -127,48 +134,19 @@ def _duckdb() -> Any:
     return duckdb
 
 
-def _file_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
-    raise UsageError(f"`{path}`: unknown file type `{suffix or '(none)'}`",
-                     help="give a .parquet or .csv file of line items")
+class _BadItems(UsageError):
+    """A value of the items that a check refused (located by :func:`tranche.compiler.items.diagnose`)."""
 
 
 def _open_items(con: Any, path: Path, *, row_numbers: bool = False) -> tuple[str, ...]:
-    """Register ``path`` as the view of items; return its columns.
-
-    ``row_numbers``: the view also has a column ``__t_row``, the row's number in the
-    file (Parquet: its position; CSV: numbered once, as read), the narrow layout's item key.
-    """
+    """Register ``path`` as the view of items (:func:`tranche.compiler.items.open_items`); return its columns."""
     duckdb = _duckdb()
-    if not path.exists():
-        raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
-    if path.is_dir():
-        raise UsageError(f"`{path}` is a folder, not a file of items")
-    kind = _file_kind(path)
     try:
-        if kind == "parquet":
-            rel = con.read_parquet(str(path), file_row_number=row_numbers)
-            if row_numbers:
-                rel = rel.select(f'file_row_number AS "{ROW}", * EXCLUDE (file_row_number)')
-        else:
-            head = con.read_csv(str(path), header=True, all_varchar=True).columns
-            types = {c: "VARCHAR" for c in ("id", "recipient", "program", "channel", "category", "flags",
-                                            "description") if c in head}
-            if "amount" in head:
-                types["amount"] = AMOUNT_TYPE.replace(" ", "")
-            rel = con.read_csv(str(path), header=True, dtype=types)
-            if row_numbers:  # numbered once, into a table: every later scan sees the same numbers
-                rel.select(f'row_number() OVER () - 1 AS "{ROW}", *').create("__t_numbered")
-                rel = con.table("__t_numbered")
-        rel.create_view(ITEMS_VIEW, replace=True)
-        return tuple(c for c in rel.columns if c != ROW)
+        return open_items(con, path, row_numbers=row_numbers)
     except duckdb.Error as exc:
-        raise UsageError(f"`{path}` cannot be read as {kind}: {_first_line(exc)}",
-                         help="check that the file is a valid " + kind + " file of line items") from None
+        kind = file_kind(path)
+        raise _BadItems(f"`{path}` cannot be read as {kind}: {_first_line(exc)}",
+                        help="check that the file is a valid " + kind + " file of line items") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -260,6 +238,7 @@ class _Scan:
     sets: dict[str, list[Any]]
     sets_normalized: bool  # no NULL and no space in any set-valued column
     recipients: list[str]
+    least: Decimal | None = None  # the smallest amount
 
 
 def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recipients: bool) -> _Scan:
@@ -271,8 +250,11 @@ def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recip
         terms += [exp.Count(this=col(c)), exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[text])])]
     if recipients:
         terms.append(exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[col("recipient")])]))
+    terms.append(exp.Min(this=exp.Cast(this=col("amount"), to=exp.DataType.build(AMOUNT_TYPE))))
     row = con.execute(generate(exp.select(*terms).from_(view), "duckdb")).fetchone()
     total = int(row[0])
+    least = row[-1]
+    row = row[:-1]
     values: dict[str, list[Any]] = {}
     clean = True
     for i, c in enumerate(sets):
@@ -280,14 +262,20 @@ def _scan(con: Any, scenario: Scenario, columns: Sequence[str], view: str, recip
         values[c] = found
         clean = clean and count == total and not any(" " in v for v in found)
     who = sorted(r for r in (row[-1] or []) if r is not None) if recipients else []
-    return _Scan(total, values, clean, who)
+    return _Scan(total, values, clean, who, None if least is None else Decimal(str(least)))
 
 
 def _duckdb_plan(con: Any, scenario: Scenario, columns: Sequence[str], dates: Sequence[dt.date],
                  options: Sequence[str | None], assume: Iterable[str], view: str, where: object,
                  form: str) -> tuple[Plan, int]:
     scan = _scan(con, scenario, columns, view, None in options)
-    check_sets(scenario, columns, lambda c: scan.sets.get(c, ()), where if where is not None else view)
+    try:
+        check_sets(scenario, columns, lambda c: scan.sets.get(c, ()), where if where is not None else view)
+    except UsageError as exc:
+        raise _BadItems(exc.message, help=exc.help) from None
+    if scan.least is not None and scan.least < 0:  # the scenario reader refuses them too (parse_amount)
+        raise _BadItems(f"`{where if where is not None else view}`: column `amount`: `{scan.least}` is negative",
+                        help="an amount is zero or more")
     ctxs = contexts(scenario, dates, options, assume, scan.recipients)
     p = plan(scenario, ctxs, columns, view, normalize_sets=not scan.sets_normalized, form=form)
     if p.form == "case":  # the CASE form also skips coalescing on columns without NULL
@@ -337,7 +325,7 @@ LAYOUTS = ("wide", "narrow")
 def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str], dates: Sequence[dt.date],
          options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
          progress: Progress | None = None, threads: int | None = None, memory_limit: str | None = None,
-         layout: str | None = None, form: str = "auto") -> BulkResult:
+         layout: str | None = None, form: str = "auto", by: str | None = None) -> BulkResult:
     """Evaluate every item of ``items`` under every option at every date with DuckDB; write ``out`` (Parquet).
 
     ``options`` are regime or timeline names (``None``: each recipient's
@@ -347,10 +335,15 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
     per item and (option, date) pair, and the input once.  ``layout`` defaults to
     what ``out`` names.  The summary is computed before anything is written, and
     the output appears only when complete.
+
+    ``by``: also total by this attribute (``groups``, as ``compare --by`` does), in SQL.
+    An optional declared attribute the items lack is a warning (``warnings``); a required one an error.
     """
     duckdb = _duckdb()
     started = time.perf_counter()
     src, dst = Path(items), Path(out)
+    if by is not None:
+        check_by(scenario, by)
     is_file = dst.suffix.lower() in (".parquet", ".pq")
     if dst.suffix and not is_file and not dst.is_dir():
         raise UsageError(f"--out `{dst}`: the output is Parquet",
@@ -378,13 +371,19 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         columns = _open_items(con, src, row_numbers=layout == "narrow")
-        _check_columns(columns, src, scenario)
+        warnings = _check_columns(columns, src, scenario)
         keyed = columns + ((ROW,) if layout == "narrow" else ())
         p, rows = _duckdb_plan(con, scenario, keyed, dates, options, assume, ITEMS_VIEW, src, form)
         inline = p.form != "lookup"
         if not inline:
             create_tables(con, p)
         summary = _summary_of(con, p, inline)  # before writing: a value that cannot be read fails here
+        groups: list[GroupRow] = []
+        if by is not None:
+            column = group_column(by, columns)
+            decided = p.with_tables(p.select) if inline else p.select
+            found = con.execute(generate(groups_select(decided, column), "duckdb")).fetchall()
+            groups = group_rows(scenario, by, found, column is not None)
         total = rows * len(p.contexts)
         tmp = target = _temp_beside(dst, "" if layout == "narrow" else ".parquet")
         if layout == "narrow":
@@ -402,10 +401,13 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
             os.replace(tmp, dst)
         tmp = None
         return BulkResult(dst, total, rows, tuple(p.contexts), summary, time.perf_counter() - started, sql,
-                          layout=layout, form=p.form)
-    except duckdb.Error as exc:
-        raise UsageError(f"`{src}`: {_first_line(exc)}",
-                         help="check the items file: amounts must be decimal numbers, ids and codes text") from None
+                          layout=layout, form=p.form, warnings=warnings, by=by, groups=groups)
+    except duckdb.Error as exc:  # a value the engine could not read: located by reading the file again
+        raise located(src, scenario, UsageError(
+            f"`{src}`: {_first_line(exc)}",
+            help="check the items file: amounts must be decimal numbers, ids and codes text")) from None
+    except _BadItems as exc:
+        raise located(src, scenario, exc) from None
     finally:
         if tmp is not None:
             _remove(tmp)
@@ -470,7 +472,7 @@ def write_narrow(con: Any, p: Plan, folder: Path, rows: int, progress: Progress 
                  f'CAST("rules" AS INTEGER) AS "rules", CAST("pair" AS INTEGER) AS "pair" FROM ({narrow})')
         part = rows * len(chunk)
 
-        def tick(what: str, n: int, _: int, before: int = done) -> None:
+        def tick(what: str, n: int, _: int | None, before: int = done) -> None:
             if progress is not None:
                 progress(what, before + n, total)
 
@@ -516,7 +518,8 @@ def _case_narrow(con: Any, p: Plan) -> tuple[list[tuple[str, str]], str]:
 
 
 
-def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> None:
+def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | None = None) -> tuple[Diagnostic, ...]:
+    """Refuse items without a required column (the builtin ones, required declared attributes); return warnings."""
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         names = ", ".join(f"`{c}`" for c in missing)
@@ -524,15 +527,20 @@ def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | N
                          help="the items need the columns " + ", ".join(REQUIRED_COLUMNS)
                          + " (and optionally flags); found: " + ", ".join(columns))
     if scenario is None:
-        return
+        return ()
     # an attribute the scenario declares `required: true` must be there: without it every rule on it
     # would silently not match, and the decisions would differ from `compare` on the same items
-    absent = [name for name, a in scenario.attributes.items()
-              if a.required and not a.builtin and name not in columns]
-    if absent:
-        names = ", ".join(f"`{c}`" for c in absent)
-        raise UsageError(f"`{where}` lacks the column{'s' if len(absent) > 1 else ''} {names}, which scenario "
+    absent = [n for n, a in scenario.attributes.items() if not a.builtin and n not in columns]
+    required = [n for n in absent if scenario.attributes[n].required]
+    if required:
+        names = ", ".join(f"`{c}`" for c in required)
+        raise UsageError(f"`{where}` lacks the column{'s' if len(required) > 1 else ''} {names}, which scenario "
                          f"`{scenario.id}` declares required", help="add the column to the items file")
+    # an optional one may be left out: the items are then decided as `compare` decides items without it
+    # (a missing value: the missing-value rules of `predicate_holds`); said once, as a warning
+    return tuple(Diagnostic("missing-attribute", f"`{where}` lacks the column `{n}` (optional in scenario "
+                            f"`{scenario.id}`): every item is decided as if its `{n}` were missing",
+                            Span(str(where)), f"add a `{n}` column to decide on it", "warning") for n in absent)
 
 
 def _run_with_progress(con: Any, job: Callable[[], Any], progress: Progress | None, total: int) -> Any:
@@ -572,12 +580,15 @@ _SPARK_LOCK = threading.Lock()
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The active SparkSession, or a new one (``master``, else ``$TRANCHE_SPARK_MASTER``, else ``local[*]``).
+    """The active SparkSession, or a new one: on ``master``, else ``$TRANCHE_SPARK_MASTER``, else where
+    ``spark-submit`` says (its ``--master`` and ``--conf``), else ``local[*]``.
 
     ``master`` is a Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``,
-    ``k8s://...``), or a Spark Connect URL (``sc://host:15002``) for a remote session.
+    ``k8s://...``), or a Spark Connect URL (``sc://host:15002``) for a remote session.  A local
+    session gets settings for one machine (no UI, 4 shuffle partitions); a cluster keeps its own.
     """
     try:
+        from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError("the spark engine needs PySpark",
@@ -586,72 +597,108 @@ def spark_session(master: str | None = None) -> Any:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        url = master or os.environ.get("TRANCHE_SPARK_MASTER", "local[*]")
-        if url.startswith("sc://"):
-            return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
-        builder = SparkSession.builder.appName("tranche bulk").master(url) \
-            .config("spark.ui.enabled", "false") \
-            .config("spark.sql.session.timeZone", "UTC") \
-            .config("spark.sql.shuffle.partitions", "4")
+        url = master or os.environ.get("TRANCHE_SPARK_MASTER")
+        if url is not None and url.startswith("sc://"):
+            try:
+                return SparkSession.builder.remote(url).appName("tranche bulk").getOrCreate()
+            except ImportError as exc:  # the Spark Connect client's own dependencies (grpc, pandas, pyarrow)
+                raise UsageError(f"--master {url}: Spark Connect needs more than PySpark: {_first_line(exc)}",
+                                 help="install them with `pip install 'tranche[spark-connect]'`") from None
+        builder = SparkSession.builder.appName("tranche bulk").config("spark.sql.session.timeZone", "UTC")
+        if url is not None:
+            builder = builder.master(url)
+        if url is None:  # the JVM started (as getOrCreate would): under spark-submit it holds its --master
+            SparkContext._ensure_initialized()
+        where = url or SparkConf().get("spark.master", "local[*]") or "local[*]"
+        if where.startswith("local"):
+            builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
         return builder.getOrCreate()
 
 
-def _spark_items(spark: Any, path: Path) -> Any:
-    if not path.exists():
-        raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
-    kind = _file_kind(path)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # hdfs://, s3a://, abfss://, file://: read by Spark itself
+
+
+def _spark_items(spark: Any, items: str) -> Any:
+    """The items as a Spark DataFrame: a Parquet file or folder (of part files), or a CSV file read like DuckDB
+    reads it (header; `"` quotes, doubled inside quoted values; a malformed row fails the read)."""
+    suffix = Path(items).suffix.lower()
+    if _URL.match(items):
+        kind = "csv" if suffix in (".csv", ".tsv", ".txt") else "parquet"
+    else:
+        path = Path(items)
+        if not path.exists():
+            raise UsageError(f"`{path}`: no such file", help="check the path given to --items")
+        kind = "parquet" if path.is_dir() else file_kind(path)
     if kind == "parquet":
-        return spark.read.parquet(str(path))
-    return spark.read.option("header", "true").csv(str(path))
+        return spark.read.parquet(items)
+    reader = spark.read.option("header", "true").option("escape", '"').option("mode", "FAILFAST")
+    return reader.option("sep", "\t" if suffix == ".tsv" else ",").csv(items)
 
 
 def bulk_spark(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLike[str],
                dates: Sequence[dt.date], options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
                spark: Any = None, progress: Progress | None = None, master: str | None = None,
-               form: str = "auto") -> BulkResult:
+               form: str = "auto", by: str | None = None) -> BulkResult:
     """Like :func:`bulk`, through Spark SQL; ``out`` is written as a Parquet folder (Spark's form).
 
     ``master``: where Spark runs (:func:`spark_session`); the compiled query is the
-    one ``tranche sql --dialect spark`` prints, its small tables inline.
+    one ``tranche sql --dialect spark`` prints, its small tables inline.  ``by``: also
+    total by this attribute, in Spark SQL over the written decisions.
     """
     started = time.perf_counter()
+    if by is not None:
+        check_by(scenario, by)
     session = spark or spark_session(master)
-    src, dst = Path(items), Path(out)
-    tmp = _temp_beside(dst, ".parquet")
+    src, dst = os.fspath(items), os.fspath(out)
+    remote = bool(_URL.match(dst))  # written where Spark writes it, in place: no local rename
+    tmp = dst if remote else str(_temp_beside(Path(dst), ".parquet"))
     try:
         frame = _spark_items(session, src)
         columns = tuple(frame.columns)
-        _check_columns(columns, src, scenario)
-        check_sets(scenario, columns, lambda c: [r[0] for r in frame.select(c).distinct().collect()], src)
+        warnings = _check_columns(columns, src, scenario)
         view = f"tranche_items_{os.getpid()}_{threading.get_ident()}"
         frame.createOrReplaceTempView(view)
-        recipients: list[str] = []
-        if None in options:
-            recipients = [r[0] for r in frame.select("recipient").distinct().collect() if r[0] is not None]
+        # one pass (one Spark job) for the row count, each set column's distinct values and the recipients
+        sets = _set_columns(scenario, columns)
+        terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
+        terms += [exp.Anonymous(this="collect_set", expressions=[col(c)]) for c in sets]
+        terms += [exp.Anonymous(this="collect_set", expressions=[col("recipient")])] if None in options else []
+        scanned = tuple(session.sql(generate(exp.select(*terms).from_(view), "spark")).collect()[0])
+        check_sets(scenario, columns, lambda c: scanned[1 + sets.index(c)] or (), src)
+        recipients = sorted(r for r in scanned[-1] or () if r is not None) if None in options else []
         ctxs = contexts(scenario, dates, options, assume, recipients)
         p = plan(scenario, ctxs, columns, exp.to_table(view), form=form)
         sql = p.sql("spark")
-        total = int(frame.count()) * len(ctxs)
+        total = int(scanned[0]) * len(ctxs)
         if progress:
             progress("decisions", 0, total)
-        session.sql(sql).write.mode("overwrite").parquet(str(tmp))
+        session.sql(sql).write.mode("overwrite").parquet(tmp)
         if progress:
             progress("decisions", total, total)
-        if dst.exists():
-            _remove(dst)
-        os.replace(tmp, dst)
-        written = session.read.parquet(str(dst))
+        if not remote:
+            if Path(dst).exists():
+                _remove(Path(dst))
+            os.replace(tmp, dst)
+        written = session.read.parquet(dst)
         written.createOrReplaceTempView(view + "_out")
         summary_q = _summary_query(exp.to_table(view + "_out"))
         summary = [_summary_row(tuple(r)) for r in session.sql(generate(summary_q, "spark")).collect()]
-        return BulkResult(dst, sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
-                          time.perf_counter() - started, sql, form=p.form)
+        groups: list[GroupRow] = []
+        if by is not None:
+            column = group_column(by, columns)
+            grouped = groups_select(exp.select(exp.Star()).from_(view + "_out"), column)
+            groups = group_rows(scenario, by, [tuple(r) for r in session.sql(generate(grouped, "spark")).collect()],
+                                column is not None)
+        return BulkResult(Path(dst), sum(r.items for r in summary), total // len(ctxs), tuple(ctxs), summary,
+                          time.perf_counter() - started, sql, form=p.form, warnings=warnings, by=by, groups=groups)
     except TrancheError:
         raise
-    except Exception as exc:  # py4j / pyspark errors: translated at the boundary
-        raise UsageError(f"`{src}`: spark failed: {_first_line(exc)}") from None
+    except Exception as exc:  # py4j / pyspark errors: translated at the boundary (a local file located by DuckDB)
+        fallback = UsageError(f"`{src}`: spark failed: {_first_line(exc)}")
+        raise (fallback if _URL.match(src) else located(src, scenario, fallback)) from None
     finally:
-        _remove(tmp)
+        if not remote:
+            _remove(Path(tmp))
 
 
 def _summary_query(source: exp.Expr) -> exp.Select:
@@ -744,7 +791,7 @@ def _db_plan(db: _DB, table: str, scenario: Scenario, dates: Sequence[dt.date], 
              assume: Iterable[str], form: str = "auto") -> Plan:
     tbl = exp.to_table(table)
     columns = _table_columns(db, tbl)
-    _check_columns(columns, table)
+    _check_columns(columns, table, scenario)
 
     def distinct(column: str) -> Iterable[Any]:
         return [r[0] for r in db.rows(generate(exp.select(col(column)).distinct().from_(tbl), db.dialect))[1]]
@@ -801,5 +848,27 @@ def summarize_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.d
         return sorted(out, key=lambda s: (s.option or "", s.as_of, s.program or "", order.get(s.outcome, 9)))
     except _db_errors() as exc:
         raise UsageError(f"summarising `{table}` in {db.dialect} failed: {_first_line(exc)}") from None
+    finally:
+        db.close()
+
+
+def group_in_db(connection: Any, table: str, scenario: Scenario, as_of: dt.date | Sequence[dt.date], by: str,
+                options: Sequence[str | None] = (None,), assume: Iterable[str] = (), *,
+                form: str = "auto") -> list[GroupRow]:
+    """Per option, date, value of the attribute ``by`` and outcome: the exact amount and the number of items.
+
+    The grouping of ``compare --by``, computed inside the database: only the grouped sums come back.
+    """
+    check_by(scenario, by)
+    db = _DB(connection)
+    dates = [as_of] if isinstance(as_of, dt.date) else list(as_of)
+    try:
+        p = _db_plan(db, table, scenario, dates, options, assume, form)
+        column = group_column(by, p.columns)
+        query = groups_select(p.with_tables(p.select), column, target(db.dialect).amount_sum)
+        _, rows = db.rows(generate(query, db.dialect))
+        return group_rows(scenario, by, list(rows), column is not None, target(db.dialect).amount_scale)
+    except _db_errors() as exc:
+        raise UsageError(f"summarising `{table}` by `{by}` in {db.dialect} failed: {_first_line(exc)}") from None
     finally:
         db.close()

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import UsageError, did_you_mean
 from ..language.scenario import OUTCOMES, LineItem, Outcome, Scenario
-from ..language.values import ZERO
+from ..language.values import ZERO, group_label
 from ..semantics import in_conflict
 from ..semantics.caps import CapUse
 from .decide import Decision, Evaluator, ReviewCase
@@ -218,8 +218,7 @@ def _obligations(decisions: Iterable[Decision]) -> list[ObligationTotal]:
 
 def group_of(item: LineItem, by: str) -> str:
     """The group of ``item`` when totalling by the attribute ``by`` (`compare --by`)."""
-    value = item.get(by)
-    return "(none)" if value in (None, "") else ",".join(sorted(value)) if isinstance(value, frozenset) else str(value)
+    return group_label(item.get(by))
 
 
 def basis_of(scenario: Scenario, program: str) -> str:

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, get_args, get_origin
+from typing import Any, Iterable, Mapping, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -67,6 +67,7 @@ from .scenario import (
 from .operators import ALIASES, DEFAULT_OPERATOR, OPERATORS, operators_for
 from .packs import MAX_PACKS, PACK_FILES, PackRef, pack_folder
 from .pipeline import read_pipeline
+from .progress import Progress
 from .syntax import CsvFile, CsvRow, Positions, YamlPath, check_file, read_yaml
 from .values import (ATTRIBUTE_MAX_DIGITS, ATTRIBUTE_PLACES, ValueProblem, is_member, parse_amount, parse_day,
                      parse_decimal, parse_set)
@@ -107,16 +108,16 @@ class CheckResult:
         return self.scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, progress: Progress | None = None) -> Scenario:
     """Load and validate a scenario folder; raise :class:`PolicyError` listing every error."""
-    return check(path).raise_for_errors()
+    return check(path, progress=progress).raise_for_errors()
 
 
-def check(path: str | Path, progress: Callable[[int, int], None] | None = None) -> CheckResult:
+def check(path: str | Path, *, progress: Progress | None = None) -> CheckResult:
     """Check a scenario folder and return every diagnostic (errors and warnings).
 
-    ``progress(rows read, rows in all)`` is called as the pipeline is read (in chunks of rows; the total
-    is estimated from the file's lines until the last call)."""
+    ``progress`` (:mod:`tranche.language.progress`) is told the lines of ``pipeline.csv`` read.
+    """
     return _Checker(Path(path), progress=progress).run()
 
 
@@ -275,7 +276,7 @@ class _Checker:
     sources_ok: bool = False
     current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
     packs_ok: bool = True  # every included pack was found and read
-    progress: Callable[[int, int], None] | None = None  # rows of the pipeline read, of how many
+    progress: Progress | None = None  # told the pipeline's lines read (tranche.language.progress)
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -1358,8 +1359,10 @@ class _Checker:
             return item
 
         source_ids = self.source_ids if self.source_ids and self.sources_ok else None
+        told = self.progress
+        rows_read = None if told is None else (lambda done, total: told("lines", done, total))
         items, unlisted = read_pipeline(csv_file, self.attributes, taxonomy, programs, source_ids, replay,
-                                        self.diags.append, self.progress)
+                                        self.diags.append, rows_read)
         self.bad_item_ids |= unlisted
         if not self.bad_item_ids:  # a total is meaningless while rows are missing
             self.check_totals(items, programs)
@@ -1707,6 +1710,7 @@ def _inside(root: Path, relative: str) -> bool:
         return (root / p).resolve().is_relative_to(root.resolve())
     except (OSError, RuntimeError, ValueError):
         return False
+
 
 
 def parse_item_row(values: dict[str, str], spans: Mapping[str, Span], line: int,

@@ -19,6 +19,8 @@ and the command line (:func:`parse_date`).
   for a pipeline cell or a rule's value, which raises :class:`ValueProblem`); ISO dates also
   compare correctly as text, which is how the compiled SQL compares a stage column on every
   engine (:data:`DATE_TEXT`).
+* a **group label** (:func:`group_label`) is the text under which a summary
+  (``compare --by``, ``bulk --by``) totals an attribute's value.
 
 Each parser raises :class:`ValueProblem` with a message and a help text; the
 caller adds the location.
@@ -53,6 +55,8 @@ __all__ = [
     "parse_day",
     "DATE_TEXT",
     "is_under",
+    "NO_VALUE",
+    "group_label",
 ]
 
 SET_SEPARATOR = ","
@@ -134,7 +138,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     tranche.language.values.ValueProblem: `NaN` is not a finite number
     """
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise ValueProblem(f"`{value}` is not a {what}", help="write one number, e.g. `14000000` or `2.5`")
+        raise ValueProblem(f"`{value}` is not {_a(what)}", help="write one number, e.g. `14000000` or `2.5`")
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip().replace("_", "")
     try:
@@ -146,7 +150,7 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
     if not num.is_finite() or (isinstance(value, float) and value != value):
         raise ValueProblem(f"`{value}` is not a finite number", help="write a finite decimal number, e.g. `14000000`")
     if not negative and num < 0:
-        raise ValueProblem(f"`{value}` is negative", help=f"a {what} is zero or more")
+        raise ValueProblem(f"`{value}` is negative", help=f"{_a(what)} is zero or more")
     exponent = num.as_tuple().exponent
     assert isinstance(exponent, int)
     if exponent < -places and num != num.quantize(Decimal(1).scaleb(-places)):
@@ -157,8 +161,12 @@ def parse_decimal(value: Any, *, places: int = CURRENCY_PLACES, digits: int = MA
         num = num.quantize(Decimal(1).scaleb(-places))
     if abs(num) >= Decimal(10) ** (digits - places):
         raise ValueProblem(f"`{value}` is too large",
-                           help=f"a {what} has at most {digits - places} digits before the decimal point")
+                           help=f"{_a(what)} has at most {digits - places} digits before the decimal point")
     return num
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -218,3 +226,34 @@ def is_under(node: str, ancestor: str) -> bool:
     (True, False)
     """
     return node == ancestor or node.startswith(ancestor + ".")
+
+
+NO_VALUE = "(none)"
+"""The group of items without a value (missing, empty text, the empty set)."""
+
+
+def group_label(value: Any) -> str:
+    """The text a summary groups ``value`` under: one label per value, whatever way it was written.
+
+    Sets are their sorted members (:func:`format_set`); decimals have at least two places and no
+    trailing zeros beyond them; dates are ISO; a missing value, empty text and the empty set are
+    :data:`NO_VALUE`.
+
+    >>> group_label(frozenset({"sensitive", "lethal"})), group_label(Decimal("1200000")), group_label(None)
+    ('lethal,sensitive', '1200000.00', '(none)')
+    >>> group_label(Decimal("0.1250000000")), group_label(frozenset())
+    ('0.125', '(none)')
+    """
+    if value is None or value == "" or (isinstance(value, (set, frozenset)) and not value):
+        return NO_VALUE
+    if isinstance(value, (set, frozenset)):
+        return format_set(value)
+    if isinstance(value, Decimal):
+        num = value.normalize()
+        exponent = num.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > -CURRENCY_PLACES:
+            num = num.quantize(Decimal(1).scaleb(-CURRENCY_PLACES))
+        return format(num, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -17,6 +17,7 @@ from typing import Sequence
 from ..engine import Decision, Evaluator, ReviewCase
 from ..errors import EvaluationError, PolicyError, UsageError
 from ..language import Scenario, check
+from ..language.progress import Progress
 from ..store import (DEFAULT_FILE, Case, CaseDecision, case_history, get_case, list_cases, open_db, read_scenario,
                      review_map, token_user)
 from .clearance import View
@@ -65,9 +66,12 @@ class Workspace:
         return self._views.get(id(scenario)) if self.is_stored(scenario) else None
 
     @staticmethod
-    def folder(path: str | Path) -> Scenario:
-        """A scenario read from its files; raise :class:`PolicyError` listing every problem."""
-        result = check(Path(path))
+    def folder(path: str | Path, progress: Progress | None = None) -> Scenario:
+        """A scenario read from its files; raise :class:`PolicyError` listing every problem.
+
+        ``progress``: told the pipeline's lines read (:mod:`tranche.language.progress`).
+        """
+        result = check(Path(path), progress=progress)
         if not result.passed or result.scenario is None:
             raise PolicyError(result.errors(), f"`{path}` has {len(result.errors())} error(s); nothing was loaded")
         return result.scenario

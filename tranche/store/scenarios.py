@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from ..language.progress import Progress
 from ..language.scenario import Scenario
 from . import codec
 from .audit import append_all
@@ -60,7 +61,6 @@ from .users import require
 __all__ = ["LoadReport", "VersionInfo", "ScenarioInfo", "load", "read", "read_scenario", "list_scenarios",
            "versions", "pick", "Progress"]
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 CHUNK = 1000
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import time
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, List, Optional
 
 import typer
 from typing import TYPE_CHECKING
@@ -15,7 +13,7 @@ from ...errors import UsageError
 if TYPE_CHECKING:
     from ...compiler.run import BulkResult
     from ...language import Scenario
-from .. import render
+from .. import progress, render
 from .common import load, parse_date, split_list
 
 ENGINES = ("duckdb", "spark")
@@ -77,6 +75,8 @@ def bulk(
     master: Optional[str] = typer.Option(None, "--master", help="spark: where to run (local[4], spark://HOST:7077, "
                                          "yarn, k8s://..., or sc://HOST:15002 for Spark Connect); default "
                                          "$TRANCHE_SPARK_MASTER or local[*]"),
+    by: Optional[str] = typer.Option(None, "--by", help="total by this attribute instead of the program (e.g. "
+                                     "account, channel, flags): the grouping of `compare --by`, in SQL"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="summary as table, json or csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> int:
@@ -92,40 +92,18 @@ def bulk(
     layout = None if wide is None else ("wide" if wide else "narrow")
     if engine == "spark" and layout == "narrow":
         raise UsageError("the spark engine writes the wide layout", help="drop --narrow, or use --engine duckdb")
-    with _progress(not quiet and render.err_console.is_terminal) as report:
+    with progress.bar(progress.shown(quiet)) as report:
         if engine == "spark":
             from ...compiler.run import bulk_spark
 
-            result = bulk_spark(s, items, out, days, names, facts, progress=report, master=master)
+            result = bulk_spark(s, items, out, days, names, facts, progress=report, master=master, by=by)
         else:
             from ...compiler.run import bulk as bulk_duckdb
 
-            result = bulk_duckdb(s, items, out, days, names, facts, progress=report, layout=layout)
+            result = bulk_duckdb(s, items, out, days, names, facts, progress=report, layout=layout, by=by)
+    _warn(result)
     _print(result, format, len(days) > 1)
     return 0
-
-
-@contextlib.contextmanager
-def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr (only on a terminal): decisions written of those known, rate and time left."""
-    if not show:
-        yield None  # no bar, no polling of the engine's progress
-        return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
-
-    with Progress(TextColumn("[bold]deciding[/]"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
-                  TextColumn("decisions"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=render.err_console, transient=True) as bar:
-        task = bar.add_task("decisions", total=None, rate="")
-        began = time.perf_counter()
-
-        def report(what: str, done: int, total: int) -> None:
-            elapsed = time.perf_counter() - began
-            rate = f"{done / elapsed / 1e6:,.1f}M/s" if elapsed > 0 and done else ""
-            bar.update(task, completed=done, total=total, rate=rate)
-
-        yield report
 
 
 def _load(scenario: str) -> Scenario:
@@ -161,18 +139,36 @@ def _dates(as_of: str | None, dates: list[str], every: str | None, start: str | 
     return sorted(out)
 
 
+def _warn(result: BulkResult) -> None:
+    """Warnings on stderr, one line each (with --error-format json, one JSON document)."""
+    if not result.warnings:
+        return
+    if render.state.error_format is render.ErrorFormat.json:
+        render.print_diagnostics(result.warnings, render.state.error_format)
+        return
+    for w in result.warnings:
+        render.err_console.print(render.escape(f"warning: {w.message}"), soft_wrap=True, highlight=False)
+
+
 def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
     from ...language.scenario import OUTCOMES
 
     rows = result.summary
+    by = result.by
     if format is render.Format.json:
         render.emit_json({"out": str(result.out), "layout": result.layout, "rows": result.rows, "items": result.items,
                           "seconds": round(result.seconds, 3),
                           "contexts": [{"option": c.option, "as_of": c.as_of.isoformat(), "regimes": list(c.regimes)}
                                        for c in result.contexts],
-                          "summary": [r.to_dict() for r in rows]})
+                          "summary": [r.to_dict() for r in rows],
+                          **({"by": by, "groups": [g.to_dict(by) for g in result.groups]} if by else {})})
         return
     if format is render.Format.csv:
+        if by:
+            render.emit_csv(["option", "as_of", by, "outcome", "items", "amount"],
+                            [[g.option or "", g.as_of, g.value, g.outcome, g.items, f"{g.amount:.2f}"]
+                             for g in result.groups])
+            return
         render.emit_csv(["option", "as_of", "program", "outcome", "items", "amount"],
                         [[r.option or "", r.as_of, r.program or "", r.outcome, r.items, f"{r.amount:.2f}"] for r in rows])
         return
@@ -180,11 +176,15 @@ def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
     render.console.print(f"wrote {result.rows:,} decisions ({result.items:,} items x {len(result.contexts)} "
                          f"option-date pair(s)) to {result.out}{layout} in {result.seconds:.1f}s")
     order = {o.value: i for i, o in enumerate(OUTCOMES)}
-    columns = ["Option", *(["As of"] if by_date else []), "Program", "Outcome", "Items", "Amount"]
+    label = (by or "program").replace("_", " ")
+    columns = ["Option", *(["As of"] if by_date else []), label.capitalize(), "Outcome", "Items", "Amount"]
+    keyed = [(r.option, r.as_of, r.value, r.outcome, r.items, r.amount) for r in result.groups] if by else \
+        [(r.option, r.as_of, r.program or "", r.outcome, r.items, r.amount) for r in rows]
     table_rows: list[list[Any]] = []
-    for r in sorted(rows, key=lambda r: (r.option or "", r.as_of, r.program or "", order.get(r.outcome, 9))):
-        table_rows.append([r.option or "(record)", *([r.as_of] if by_date else []), r.program or "",
-                           render.styled_outcome(r.outcome), f"{r.items:,}", f"{r.amount:,.2f}"])
+    for option, day, value, outcome, n, amount in sorted(keyed, key=lambda r: (r[0] or "", r[1], r[2],
+                                                                                order.get(r[3], 9))):
+        table_rows.append([option or "(record)", *([day] if by_date else []), value,
+                           render.styled_outcome(outcome), f"{n:,}", f"{amount:,.2f}"])
     right = ["Items", "Amount"]
-    render.console.print(render.table("Summary by option, program and outcome (USD)", columns, table_rows,
+    render.console.print(render.table(f"Summary by option, {label} and outcome (USD)", columns, table_rows,
                                       right=right))

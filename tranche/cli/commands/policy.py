@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ...errors import PolicyError, UsageError, did_you_mean, error_document
-from .. import render
+from .. import progress, render
 from .common import load
 
 
@@ -22,11 +22,13 @@ def register(app: typer.Typer) -> None:
 def check(
     scenario: str = typer.Argument(..., help="scenario folder"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows only on a terminal)"),
 ) -> int:
     """Validate every file of a scenario; exit 1 on any error."""
     from ...language import check as check_scenario
 
-    result = check_scenario(Path(scenario))
+    with progress.bar(progress.shown(quiet)) as report:  # the pipeline's lines read, of the lines in the file
+        result = check_scenario(Path(scenario), progress=report)
     errors, warnings = len(result.errors()), len(result.warnings())
     failed = f"{_n(errors, 'error')}, {_n(warnings, 'warning')}: `{scenario}` was not loaded"
     if format is render.Format.json:  # the report itself, on stdout: the error shape plus the scenario

@@ -18,7 +18,7 @@ from rich.text import Text
 from typing import TYPE_CHECKING
 
 from ...errors import TrancheError, UsageError
-from .. import render
+from .. import progress, render
 from .common import LazyModule, parse_date, split_list, workspace
 
 if TYPE_CHECKING:
@@ -124,16 +124,18 @@ def load(
                                                               "(default: today)"),
     actor: Optional[str] = ACTOR,
     format: render.Format = FORMAT,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows only on a terminal)"),
 ) -> int:
     """Check a scenario and write it to the database in one transaction; changed regimes get new versions."""
     from ...service import Workspace
 
     day = parse_date(as_of) if as_of else None
     who = _actor(actor)
-    scenario = Workspace.folder(folder)
-    with _db() as db:
-        report = store.load(db, scenario, who, as_of=day, path=str(Path(folder).resolve()))
-        url = db.display
+    with progress.bar(progress.shown(quiet)) as tick:  # lines read, then items written
+        scenario = Workspace.folder(folder, progress=tick)
+        with _db() as db:
+            report = store.load(db, scenario, who, as_of=day, path=str(Path(folder).resolve()), on_progress=tick)
+            url = db.display
     if format is render.Format.json:
         render.emit_json({**report.to_dict(), "database": url})
         return 0
