@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+import shutil
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -359,10 +360,20 @@ def test_bulk_refuses_items_without_a_required_attribute(capsys: pytest.CaptureF
 
 
 def test_bulk_warns_for_a_missing_optional_attribute_and_decides_as_compare(
-        ruritania: Scenario, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Ruritania with `implementer` optional (the shipped scenario requires it, as the 7008 pack advises)
+    folder = tmp_path / "scenarios" / "ruritania-7008"
+    shutil.copytree(RURITANIA, folder)
+    shutil.copytree(ROOT / "packs", tmp_path / "packs")  # law.yaml includes ../../packs/sec-7008
+    manifest = folder / "scenario.yaml"
+    text = manifest.read_text()
+    assert text.count("    required: true\n  funds:") == 1
+    manifest.write_text(text.replace("    required: true\n  funds:", "  funds:"))
+    ruritania = tranche.load_scenario(folder)
+    assert not ruritania.attributes["implementer"].required
     items = _without("implementer", tmp_path)
     out = tmp_path / "d.parquet"
-    code, text, err = run(capsys, "bulk", str(RURITANIA), "--items", str(items), "--as-of", "2024-05-01",
+    code, text, err = run(capsys, "bulk", str(folder), "--items", str(items), "--as-of", "2024-05-01",
                           "-o", ",".join(R_OPTIONS), "--out", str(out), "--format", "json")
     assert code == 0 and out.exists()
     lines = err.strip().splitlines()
@@ -390,6 +401,14 @@ def test_bulk_warns_for_a_missing_optional_attribute_and_decides_as_compare(
     # the Python API carries the warning
     result = bulk(ruritania, items, tmp_path / "e.parquet", [R_DAY], R_OPTIONS)
     assert [w.code for w in result.warnings] == ["missing-attribute"]
+
+
+def test_bulk_is_silent_on_optional_attributes_no_condition_tests(tmp_path: Path) -> None:
+    """Peru's pipeline has no stage dates and no rule of Peru tests one: nothing to warn about."""
+    s = tranche.load_scenario(PERU)
+    assert not {"offered", "shipped", "delivered"} & s.tested_attributes()
+    result = bulk(s, PERU / "pipeline.csv", tmp_path / "p.parquet", [dt.date(1962, 10, 3)], ["limited"])
+    assert result.warnings == ()
 
 
 def _compare_groups(s: Scenario, day: dt.date, options: list[str], by: str, assume: list[str],

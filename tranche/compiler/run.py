@@ -537,7 +537,10 @@ def _check_columns(columns: Sequence[str], where: object, scenario: Scenario | N
         raise UsageError(f"`{where}` lacks the column{'s' if len(required) > 1 else ''} {names}, which scenario "
                          f"`{scenario.id}` declares required", help="add the column to the items file")
     # an optional one may be left out: the items are then decided as `compare` decides items without it
-    # (a missing value: the missing-value rules of `predicate_holds`); said once, as a warning
+    # (a missing value: the missing-value rules of `predicate_holds`); said once, as a warning, where a
+    # condition of the scenario tests it (an untested one, e.g. a stage date no rule names, changes nothing)
+    tested = scenario.tested_attributes()
+    absent = [n for n in absent if n in tested]
     return tuple(Diagnostic("missing-attribute", f"`{where}` lacks the column `{n}` (optional in scenario "
                             f"`{scenario.id}`): every item is decided as if its `{n}` were missing",
                             Span(str(where)), f"add a `{n}` column to decide on it", "warning") for n in absent)
