@@ -218,7 +218,7 @@ def test_flow_lists_stay_while_they_fit() -> None:
 
 def test_a_flow_list_with_comments_becomes_a_block() -> None:
     text = "category: [a,   # first\n           b]\n"
-    assert fmt(text) == "category:\n  - a           # first\n  - b\n"  # the comment keeps its column
+    assert fmt(text) == "category:\n  - a  # first\n  - b\n"  # the comment moves with its item
 
 
 def test_blank_lines_and_indentation() -> None:

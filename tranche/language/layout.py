@@ -8,7 +8,7 @@ comment for comment, before anything is returned) and it is idempotent
 
 - **key order**: the keys of every mapping the format defines in the order of
   its JSON Schema (``tranche schema``: the order of the fields in
-  :mod:`.model`); keys the format does not define follow, in the order written;
+  ``tranche/language/model.py``); keys the format does not define follow, in the order written;
   the keys of free mappings (``when:`` conditions, ``channels:``, taxonomy
   nodes) keep the order written;
 - **indentation** of two spaces for nested mappings, and sequence items
@@ -24,9 +24,10 @@ comment for comment, before anything is returned) and it is idempotent
   literal (``|``) block keeps its lines, re-indented; a long one-line string
   stays on its line;
 - **comments** kept: a comment line is indented like the entry below it (or, at
-  the end of a block, like the block's entries); an end-of-line comment keeps
-  its column (at least one space after the value); a comment block at the top
-  of the file, ending in a blank line, stays at the top;
+  the end of a block, like the block's entries); an end-of-line comment moves
+  with its entry's indentation, so that comments aligned in a column stay
+  aligned (at least one space after the value); a comment block at the top of
+  the file, ending in a blank line, stays at the top;
 - **blank lines**: runs of blank lines become one; none at the start or the
   end of the file, which ends with one line break.
 
@@ -564,11 +565,13 @@ class _Writer:
     def before(self, entry: _Entry, indent: int, out: list[_Line]) -> None:
         out.extend(_Line(" " * indent + t if t else "") for t in entry.before)
 
-    def end_comment(self, line: _Line, entry: _Entry) -> None:
+    def end_comment(self, line: _Line, entry: _Entry, indent: int) -> None:
+        """The entry's end-of-line comment, at its column moved as much as the entry moved (so that comments
+        aligned in a block stay aligned), at least one space after the value."""
         if entry.eol is None:
             return
         text, col = entry.eol
-        line.text = line.text + " " * max(1, col - len(line.text)) + text
+        line.text = line.text + " " * max(1, col + indent - entry.col - len(line.text)) + text
 
     def block(self, coll: _Coll, indent: int, out: list[_Line]) -> None:
         if isinstance(coll.node, yaml.MappingNode):
@@ -589,26 +592,26 @@ class _Writer:
         if alias:
             line = _Line(f"{head} {alias}")
             out.append(line)
-            self.end_comment(line, e)
+            self.end_comment(line, e, indent)
             return
         if isinstance(node, yaml.ScalarNode):
             block = self.block_scalar(node, indent + INDENT)
             if block is not None:
                 line = _Line(f"{head} {block[0]}")
                 out.append(line)
-                self.end_comment(line, e)
+                self.end_comment(line, e, indent)
                 out.extend(block[1])
                 return
             text = self.scalar(node, flow=False)
             line = _Line(f"{head} {text}" if text else head)
             out.append(line)
-            self.end_comment(line, e)
+            self.end_comment(line, e, indent)
             return
         flow = self.fits_flow(node, head + " ")
         if flow is not None:
             line = _Line(f"{head} {flow}")
             out.append(line)
-            self.end_comment(line, e)
+            self.end_comment(line, e, indent)
             out.extend(_Line(" " * (indent + INDENT) + t) for t in self.doc.colls[id(node)].trailing)
             return
         coll = self.doc.colls[id(node)]
@@ -628,7 +631,7 @@ class _Writer:
             return
         line = _Line(f"{head} {props}" if props else head)
         out.append(line)
-        self.end_comment(line, e)
+        self.end_comment(line, e, indent)
         self.block(coll, indent + INDENT, out)
 
     def document(self) -> str:

@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
 
 
 def fmt(
-    paths: List[Path] = typer.Argument(..., help="scenario or pack folders (every *.yaml file under them), or "
-                                                 "YAML files", metavar="SCENARIO..."),
+    scenario: List[Path] = typer.Argument(..., help="scenario or pack folders (every *.yaml file under them), "
+                                                    "or YAML files; several may be given"),
     check: bool = typer.Option(False, "--check", help="write nothing; exit 1 naming every file that would change "
                                                       "(and its first line that would)"),
     diff: bool = typer.Option(False, "--diff", help="write nothing; print what would change as a unified diff"),
@@ -37,6 +37,7 @@ def fmt(
     from ...language.layout import layout_file, yaml_files
 
     files: list[Path] = []
+    paths = scenario
     for path in paths:
         if not path.exists():
             raise UsageError(f"no file or folder `{path}`", help="name a scenario folder or a YAML file")
@@ -83,7 +84,7 @@ def fmt(
             "run `tranche fmt " + " ".join(str(p) for p in paths) + "`"
         raise PolicyError(problems, "; ".join(parts) + f": {hint}")
     if not changed:
-        render.console.print(f"{_n(len(files), 'file')} in the canonical layout, unchanged")
+        render.console.print(f"{_n(len(files), 'file')} already in the canonical layout")
     elif writes:
         render.console.print(f"{_n(len(changed), 'file')} reformatted, {len(files) - len(changed)} unchanged")
     else:
