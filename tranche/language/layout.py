@@ -66,6 +66,11 @@ _BREAKS = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _RESOLVER = yaml.resolver.Resolver()
 
 
+def _implied_tag(value: str) -> str:
+    """The tag the reader gives ``value`` written plain (YAML 1.1, as PyYAML reads it)."""
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
+
+
 # --- the shape of a file: which model each mapping is --------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -126,12 +131,12 @@ class _Composer(_Loader):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.anchor_names: dict[int, str] = {}
-        self.alias_marks: list[yaml.Mark] = []
+        self.alias_marks: list[Any] = []  # yaml Marks
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         node = super().compose_node(parent, index)
-        if isinstance(event, yaml.AliasEvent):
+        if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
             self.alias_marks.append(event.start_mark)
         elif getattr(event, "anchor", None):
             self.anchor_names.setdefault(id(node), event.anchor)
@@ -222,7 +227,7 @@ def _read(text: str, name: str, shape: _Shape | None) -> _Document:
             doc.scalar_spans.append((node.start_mark.line, node.start_mark.column, node.end_mark.line,
                                      node.end_mark.column))
             return node.end_mark.line
-        flow = bool(node.flow_style)
+        flow = bool(getattr(node, "flow_style", False))
         multiline = flow and node.start_mark.line != node.end_mark.line
         coll = _Coll(node, node.start_mark.column, flow, multiline, depth, parent, shape)
         doc.colls[id(node)] = coll
@@ -369,7 +374,7 @@ _EMITTER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
 
 
 def _analysis(value: str) -> Any:
-    return _EMITTER.analyze_scalar(value)  # type: ignore[no-untyped-call]
+    return _EMITTER.analyze_scalar(value)
 
 
 def _quoted(value: str) -> str:
@@ -442,8 +447,7 @@ class _Writer:
     @staticmethod
     def _explicit_tag(node: yaml.Node, plain_text: str | None) -> str | None:
         if isinstance(node, yaml.ScalarNode):
-            implied = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)) if plain_text is not None \
-                else _STR
+            implied = _implied_tag(node.value) if plain_text is not None else _STR
         else:
             implied = _MAP if isinstance(node, yaml.MappingNode) else _SEQ
         if node.tag == implied:
@@ -459,17 +463,17 @@ class _Writer:
         if node.style is None and "\n" not in value:
             if value == "" and (flow or key):
                 return None if node.tag == _STR else "null" if not key else None
-            return value  # as written
+            return str(value)  # as written
         if node.style is None and "\n" in value:
             return None
-        if _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
+        if _implied_tag(value) != _STR:
             return None
         a = _analysis(value)
         if a.empty or a.multiline or not (a.allow_flow_plain if flow else a.allow_block_plain):
             return None
         if key and len(value) > 120:
             return None
-        return value
+        return str(value)
 
     def scalar(self, node: yaml.ScalarNode, flow: bool, key: bool = False) -> str:
         plain = self._plain(node, flow, key)
