@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import List
 
@@ -34,6 +32,8 @@ def fmt(
     once.  A file that does not parse is not written (its error is shown); each file is written whole or not
     at all.
     """
+    import difflib
+
     from ...language.layout import layout_file, yaml_files
 
     files: list[Path] = []
@@ -107,6 +107,8 @@ def _first_change(old: str, new: str) -> int:
 def _write(file: Path, text: str) -> None:
     """Replace ``file`` with ``text`` at once: written to a temporary file beside it, then renamed over it (a
     link is followed: the file it points to is replaced)."""
+    import tempfile
+
     target = file.resolve()
     try:
         mode = target.stat().st_mode & 0o7777
