@@ -54,6 +54,8 @@ same long one (tests/cli/test_flags.py holds this).
 | `--request JSON\\|-` | decide requests that are not in the pipeline (an object, an array, JSON lines; `-`: stdin) | decide |
 | `--dialect NAME` | the SQL dialect: duckdb, sqlite, postgres, spark | sql |
 | `--summary` | the summary query instead of one row per item | sql |
+| `--check` | write nothing; exit 1 naming each file not in the canonical layout | fmt |
+| `--diff` | write nothing; print the change as a unified diff | fmt |
 | `-h`, `--help` | the help | all |
 
 Renamed (the old spelling still works where noted): `bulk -o` and `audit anchor -o` were `--out`;

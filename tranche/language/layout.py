@@ -321,10 +321,13 @@ def _in_multiline_flow(coll: _Coll) -> bool:
 def _attach_comments(doc: _Document) -> None:
     entries = sorted((e for e in doc.entries if _commentable(e)), key=lambda e: (e.line, e.coll.depth))
     lines_of = [e.line for e in entries]
+    by_line: dict[int, list[_Entry]] = {}
+    for e in entries:
+        by_line.setdefault(e.line, []).append(e)
 
     for line, col, text, end_of_line in doc.comments:
         if end_of_line:
-            on_line = [e for e in entries if e.line == line]
+            on_line = by_line.get(line, [])
             target = max(on_line, key=lambda e: e.coll.depth) if on_line else None
             if target is None:
                 around = [e for e in entries if e.line <= line <= e.last]
@@ -340,8 +343,7 @@ def _attach_comments(doc: _Document) -> None:
         after = entries[k] if k < len(entries) else None  # outermost entry of the next line with one
         prev = entries[k - 1] if k > 0 else None
         if prev is not None:
-            same = [e for e in entries[:k] if e.line == prev.line]
-            prev = max(same, key=lambda e: e.coll.depth)
+            prev = max(by_line[prev.line], key=lambda e: e.coll.depth)
         if text and prev is not None and (after is None or col > after.col):
             coll: _Coll | None = prev.coll
             placed = False
