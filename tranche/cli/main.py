@@ -21,6 +21,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from ..errors import TrancheError, UsageError
 from . import render
 from .commands import evaluate, policy
+from .commands import fmt as fmt_command
 from .commands import analysis
 from .commands import bulk as bulk_command
 from .commands import serve as serve_command
@@ -87,6 +88,7 @@ def _root(
 
 
 policy.register(app)
+fmt_command.register(app)
 evaluate.register(app)
 analysis.register(app)
 bulk_command.register(app)

@@ -117,8 +117,8 @@ class ScenarioFile(_Model):
                                                  description="extra line-item columns rules may match on")
     program_statuses: list[str] = Field(default_factory=lambda: ["approved", "proposed"])
     currency: str = "USD"
-    notes: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     demo: DemoFile | None = Field(default=None, description="what `tranche demo` compares for this scenario")
 
 
@@ -142,9 +142,9 @@ class ProgramFile(_Model):
     fiscal_year: int | None = None
     total: Decimal | None = Field(default=None, ge=0, description="the record's total; checked against the pipeline")
     status: str = "approved"
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class ProgramsFile(_Model):
@@ -157,16 +157,20 @@ class FactFile(_Model):
     id: str = Field(pattern=FACT_PATTERN)
     title: str = ""
     kind: str = Field(default="event", description="event, determination, certification, congressional, agreement, ...")
-    date: dt.date | None = Field(default=None, description="when the fact began to hold; omit for a fact the record does not establish (it can still be assumed)")
-    until: dt.date | None = Field(default=None, description="when it stopped holding, if it did")
-    recipient: str | None = Field(default=None, pattern=RECIPIENT_PATTERN)
     role: Literal["trigger", "precondition", "waiver", "certification"] = Field(
         default="precondition",
         description="trigger: its holding may only tighten decisions (a rule's `when` may test it); precondition, "
                     "waiver, certification: its holding may only relax them (`require`, `lifted_by`, `unless`)")
+    date: dt.date | None = Field(default=None, description="when the fact began to hold; omit for a fact the record does not establish (it can still be assumed)")
+    until: dt.date | None = Field(default=None, description="when it stopped holding, if it did")
+    recipient: str | None = Field(default=None, pattern=RECIPIENT_PATTERN)
     after: "AfterFile | None" = Field(
         default=None, description="a derived fact: holds from `days` days after the date of `fact` "
                                   "(a waiting period, e.g. 15 days after a notification to Congress)")
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
+    sources: list[str] = Field(default_factory=list)
+    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
+    notes: list[str] = Field(default_factory=list)
     lifts: Annotated[list["LiftFile"], WithJsonSchema({
         "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
         default_factory=list, description="a waiver or certification: while it holds, the named rules do not apply "
@@ -176,10 +180,6 @@ class FactFile(_Model):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
-    sources: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
-    marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
 
     @model_validator(mode="after")
     def _until_after_date(self) -> "FactFile":
@@ -252,22 +252,22 @@ class RuleFile(_Model):
     unless: Annotated[list[dict[str, Any]], WithJsonSchema({
         "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]})] = Field(
         default_factory=list, description="exceptions (one condition or a list): the rule does not match where any holds")
+    exempt: list[str] = Field(default_factory=list, description="exemption classes (declared under `exemptions:` in "
+                              "law.yaml or a law pack): the rule does not match where any of them applies")
     effect: Effect_ = "permit"
     criterion: str | None = Field(default=None, description="the criterion of case-by-case review (effect review)")
     require: list[str] = Field(default_factory=list, description="facts that must hold; while any is missing the outcome is blocked")
-    actions: list[ActionFile | str] = Field(default_factory=list, description="what the regime orders for the lines "
-                                            "this rule decides (obligations carried by the decision)")
     lifted_by: list[str] = Field(default_factory=list, description="a hold: with `effect: forbid`, prohibited until "
                                                                    "every one of these facts holds (policy, not law: "
                                                                    "the explanation names what would lift it)")
-    exempt: list[str] = Field(default_factory=list, description="exemption classes (declared under `exemptions:` in "
-                              "law.yaml or a law pack): the rule does not match where any of them applies")
+    actions: list[ActionFile | str] = Field(default_factory=list, description="what the regime orders for the lines "
+                                            "this rule decides (obligations carried by the decision)")
     effective: dt.date | None = Field(default=None, description="law rules only: the first day the rule applies")
     sunset: dt.date | None = Field(default=None, description="law rules only: the first day it no longer applies "
                                                              "(it applies on dates in [effective, sunset))")
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
     @field_validator("unless", mode="before")
     @classmethod
@@ -313,13 +313,13 @@ class LawFile(_Model):
     title: str = "Law"
     include: list[str] = Field(default_factory=list, description="law packs this scenario's law includes: paths of "
                                "pack folders, relative to the scenario folder (e.g. `../../packs/faa-1961`)")
+    sources: list[str] = Field(default_factory=list)
     exemptions: dict[str, ExemptionFile] = Field(default_factory=dict, description="exemption classes, by name: "
                                                   "rules name them in `exempt:`")
     rules: list[RuleFile] = Field(default_factory=list)
     notifications: list[NotificationFile] = Field(default_factory=list, description="duties a decision creates")
     caps: list[CapFile] = Field(default_factory=list, description="aggregate ceilings, allocated in a declared order: "
                                 "a permitted line that would exceed one is blocked naming it")
-    sources: list[str] = Field(default_factory=list)
 
 
 class PackFile(_Model):
@@ -350,22 +350,22 @@ class RegimeFile(_Model):
     default: Default_ | None = Field(default=None, description="the outcome where no rule of the regime matches "
                                                                "(required unless inherited with `extends`)")
     criterion: str | None = Field(default=None, description="criterion when the default is `review`")
-    rules: list[RuleFile] = Field(default_factory=list)
-    otherwise: list[RuleFile] = Field(default_factory=list, description="conditional defaults: where no rule matches, "
-                                      "the first of these whose conditions hold decides (e.g. 'other grant aid case by "
-                                      "case'); where none does, `default`")
-    reviews: list[ReviewDateFile] = Field(default_factory=list, description="scheduled reviews")
-    resumption_criteria: list[str] = Field(default_factory=list)
     effective: "StartFile | None" = Field(
         default=None, description="shorthand: `{date: ...}` or `{fact: ...}`; regimes with `effective` form their "
                                   "recipients' timeline of record, in file order")
     until: dt.date | None = Field(default=None, description="with `effective`: stated expiry")
     announced: dt.date | None = Field(default=None, description="with `effective`: when it was announced, if not the "
                                       "day it takes effect (shown by `tranche timeline`)")
-    sources: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
     basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
+    rules: list[RuleFile] = Field(default_factory=list)
+    otherwise: list[RuleFile] = Field(default_factory=list, description="conditional defaults: where no rule matches, "
+                                      "the first of these whose conditions hold decides (e.g. 'other grant aid case by "
+                                      "case'); where none does, `default`")
+    reviews: list[ReviewDateFile] = Field(default_factory=list, description="scheduled reviews")
+    resumption_criteria: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
     marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
+    notes: list[str] = Field(default_factory=list)
 
 
 class StartFile(_Model):
@@ -390,9 +390,9 @@ class TimelineEntryFile(_Model):
     until: dt.date | None = Field(default=None, description="stated expiry; must meet the next entry's start")
     announced: dt.date | None = Field(default=None, description="when the step was announced, if not the day it "
                                       "takes effect (shown by `tranche timeline`, never decided on)")
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
 
 
 class TimelineFile(_Model):
@@ -400,10 +400,10 @@ class TimelineFile(_Model):
     recipient: str = Field(pattern=RECIPIENT_PATTERN)
     title: str = ""
     record: bool = Field(default=False, description="the recipient's posture of record, used when no regime is named")
-    entries: list[TimelineEntryFile] = Field(min_length=1)
+    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    basis: Basis_ | None = Field(default=None, description=_BASIS_HELP)
+    entries: list[TimelineEntryFile] = Field(min_length=1)
 
 
 RegimeFile.model_rebuild()
@@ -420,11 +420,11 @@ class SourceFile(_Model):
     id: str = Field(pattern=ID_PATTERN)
     title: str
     kind: str = Field(default="document", description="document, telegram, statute, file, note, ...")
-    citation: str = ""
     date: dt.date | None = None
+    citation: str = ""
     file: str | None = Field(default=None, description="path of a local copy, relative to the scenario")
-    notes: list[str] = Field(default_factory=list)
     marking: Marking_ = Field(default="UNCLASSIFIED", description=MARKING_HELP)
+    notes: list[str] = Field(default_factory=list)
 
 
 class SourcesFile(_Model):

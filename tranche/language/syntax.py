@@ -44,7 +44,7 @@ import yaml
 
 from ..errors import Diagnostic, Span
 
-__all__ = ["Positions", "read_yaml", "read_csv", "CsvRow", "YamlPath", "check_file", "limit", "LIMITS", "CsvFile"]
+__all__ = ["Positions", "read_yaml", "read_yaml_text", "parse_yaml", "read_csv", "CsvRow", "YamlPath", "check_file", "limit", "LIMITS", "CsvFile"]
 
 YamlPath = tuple[str | int, ...]
 
@@ -290,12 +290,24 @@ def _construct_scalar(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Pos
 def read_yaml(path: Path, display: str | None = None) -> tuple[Any, Positions, list[Diagnostic]]:
     """Parse one YAML file; return (data, positions, diagnostics)."""
     name = display or str(path)
+    text, diags = read_yaml_text(path, name)
+    if text is None:
+        return None, Positions(name), diags
+    return parse_yaml(text, name)
+
+
+def read_yaml_text(path: Path, display: str | None = None) -> tuple[str | None, list[Diagnostic]]:
+    """The text of one YAML file, within the size limit, or None and why not."""
+    try:
+        return _read_text(path, display or str(path), "TRANCHE_MAX_YAML_BYTES"), []
+    except _Limit as exc:
+        return None, [exc.diagnostic]
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, Positions, list[Diagnostic]]:
+    """Parse YAML text (of the file ``name``); return (data, positions, diagnostics)."""
     pos = Positions(name)
     diags: list[Diagnostic] = []
-    try:
-        text = _read_text(path, name, "TRANCHE_MAX_YAML_BYTES")
-    except _Limit as exc:
-        return None, pos, [exc.diagnostic]
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:

@@ -222,8 +222,8 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
             expected = err.get("ctx", {}).get("expected", "")
             choices = re.findall(r"'([^']+)'", expected)
             given = str(err.get("input"))
-            synonym = _SYNONYMS.get(given.lower())
-            hint = (f"did you mean `{synonym}`?" if synonym in choices else None) or did_you_mean(given, choices)
+            synonym = _synonym(given, choices)
+            hint = (f"did you mean `{synonym}`?" if synonym else None) or did_you_mean(given, choices)
             msg = f"`{given}` is not allowed; expected {expected}"
             help_ = hint or "one of " + ", ".join(f"`{c}`" for c in choices)
         elif kind.startswith(("date_", "datetime_")):
@@ -243,8 +243,23 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
     return out
 
 
-_SYNONYMS = {"allow": "permit", "permitted": "permit", "accept": "permit", "deny": "forbid", "prohibit": "forbid",
-             "prohibited": "forbid", "block": "forbid", "reject": "forbid", "reviewed": "review"}
+_SYNONYMS = (  # words for one meaning: an effect (`permit`), an outcome (`permitted`) and what people write
+    {"permit", "permitted", "allow", "allowed", "accept", "accepted", "release", "released"},
+    {"blocked", "block", "hold", "held"},  # before `forbid`: `expect: block` means blocked, `effect: block` forbid
+    {"forbid", "prohibited", "prohibit", "forbidden", "deny", "denied", "reject", "rejected", "block"},
+    {"review", "reviewed", "case-by-case", "case_by_case"},
+)
+
+
+def _synonym(given: str, choices: Sequence[str]) -> str | None:
+    """The choice that means what ``given`` means (`default: forbid` -> `prohibited`), if one does."""
+    word = given.strip().lower()
+    for words in _SYNONYMS:
+        if word in words:
+            match = next((c for c in choices if c in words and c != given), None)
+            if match is not None:
+                return match
+    return None
 
 
 def _code(kind: str) -> str:
