@@ -398,6 +398,7 @@ def test_bulk_warns_for_a_missing_optional_attribute_and_decides_as_compare(
                 got = sum((Decimal(r["amount"]) for r in summary if (r["option"], r["program"], r["outcome"])
                            == (opt.name, prog.program, outcome.value)), Decimal(0))
                 assert got == amount, (opt.name, prog.program, outcome)
+    assert [w["code"] for w in json.loads(text)["warnings"]] == ["missing-attribute"]
     # the Python API carries the warning
     result = bulk(ruritania, items, tmp_path / "e.parquet", [R_DAY], R_OPTIONS)
     assert [w.code for w in result.warnings] == ["missing-attribute"]

@@ -320,14 +320,20 @@ def diagnose(path: str | Path, scenario: Scenario | None = None) -> list[Diagnos
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar would go to stdout
         if kind == "csv":
             header = csv_header(path)
             problems = _structure(con, path, header)
             if problems:  # rows that cannot be split into the header's columns: report those first
                 return _locate_csv(path, problems, header)
-            con.execute(f"CREATE TEMP TABLE rows AS SELECT row_number() OVER () - 1 AS {_ident(ROW)}, * "
+            # numbered once, in file order; only the columns judged here are kept (memory stays small)
+            judged = [c for c, _, _ in _value_checks(scenario, header)] + _set_columns(scenario, header)
+            if not judged:
+                return []
+            kept = ", ".join(_ident(c) for c in dict.fromkeys(judged))
+            con.execute(f"CREATE TEMP TABLE rows AS SELECT row_number() OVER () - 1 AS {_ident(ROW)}, {kept} "
                         f"FROM {csv_source(path, header)}")
-            problems = _values(con, "rows", _ident(ROW), scenario, header, {})
+            problems = _values(con, "rows", _ident(ROW), scenario, judged, {})
             return _locate_csv(path, problems, header)
         rel = con.read_parquet(str(path), file_row_number=True)
         columns = [c for c in rel.columns if c != "file_row_number"]
@@ -458,6 +464,7 @@ def _count_records(path: Path) -> int:
 
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar_print = false")
         header = csv_header(path)
         return int(con.execute(f"SELECT count(*) FROM {csv_source(path, header)}").fetchall()[0][0]) + 0
     finally:

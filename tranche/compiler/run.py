@@ -366,6 +366,7 @@ def bulk(scenario: Scenario, items: str | os.PathLike[str], out: str | os.PathLi
     try:
         # rows stream out in any order: keeping the input order buffers the whole output in memory
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar goes to stdout: ours is on stderr
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         if memory_limit:

@@ -161,6 +161,7 @@ def _print(result: BulkResult, format: render.Format, by_date: bool) -> None:
                           "contexts": [{"option": c.option, "as_of": c.as_of.isoformat(), "regimes": list(c.regimes)}
                                        for c in result.contexts],
                           "summary": [r.to_dict() for r in rows],
+                          "warnings": [w.to_dict() for w in result.warnings],
                           **({"by": by, "groups": [g.to_dict(by) for g in result.groups]} if by else {})})
         return
     if format is render.Format.csv:
