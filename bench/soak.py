@@ -149,6 +149,7 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = ap.parse_args()
     levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
+    load = os.getloadavg()[0]  # the other sessions' share of the two cores, for the record
     with tempfile.TemporaryDirectory(prefix="tranche-soak-") as tmp:
         folder = Path(tmp)
         env = {**os.environ, "TRANCHE_AUDIT_KEY": str(folder / "audit.key"), "PYTHONPATH": str(ROOT)}
@@ -192,16 +193,17 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
     if not args.no_write:
-        _write(rows, args.minutes)
+        _write(rows, args.minutes, load)
     return 0 if all(r["errors"] == 0 for r in rows) else 2
 
 
-def _write(rows: list[dict[str, object]], minutes: float) -> None:
+def _write(rows: list[dict[str, object]], minutes: float, load: float) -> None:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Soak: `tranche serve` under load (`make soak`)", "",
-        f"Run: {now}, Python {platform.python_version()}, {os.cpu_count()} cores (shared with other sessions), "
-        f"{minutes:g} minutes in all. `bench/soak.py` starts `tranche serve` (one uvicorn process, SQLite store, "
+        f"Command: `SOAK_MINUTES={minutes:g} make soak` (`bench/soak.py --minutes {minutes:g}`).", "",
+        f"Run: {now}, Python {platform.python_version()}, {os.cpu_count()} cores (shared with other sessions: "
+        f"load average {load:.1f} when it began), {minutes:g} minutes in all. `bench/soak.py` starts `tranche serve` (one uvicorn process, SQLite store, "
         "the Peru scenario) and drives it on loopback from one asyncio process with a closed loop of N concurrent "
         "clients, each sending the next request when the last one is answered: 90% single decisions of a random "
         "item under a random option on a random date (JSON explanation included), 10% comparisons of the memo's "
@@ -214,6 +216,12 @@ def _write(rows: list[dict[str, object]], minutes: float) -> None:
     for r in rows:
         lines.append(f"| {r['concurrency']} | {r['requests']:,} | {r['rps']:.0f} | {r['decision_p50']:.1f} | "
                      f"{r['decision_p99']:.1f} | {r['compare_p50']:.1f} | {r['compare_p99']:.1f} | {r['errors']} |")
+    top = max(rows, key=lambda r: float(str(r["concurrency"])))
+    p99 = float(str(top["decision_p99"]))
+    errors = sum(int(str(r["errors"])) for r in rows)
+    lines += ["", f"Goal: no error, and p99 under 50 ms for single decisions at the highest level "
+                  f"({top['concurrency']} clients): {errors} error(s), p99 {p99:.1f} ms -- "
+                  f"**{'met' if errors == 0 and p99 < 50 else 'missed'}**."]
     lines.append("")
     section = "\n".join(lines) + "\n"
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n\n"

@@ -65,6 +65,7 @@ class View:
         self.hidden: frozenset[str] = frozenset(
             {i.id for i in hidden_items} | self.hidden_regimes | self.hidden_timelines | self.hidden_facts
             | self.hidden_sources | hidden_rules)
+        self._options = frozenset(x for x in (*s.regimes, *s.timelines) if x not in self.hidden)
         # each cap pool a withheld item belongs to: its figures would add up withheld amounts
         self.hidden_pools: Counter[tuple[str, tuple[str, ...]]] = Counter(
             (cap.id, pool_of(cap, i)) for cap in s.law.caps for i in hidden_items)
@@ -94,8 +95,8 @@ class View:
     def option(self, name: str) -> str:
         """A regime or timeline name the user may use; an unknown one is refused with suggestions among the names
         within the clearance only (the engine's own message would suggest any)."""
-        known = [x for x in (*self.scenario.regimes, *self.scenario.timelines) if x not in self.hidden]
-        if name not in known:
+        if name not in self._options:
+            known = [x for x in (*self.scenario.regimes, *self.scenario.timelines) if x not in self.hidden]
             raise NotFound(f"unknown regime `{name}`", help=did_you_mean(name, known)
                            or "known: " + ", ".join(f"`{k}`" for k in known))
         return name
