@@ -718,6 +718,8 @@ def layout(text: str, name: str = "<text>", model: type[BaseModel] | None = None
         raise PolicyError(diags, f"`{name}` was not formatted: it does not parse")
     doc = _read(text, name, _Shape("model", model) if model is not None else None)
     out = _Writer(doc).document()
+    if out == text:  # already canonical: nothing to check
+        return out
     again, _, problems = parse_yaml(out, name)
     if problems or not _same(data, again) or _comments(out) != sorted(t for _, _, t, _ in doc.comments if t):
         where = problems[0].span if problems else Span(name)
