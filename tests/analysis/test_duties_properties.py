@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dataclasses
 from decimal import Decimal
 
@@ -89,7 +91,7 @@ def test_duty_statements_are_exact(s: Scenario, assume: tuple[str, ...], data: s
     for it in list(s.items) + extra:
         outcome = {o: evs[o].decide(it).outcome for o in "ab"}
         for n in s.law.notifications:
-            owes = {o: owed(n, it, outcome[o], facts.holds) for o in "ab"}
+            owes = {o: owed(n, it, outcome[o], facts) for o in "ab"}
             stated = [st for st in d.duties if st.kind == "notification" and st.name == n.id and st.contains(it, facts)]
             _check(owes, stated, (n.id, it))
         for c in s.law.caps:
@@ -142,6 +144,19 @@ def test_lint_on_caps_and_notifications_is_sound(s: Scenario, states: list, data
                 assert not {o.name for o in dec.obligations() if o.kind == "notification"} & unreached, it
 
 
+class _NoFacts:
+    """No fact holds (a :class:`tranche.semantics.Facts` at the scenarios' date)."""
+
+    as_of = AS_OF
+    holding: dict[str, dt.date] = {}
+
+    def holds(self, fact: str) -> bool:
+        return False
+
+
+_NONE_HOLD = _NoFacts()
+
+
 @settings(max_examples=120, deadline=None)
 @given(scenario_pairs(), st.data())
 def test_a_cap_that_blocks_nothing_when_all_is_permitted_is_said_never_to_bind(s: Scenario,
@@ -149,7 +164,7 @@ def test_a_cap_that_blocks_nothing_when_all_is_permitted_is_said_never_to_bind(s
     """Exactness on the pipeline: every line permitted, one cap at a time."""
     for c in data.draw(with_duties(s)).law.caps:
         lines = [(i, Outcome.PERMITTED) for i in s.items]
-        hits, _ = allocate((c,), lines, lambda f: False)
+        hits, _ = allocate((c,), lines, _NONE_HOLD)
         open_ = dataclasses.replace(s, law=dataclasses.replace(s.law, caps=(c,)))
         said = bool(_flagged(caps_pass(open_, [], AS_OF), "cap", [c.id]))
         scope = c.when.fix_facts(lambda f: False)
