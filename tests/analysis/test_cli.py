@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tranche.cli.main import main
-
 from ..helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
