@@ -257,8 +257,9 @@ def read_pipeline(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], 
 
     ``replay`` is the row path: it reads one row, reports its problems, and gives the item or None (a bad
     row, or an id used before); ``report`` takes the file's own problems (field counts, quoting, limits),
-    given in line order with the rows read again.  ``progress(rows read, rows in all)`` is called after each
-    chunk (the total is estimated from the lines until the last call).
+    given in line order with the rows read again.  ``progress(lines read, lines in all)`` counts the file's
+    physical lines, its header included: it is called at the start, after each chunk (small enough that a
+    file moves about a hundred times) and at the end.
     """
     with _collector_paused():
         return _read(csv_file, attributes, taxonomy, programs, source_ids, replay, report, progress)
@@ -287,8 +288,11 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
     cols = _Columns(values={k: [] for k in jobs})
     caches = {k: _Read(read or _text) for k, (_, read) in jobs.items()}
     first_problem = len(csv_file.diagnostics)
-    estimate = max(0, csv_file.physical_lines - 1)
-    for records, starts in csv_file.chunks():
+    lines = csv_file.physical_lines
+    if progress is not None:
+        progress(0, lines)
+    size = max(1024, min(50_000, lines // 100)) if progress is not None else 50_000
+    for records, starts in csv_file.chunks(size):
         base = len(cols.ids)
         fields = list(zip(*records))
         ids = list(map(str.strip, fields[at["id"]]))
@@ -322,10 +326,10 @@ def _read(csv_file: CsvFile, attributes: Mapping[str, AttributeSchema], taxonomy
                 cols.bad.update(base + i for i, pair in enumerate(zip(read_now["program"], read_now["recipient"]))
                                 if pair in wrong_pairs)
         _stages_out_of_order(read_now, base, cols.unsure)
-        if progress is not None:
-            progress(len(cols.ids), max(estimate, len(cols.ids)))
+        if progress is not None and starts:
+            progress(starts[-1], max(lines, starts[-1]))
     if progress is not None:
-        progress(len(cols.ids), len(cols.ids))
+        progress(lines, lines)
     structural = csv_file.diagnostics[first_problem:]
     keep, unlisted = _recheck(csv_file, cols, replay, report, structural)
     csv_file.close()
