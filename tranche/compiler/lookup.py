@@ -46,10 +46,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .plan import Compiler, Policy
 
-__all__ = ["LOOKUP_LIMIT", "KeyPart", "Lookup", "Decider", "lookup", "class_values"]
+__all__ = ["LOOKUP_LIMIT", "LOOKUP_CEILING", "KeyPart", "Lookup", "Decider", "lookup", "class_values"]
 
 LOOKUP_LIMIT = 8192
 """Decision-table rows (classes x distinct policies) up to which decisions are compiled to a lookup."""
+LOOKUP_CEILING = 50_000
+"""Decision-table rows past which even a forced lookup form is refused: its table is built in Python, one
+decision per row, and the product of the class counts grows with every attribute a policy tests."""
 
 # the positive one-value test of each split: a class is where it holds (a missing value: where none does)
 _CLASS_TEST: Mapping[Split, str] = {Split.VALUES: "in", Split.SUBTREES: "under", Split.MEMBERS: "all"}
@@ -207,7 +210,10 @@ def _result(layer: Layer, rep: Mapping[str, Any]) -> Any:
 
 
 def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None = LOOKUP_LIMIT) -> Lookup | None:
-    """The lookup form of ``policies`` (None when the decision table would exceed ``limit`` rows)."""
+    """The lookup form of ``policies`` (None when the decision table would exceed ``limit`` rows; ``limit``
+    None: :data:`LOOKUP_CEILING`)."""
+    if limit is None:
+        limit = LOOKUP_CEILING
     preds = _predicates(policies)
     tested: dict[str, list[Any]] = {}
     splits: dict[str, Split] = {}
@@ -224,7 +230,7 @@ def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None
         classes, tests = class_values(splits[attribute], tested[attribute])
         specs.append((attribute, splits[attribute], classes, tests, size))
         size *= len(classes)
-        if limit is not None and size * len(policies) > limit:
+        if size * len(policies) > limit:
             return None
     parts = tuple(KeyPart(a, sp, c, t, stride) for a, sp, c, t, stride in specs)
 

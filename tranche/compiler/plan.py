@@ -52,7 +52,7 @@ from ..language.values import DATE_TEXT, SET_SEPARATOR, parse_date
 from ..semantics import Layer, RuleState, default_marker, entry_start, resolve_layer
 from .caps import cap_select
 from .dialects import generate
-from .lookup import LOOKUP_LIMIT, Lookup, _case, lookup
+from .lookup import LOOKUP_CEILING, LOOKUP_LIMIT, Lookup, _case, lookup
 
 __all__ = [
     "RuleState",
@@ -725,6 +725,9 @@ def plan(scenario: Scenario, ctxs: Sequence[Context], columns: Sequence[str],
     found = None
     if form != "case":
         found = lookup(compiler, list(policies), None if form == "lookup" else lookup_limit)
+        if found is None and form == "lookup":
+            raise UsageError(f"the lookup form's decision table would exceed {LOOKUP_CEILING:,} rows",
+                             help="the policies test too many attributes for one table: use the CASE form")
     if found is not None:
         compiled = _lookup_plan(compiler, ctxs, policies, columns, src, found, total)
     else:
