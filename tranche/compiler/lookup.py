@@ -50,7 +50,7 @@ __all__ = ["LOOKUP_LIMIT", "LOOKUP_CEILING", "KeyPart", "Lookup", "Decider", "lo
 
 LOOKUP_LIMIT = 8192
 """Decision-table rows (classes x distinct policies) up to which decisions are compiled to a lookup."""
-LOOKUP_CEILING = 50_000
+LOOKUP_CEILING = 100_000
 """Decision-table rows past which even a forced lookup form is refused: its table is built in Python, one
 decision per row, and the product of the class counts grows with every attribute a policy tests."""
 
@@ -236,6 +236,21 @@ def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None
 
     verdicts: list[Verdict | None] = []
     combos = list(itertools.product(*(range(part.count) for part in reversed(parts))))  # last part varies slowest
+    # a layer's result depends only on the classes of the attributes it tests: each is computed once per
+    # combination of those (the table is the product of every layer's attributes)
+    results: dict[tuple[int, tuple[Any, ...]], Any] = {}
+    combined: dict[tuple[int, int], Verdict] = {}
+    tests = {id(layer): sorted({p.attribute for st in layer.rules for c in (st.when, *st.unless)
+                                for p in c.predicates})
+             for policy in policies for layer in (policy.law, *(layer for _, layer in policy.regimes))}
+
+    def result(layer: Layer, rep: Mapping[str, Any]) -> Any:
+        key = (id(layer), tuple(rep.get(a) for a in tests[id(layer)]))
+        found = results.get(key)
+        if found is None:
+            found = results[key] = _result(layer, rep)
+        return found
+
     for policy in policies:
         regimes = dict(policy.regimes)
         for codes in combos:
@@ -247,7 +262,11 @@ def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None
             if regime is None:
                 verdicts.append(None)
                 continue
-            verdicts.append(combine(_result(policy.law, rep), _result(regime, rep)))
+            law, reg = result(policy.law, rep), result(regime, rep)
+            verdict = combined.get((id(law), id(reg)))
+            if verdict is None:
+                verdict = combined[(id(law), id(reg))] = combine(law, reg)
+            verdicts.append(verdict)
     return Lookup(parts, size, tuple(verdicts))
 
 

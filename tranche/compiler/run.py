@@ -298,17 +298,17 @@ def create_tables(con: Any, p: Plan) -> None:
     writer: no string is built, hashed or copied per row.
     """
     for t in p.tables:
-        defs = []
+        defs, columns = [], []
         for i, (name, kind) in enumerate(zip(t.columns, t.types)):
             values = sorted({r[i] for r in t.rows if r[i] is not None}) if kind == "TEXT" else []
-            sql_type = {"INT": "INTEGER", "DATE": "DATE"}.get(kind, "VARCHAR")
-            if values:
-                sql_type = "ENUM(" + ", ".join(_literal(v) for v in values) + ")"
+            plain = {"INT": "INTEGER", "DATE": "DATE"}.get(kind, "VARCHAR")
+            sql_type = "ENUM(" + ", ".join(_literal(v) for v in values) + ")" if values else plain
             defs.append(f"{generate(exp.to_identifier(name, quoted=True), 'duckdb')} {sql_type}")
+            columns.append(f"unnest(CAST(${i + 1} AS {plain}[]))")
         table = generate(exp.to_identifier(t.name, quoted=True), "duckdb")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(defs)})")
-        if t.rows:
-            con.execute(f"INSERT INTO {table} " + generate(t.values(), "duckdb"))
+        if t.rows:  # the columns as list parameters, zipped by unnest: no SQL text per row
+            con.execute(f"INSERT INTO {table} SELECT {', '.join(columns)}", [list(c) for c in zip(*t.rows)])
 
 
 def _summary_of(con: Any, p: Plan, inline: bool) -> list[SummaryRow]:
