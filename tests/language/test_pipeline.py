@@ -303,18 +303,20 @@ def test_rows_with_errors_beyond_the_listed_are_counted(tmp_path: Path) -> None:
     assert not any(d.code == "unknown-item" for d in result.diagnostics)
 
 
-def test_progress_is_reported_in_rows(tmp_path: Path) -> None:
+def test_progress_is_reported_in_lines(tmp_path: Path) -> None:
     lines = ["id,recipient,program,channel,category,amount"] + [f"I{i},AAA,P1,grant,spares,1.00" for i in range(120_001)]
     (ROOT / PIPELINE_FILE).write_text("\n".join(lines) + "\n")
     calls: list[tuple[int, int]] = []
     ck = SETUP.checker
-    ck.diags, ck.progress = [], lambda done, total: calls.append((done, total))
+    ck.diags, ck.progress = [], lambda what, done, total: calls.append((done, total))
     try:
         items = ck.build_items(SETUP.scene.taxonomy, dict(SETUP.scene.programs))
     finally:
         ck.progress = None
     assert len(items) == 120_001 and len(calls) >= 3
-    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[-1] == (120_001, 120_001)
+    # the file's physical lines, its header included, from 0
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[0][0] == 0
+    assert calls[-1] == (120_002, 120_002)
     assert all(done <= total for done, total in calls)
 
 
