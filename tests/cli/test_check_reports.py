@@ -84,9 +84,10 @@ def test_one_bad_effect_does_not_cascade_into_the_tests(capsys: pytest.CaptureFi
 
 def test_every_independent_problem_is_reported_in_one_run(capsys: pytest.CaptureFixture[str],
                                                           tmp_path: Path) -> None:
-    """A bad effect makes regimes.yaml fail its shape check; the unknown facts in a regime's `effective:` and a
-    timeline's `from:` of the same file, a bad amount in the pipeline and an unknown source in facts.yaml are
-    independent of it, and come out in the same run."""
+    """A bad effect makes one rule of regimes.yaml fail its shape check; the unknown facts in a regime's
+    `effective:` and a timeline's `from:` of the same file (and that `effective:` making a second timeline of
+    record), a bad amount in the pipeline and an unknown source in facts.yaml are independent of it, and come out
+    in the same run."""
     root = broken(tmp_path,
                   ("regimes.yaml", "effect: permit", "effect: allow"),
                   ("regimes.yaml", "  - id: open\n    default: permitted\n",
@@ -100,6 +101,7 @@ def test_every_independent_problem_is_reported_in_one_run(capsys: pytest.Capture
     assert found == sorted([
         ("regimes.yaml", "bad-value", line_of(root, "regimes.yaml", "effect: allow")),
         ("regimes.yaml", "unknown-fact", line_of(root, "regimes.yaml", "coup.AAB")),
+        ("regimes.yaml", "timeline-overlap", line_of(root, "regimes.yaml", "coup.AAB")),  # with `record`
         ("regimes.yaml", "unknown-fact", line_of(root, "regimes.yaml", "coup.AXA")),
         ("pipeline.csv", "bad-amount", line_of(root, "pipeline.csv", "1O0.00")),
         ("facts.yaml", "unknown-source", line_of(root, "facts.yaml", "[s9]")),
