@@ -1281,12 +1281,12 @@ class _Checker:
             placed: list[tuple[YamlPath, Rule]] = []  # the regime's own rules, each with where it is written
             for section in ("rules", "otherwise"):
                 for j, rule_f in enumerate(getattr(r, section)):
-                    where = here + (section, j)
-                    if self.is_malformed(file, where):
-                        self.check_malformed_rule(file, where, taxonomy, ctx)
+                    at: YamlPath = here + (section, j)
+                    if self.is_malformed(file, at):
+                        self.check_malformed_rule(file, at, taxonomy, ctx)
                         continue
-                    rule = self.build_rule(rule_f, r.id, file, where, taxonomy, ctx)
-                    placed.append((where, dataclasses.replace(rule, otherwise=True) if section == "otherwise" else rule))
+                    rule = self.build_rule(rule_f, r.id, file, at, taxonomy, ctx)
+                    placed.append((at, dataclasses.replace(rule, otherwise=True) if section == "otherwise" else rule))
             own = tuple(rule for _, rule in placed)
             base = regimes.get(r.extends) if r.extends else None
             default = Outcome(r.default) if r.default else (base.default if base else Outcome.PROHIBITED)
