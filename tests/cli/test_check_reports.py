@@ -212,3 +212,28 @@ def test_a_malformed_law_rule_hides_nothing_of_the_regimes(capsys: pytest.Captur
     assert code == 1
     assert sorted((Path(e["file"]).name, e["code"]) for e in errors) == [
         ("law.yaml", "bad-value"), ("regimes.yaml", "unknown-flag")], errors
+
+
+def test_a_bad_default_hides_nothing_else_of_its_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A regime's `default: forbid` (the outcome is `prohibited`) is reported and set aside: the file's other
+    regimes and rules are still checked, the regimes that extend it raise no "missing default", and the tests
+    that name it are not "unknown regime"."""
+    assert "regime: suspension" in (PERU / "tests.yaml").read_text()  # a test names the regime
+    assert "extends: suspension" in (PERU / "regimes.yaml").read_text()  # and a regime extends it
+    root = peru_broken(tmp_path,
+                       ("    recipients: [PER]\n    default: prohibited\n    basis: record\n",
+                        "    recipients: [PER]\n    default: forbid\n    basis: record\n"),
+                       ("          flags: [internal_security]\n        effect: forbid",
+                        "          flags: [internal_securty]\n        effect: forbid"),
+                       ("from: {fact: restrictions.removed.PER}\n        basis: record\n        sources: [tel-313]\n"
+                        "        notes:",
+                        "from: {fact: restrictions.remved.PER}\n        basis: record\n        sources: [tel-313]\n"
+                        "        notes:"))
+    code, errors = check(capsys, root)
+    assert code == 1
+    assert sorted((e["code"], e["line"], e["column"]) for e in errors) == sorted([
+        ("bad-value", *where(root, "forbid", "default: forbid")),
+        ("unknown-flag", *where(root, "internal_securty")),
+        ("unknown-fact", *where(root, "restrictions.remved.PER")),
+    ]), errors
+    assert next(e["help"] for e in errors if e["code"] == "bad-value") == "did you mean `prohibited`?"

@@ -270,15 +270,23 @@ _SYNONYMS = (  # words for one meaning: an effect (`permit`), an outcome (`permi
 )
 
 
+_SET_ASIDE = ("title", "description", "default", "criterion", "basis", "marking", "announced", "reviews",
+              "resumption_criteria", "sources", "notes")  # a regime's fields whose mistakes nothing else hangs on
+
+
 def _rule_slots(exc: ValidationError, model_cls: type[BaseModel]) -> list[YamlPath] | None:
-    """The rules (paths such as ``("regimes", 2, "rules", 1)``) that hold every error of ``exc``, or None when an
-    error lies outside any rule (or the file is not one of rules)."""
+    """The rules (paths such as ``("regimes", 2, "rules", 1)``) and regime fields (``("regimes", 2, "default")``,
+    one of ``_SET_ASIDE``) that hold every error of ``exc``, or None when an error lies elsewhere (or the file
+    is not one of rules)."""
     slots: list[YamlPath] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         if model_cls is m.RegimesFile and len(loc) >= 4 and loc[0] == "regimes" and isinstance(loc[1], int) \
                 and loc[2] in ("rules", "otherwise") and isinstance(loc[3], int):
             slot = loc[:4]
+        elif model_cls is m.RegimesFile and len(loc) >= 3 and loc[0] == "regimes" and isinstance(loc[1], int) \
+                and loc[2] in _SET_ASIDE and err["type"] != "extra_forbidden":
+            slot = loc[:3]
         elif model_cls is m.LawFile and len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
             slot = loc[:2]
         else:
@@ -306,7 +314,10 @@ def _with_placeholders(data: Any, slots: Sequence[YamlPath]) -> Any:
             child = copy.copy(parent[key])
             parent[key] = child
             parent = child
-        parent[slot[-1]] = dict(_PLACEHOLDER_RULE)
+        if isinstance(slot[-1], str):  # a regime's field: left out (what it would have said is not known)
+            del parent[slot[-1]]
+        else:
+            parent[slot[-1]] = dict(_PLACEHOLDER_RULE)
     return out
 
 
@@ -353,6 +364,7 @@ class _Checker:
     progress: Progress | None = None  # told the pipeline's lines read (tranche.language.progress)
     malformed_rules: dict[tuple[str, YamlPath], Any] = field(default_factory=dict)  # (file, path) -> the rule as written
     malformed_rule_ids: set[str] = field(default_factory=set)  # their ids: not "unknown" where named
+    malformed_fields: set[tuple[str, YamlPath]] = field(default_factory=set)  # regime fields left out (reported)
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -432,6 +444,9 @@ class _Checker:
             return None
         file_key = key if key is not None else name
         for slot in slots:
+            if isinstance(slot[-1], str):
+                self.malformed_fields.add((file_key, slot))
+                continue
             raw_rule = _at(data, slot)
             self.malformed_rules[(file_key, slot)] = raw_rule
             if isinstance(raw_rule, dict) and isinstance(raw_rule.get("id"), str):
@@ -751,7 +766,7 @@ class _Checker:
         # the facts `effective` moves with: under `any` in `when`, another one holding may bring it earlier
         earlier = [str(v) for p in rule.when.predicates if p.attribute == FACTS and p.op == "any" for v in p.values]
         for k, cond in enumerate((rule.when, *rule.unless)):
-            where = path + (("when",) if k == 0 else ("unless", k - 1))
+            where = path + ("when",) if k == 0 else self.one_of_many(file, path + ("unless",), k - 1)
             for pred in cond.predicates:
                 if pred.attribute == FACTS:
                     enables = (not pred.operator.negated) if k == 0 else pred.operator.negated
@@ -1269,6 +1284,7 @@ class _Checker:
         self.duplicate_ids(file, "timelines", [t.id for t in f.timelines], "timeline")
         rule_ids = list(getattr(self, "_rule_ids", []))
         regimes: dict[str, Regime] = {}
+        unknown_default: set[str] = set()  # regimes whose default (own or inherited) was malformed
         for i, r in self.inheritance_order(f, file):
             ctx = f"regime `{r.id}`"
             here = ("regimes", i)
@@ -1291,18 +1307,22 @@ class _Checker:
             base = regimes.get(r.extends) if r.extends else None
             default = Outcome(r.default) if r.default else (base.default if base else Outcome.PROHIBITED)
             criterion = r.criterion if r.criterion is not None or base is None else base.criterion
-            if r.default is None and r.extends is None:
+            bad_default = (file, here + ("default",)) in self.malformed_fields  # reported; its value unknown
+            if r.default is None and r.extends is None and not bad_default:
                 self.err("missing-field", f"{ctx}: missing field `default`", self.span(file, here + ("id",)),
                          help="give `default: permitted|review|prohibited`, or `extends: REGIME` to inherit it")
+            if bad_default or (r.default is None and r.extends in unknown_default):
+                unknown_default.add(r.id)  # contract 6 needs the default: not checked against a guess
             for where, own_rule in placed:
-                self.check_fact_roles(own_rule, self.floor_of(own_rule, own, default), file, where, ctx)
+                if r.id not in unknown_default:
+                    self.check_fact_roles(own_rule, self.floor_of(own_rule, own, default), file, where, ctx)
             inherited_ids = {x.id for x in base.rules} if base else set()
             rule_ids += [(file, where + ("id",), rule.id) for where, rule in placed if rule.id not in inherited_ids]
             rules = self.inherit(base, own, r, file, here, ctx) if base is not None else own
             rules = tuple(x for x in rules if not x.otherwise) + tuple(x for x in rules if x.otherwise)
             if base is not None:
                 for kept in rules:  # an inherited rule must also keep contract 6 under this regime's default
-                    if kept.layer != r.id:
+                    if kept.layer != r.id and r.id not in unknown_default:
                         self.check_fact_roles(kept, self.floor_of(kept, rules, default), file, here + ("extends",), ctx)
                 rules = tuple(dataclasses.replace(x, layer=r.id) for x in rules)
             regimes.setdefault(r.id, Regime(
