@@ -237,3 +237,16 @@ def test_a_bad_default_hides_nothing_else_of_its_file(capsys: pytest.CaptureFixt
         ("unknown-fact", *where(root, "restrictions.remved.PER")),
     ]), errors
     assert next(e["help"] for e in errors if e["code"] == "bad-value") == "did you mean `prohibited`?"
+
+
+def test_an_unknown_name_far_from_every_declared_one_says_where_they_are(capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path) -> None:
+    facts = [line for line in (PERU / "facts.yaml").read_text().splitlines() if line.startswith("  - id: ")]
+    assert len(facts) > 12  # too many to list in the help
+    root = peru_broken(tmp_path, ("from: {fact: restrictions.removed.PER}\n        basis: record\n        sources: "
+                                  "[tel-313]\n        notes:",
+                                  "from: {fact: zzz}\n        basis: record\n        sources: [tel-313]\n        notes:"))
+    code, errors = check(capsys, root)
+    assert code == 1 and [e["code"] for e in errors] == ["unknown-fact"], errors
+    assert errors[0]["help"] == (f"none of the {len(facts)} declared in facts.yaml is close; check the spelling "
+                                 "there")

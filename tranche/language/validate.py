@@ -246,7 +246,8 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
     return out
 
 
-_WANTED = {"dict_type": "a mapping (`key: value` lines)", "list_type": "a list", "string_type": "text",
+_WANTED = {"dict_type": "a mapping (`key: value` lines)", "model_type": "a mapping (`key: value` lines)",
+           "model_attributes_type": "a mapping (`key: value` lines)", "list_type": "a list", "string_type": "text",
            "bool_type": "true or false", "bool_parsing": "true or false", "int_type": "a whole number",
            "int_parsing": "a whole number"}
 
@@ -269,6 +270,13 @@ _SYNONYMS = (  # words for one meaning: an effect (`permit`), an outcome (`permi
     {"review", "reviewed", "case-by-case", "case_by_case"},
 )
 
+
+_DECLARED_IN = {"fact": "facts.yaml", "source": "sources.yaml", "category": "taxonomy.yaml",
+                "program": "programs.yaml", "regime": "regimes.yaml", "rule": "law.yaml and regimes.yaml",
+                "item": "pipeline.csv", "flag": "scenario.yaml (`flags:`)",
+                "channel": "scenario.yaml (`channels:`)", "recipient": "scenario.yaml (`recipients:`)",
+                "attribute": "scenario.yaml (`attributes:`)", "exemption class": "law.yaml (`exemptions:`)",
+                "option": "regimes.yaml (regimes and timelines)"}
 
 _SET_ASIDE = ("title", "description", "default", "criterion", "basis", "marking", "announced", "reviews",
               "resumption_criteria", "sources", "notes")  # a regime's fields whose mistakes nothing else hangs on
@@ -391,6 +399,8 @@ class _Checker:
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        if hint is None and what in _DECLARED_IN:  # no close name and too many to list: where they are declared
+            hint = f"none of the {len(known)} declared in {_DECLARED_IN[what]} is close; check the spelling there"
         if self.current_pack is not None and what not in ("fact", "exemption class", "source"):
             hint = (f"the law pack `{self.current_pack}` needs the scenario to declare the {what} `{name}` (see the "
                     "pack's pack.yaml)" + (f"; {hint}" if hint and hint.startswith("did you mean") else ""))
