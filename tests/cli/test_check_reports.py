@@ -84,9 +84,10 @@ def test_one_bad_effect_does_not_cascade_into_the_tests(capsys: pytest.CaptureFi
 
 def test_every_independent_problem_is_reported_in_one_run(capsys: pytest.CaptureFixture[str],
                                                           tmp_path: Path) -> None:
-    """A bad effect makes regimes.yaml fail its shape check; the unknown facts in a regime's `effective:` and a
-    timeline's `from:` of the same file, a bad amount in the pipeline and an unknown source in facts.yaml are
-    independent of it, and come out in the same run."""
+    """A bad effect makes one rule of regimes.yaml fail its shape check; the unknown facts in a regime's
+    `effective:` and a timeline's `from:` of the same file (and that `effective:` making a second timeline of
+    record), a bad amount in the pipeline and an unknown source in facts.yaml are independent of it, and come out
+    in the same run."""
     root = broken(tmp_path,
                   ("regimes.yaml", "effect: permit", "effect: allow"),
                   ("regimes.yaml", "  - id: open\n    default: permitted\n",
@@ -100,8 +101,152 @@ def test_every_independent_problem_is_reported_in_one_run(capsys: pytest.Capture
     assert found == sorted([
         ("regimes.yaml", "bad-value", line_of(root, "regimes.yaml", "effect: allow")),
         ("regimes.yaml", "unknown-fact", line_of(root, "regimes.yaml", "coup.AAB")),
+        ("regimes.yaml", "timeline-overlap", line_of(root, "regimes.yaml", "coup.AAB")),  # with `record`
         ("regimes.yaml", "unknown-fact", line_of(root, "regimes.yaml", "coup.AXA")),
         ("pipeline.csv", "bad-amount", line_of(root, "pipeline.csv", "1O0.00")),
         ("facts.yaml", "unknown-source", line_of(root, "facts.yaml", "[s9]")),
     ]), errors
     assert all(e["help"] for e in errors)
+
+
+PERU = Path(__file__).parent.parent.parent / "scenarios" / "peru-1962"
+
+
+def peru_broken(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of the Peru scenario with each ``(old, new)`` edit made once in regimes.yaml (``old`` must be
+    there, once)."""
+    root = tmp_path / "peru"
+    shutil.copytree(PERU, root)
+    path = root / "regimes.yaml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return root
+
+
+def where(root: Path, token: str, after: str = "") -> tuple[int, int]:
+    """Line and column (1-based) of ``token`` in the copy's regimes.yaml, first after the text ``after``."""
+    text = (root / "regimes.yaml").read_text(encoding="utf-8")
+    offset = text.index(token, text.index(after) if after else 0)
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def test_every_problem_of_one_regime_file_is_reported_in_one_run(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    """Six independent mistakes in the Peru scenario's regimes.yaml: three rules that fail their shape check
+    (a bad `effect`, a `when` written as a list, an unknown field) and, around them, an unknown operator, an
+    unknown flag in the rule with the bad effect, an unknown flag and an unknown fact elsewhere.  One run
+    reports every one at its file:line:col, and the tests that name the malformed rules are not "unknown rule"."""
+    tests = (PERU / "tests.yaml").read_text()
+    for rule in ("limited.grant.internal_security", "interim.economic.no_new_commitments", "resumed.sale.naval_vessels"):
+        assert f"[{rule}]" in tests  # tests.yaml names each rule made malformed below
+    root = peru_broken(
+        tmp_path,
+        ("          flags: [internal_security]\n        effect: forbid",
+         "          flags: [internal_securty]\n        effect: allow"),
+        ("          channel: economic\n          commitment: new\n",
+         "          - channel: economic\n          - commitment: new\n"),
+        ("        criterion: >-\n          the President, 25 January 1963",
+         "        critrion: >-\n          the President, 25 January 1963"),
+        ("category: {not: [maintenance, spares]}", "category: {nto: [maintenance, spares]}"),
+        ("          flags: [humanitarian]", "          flags: [humanitarain]"),
+        ("from: {fact: restrictions.removed.PER}\n        basis: record\n        sources: [tel-313]\n        notes:",
+         "from: {fact: restrictions.remved.PER}\n        basis: record\n        sources: [tel-313]\n        notes:"),
+    )
+    code, errors = check(capsys, root)
+    assert code == 1
+    found = sorted((e["code"], e["line"], e["column"]) for e in errors)
+    assert found == sorted([
+        ("bad-value", *where(root, "allow", "effect: allow")),
+        ("unknown-flag", *where(root, "internal_securty")),
+        ("bad-type", *where(root, "- channel: economic")),
+        ("unknown-field", *where(root, "critrion", "critrion:")),
+        ("bad-operator", *where(root, "nto", "{nto:")),
+        ("unknown-flag", *where(root, "humanitarain", "flags: [humanitarain]")),
+        ("unknown-fact", *where(root, "restrictions.remved.PER")),
+    ]), errors
+    assert all(Path(e["file"]).name == "regimes.yaml" and e["help"] for e in errors), errors
+    helps = {e["code"] + ":" + e["message"].rsplit(" ", 1)[-1]: e["help"] for e in errors}
+    assert helps["bad-value:'forbid'"] == "did you mean `permit`?"  # `allow` means permit
+    assert helps["unknown-flag:`internal_securty`"] == "did you mean `internal_security`?"
+    assert helps["bad-operator:`nto`"] == "did you mean `not`?"
+    assert "must be a mapping" in next(e["message"] for e in errors if e["code"] == "bad-type")
+
+
+@pytest.mark.parametrize("old, new, flag, means", [
+    ("          flags: [humanitarian]", "          flags: [humanitarain]", "humanitarain", "humanitarian"),
+    ("        unless:\n          flags: {any: [internal_security, sensitive]}\n        effect: permit\n        basis: "
+     "record\n        sources: [frus-427]\n        notes:",
+     "        unless:\n          flags: {any: [internal_security, sensitve]}\n        effect: permit\n        basis: "
+     "record\n        sources: [frus-427]\n        notes:", "sensitve", "sensitive"),
+    ("          channel: grant\n          flags: [internal_security]",
+     "          channel: grant\n          flags: [sensitive, internal-security]", "internal-security",
+     "internal_security"),
+])
+def test_an_unknown_flag_points_at_its_entry(capsys: pytest.CaptureFixture[str], tmp_path: Path, old: str, new: str,
+                                             flag: str, means: str) -> None:
+    """An unknown flag in a rule's `flags` (a list, or a list under an operator inside `unless`) is located at
+    the flag itself, with the close declared flag as the help."""
+    declared = (PERU / "scenario.yaml").read_text()
+    assert f"\n  {means}:" in declared and f"\n  {flag}:" not in declared
+    root = peru_broken(tmp_path, (old, new))
+    code, errors = check(capsys, root)
+    assert code == 1
+    assert [(e["code"], e["line"], e["column"]) for e in errors] == [("unknown-flag", *where(root, flag, new))], errors
+    assert errors[0]["message"].endswith(f"unknown flag `{flag}`")
+    assert errors[0]["help"] == f"did you mean `{means}`?"
+
+
+def test_a_malformed_law_rule_hides_nothing_of_the_regimes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A law rule that fails its shape check is set aside too: the law's other rules are still read, so the
+    regimes are still checked against it, and their own mistakes come out in the same run."""
+    root = peru_broken(tmp_path, ("          flags: [humanitarian]", "          flags: [humanitarain]"))
+    law = root / "law.yaml"
+    text = law.read_text(encoding="utf-8")
+    first = text.index("effect: ")
+    law.write_text(text[:first] + "effect: alow" + text[text.index("\n", first):], encoding="utf-8")
+    code, errors = check(capsys, root)
+    assert code == 1
+    assert sorted((Path(e["file"]).name, e["code"]) for e in errors) == [
+        ("law.yaml", "bad-value"), ("regimes.yaml", "unknown-flag")], errors
+
+
+def test_a_bad_default_hides_nothing_else_of_its_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A regime's `default: forbid` (the outcome is `prohibited`) is reported and set aside: the file's other
+    regimes and rules are still checked, the regimes that extend it raise no "missing default", and the tests
+    that name it are not "unknown regime"."""
+    assert "regime: suspension" in (PERU / "tests.yaml").read_text()  # a test names the regime
+    assert "extends: suspension" in (PERU / "regimes.yaml").read_text()  # and a regime extends it
+    root = peru_broken(tmp_path,
+                       ("    recipients: [PER]\n    default: prohibited\n    basis: record\n",
+                        "    recipients: [PER]\n    default: forbid\n    basis: record\n"),
+                       ("          flags: [internal_security]\n        effect: forbid",
+                        "          flags: [internal_securty]\n        effect: forbid"),
+                       ("from: {fact: restrictions.removed.PER}\n        basis: record\n        sources: [tel-313]\n"
+                        "        notes:",
+                        "from: {fact: restrictions.remved.PER}\n        basis: record\n        sources: [tel-313]\n"
+                        "        notes:"))
+    code, errors = check(capsys, root)
+    assert code == 1
+    assert sorted((e["code"], e["line"], e["column"]) for e in errors) == sorted([
+        ("bad-value", *where(root, "forbid", "default: forbid")),
+        ("unknown-flag", *where(root, "internal_securty")),
+        ("unknown-fact", *where(root, "restrictions.remved.PER")),
+    ]), errors
+    assert next(e["help"] for e in errors if e["code"] == "bad-value") == "did you mean `prohibited`?"
+
+
+def test_an_unknown_name_far_from_every_declared_one_says_where_they_are(capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path) -> None:
+    facts = [line for line in (PERU / "facts.yaml").read_text().splitlines() if line.startswith("  - id: ")]
+    assert len(facts) > 12  # too many to list in the help
+    root = peru_broken(tmp_path, ("from: {fact: restrictions.removed.PER}\n        basis: record\n        sources: "
+                                  "[tel-313]\n        notes:",
+                                  "from: {fact: zzz}\n        basis: record\n        sources: [tel-313]\n        notes:"))
+    code, errors = check(capsys, root)
+    assert code == 1 and [e["code"] for e in errors] == ["unknown-fact"], errors
+    assert errors[0]["help"] == (f"none of the {len(facts)} declared in facts.yaml is close; check the spelling "
+                                 "there")

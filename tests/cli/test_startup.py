@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent.parent
-HEAVY = ("sqlalchemy", "alembic", "duckdb", "sqlglot", "pyspark", "pydantic", "yaml")
+HEAVY = ("sqlalchemy", "alembic", "duckdb", "sqlglot", "pyspark", "pydantic", "yaml", "rich", "fastapi", "jinja2",
+         "uvicorn", "psycopg", "ruamel", "hypothesis")
 
 
 def _loaded(code: str) -> list[str]:
@@ -27,3 +30,22 @@ def test_the_help_imports_no_heavy_library() -> None:
 def test_importing_tranche_is_lazy_but_complete() -> None:
     assert _loaded("import tranche") == []
     assert "pydantic" in _loaded("import tranche; tranche.load_scenario")
+
+
+@pytest.mark.parametrize("argv, allowed", [
+    ([], {"rich"}),  # the help, printed with Rich
+    (["--version"], {"rich"}),
+    (["check", "--help"], {"pydantic"}),  # Typer (0.29) reads the root's options through pydantic adapters
+    (["review", "--help"], {"pydantic"}),
+])
+def test_a_bare_tranche_and_a_command_s_help_import_no_heavy_library(argv: list[str], allowed: set[str]) -> None:
+    code = (f"from tranche.cli.main import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass")
+    assert set(_loaded(code)) <= allowed
+
+
+def test_check_imports_what_it_needs_and_no_more() -> None:
+    """`tranche check` reads the files (PyYAML, pydantic) and prints with Rich: no store, no compiler, no web."""
+    code = (f"from tranche.cli.main import main\n"
+            f"try:\n    main(['check', {str(ROOT / 'scenarios' / 'peru-1962')!r}])\nexcept SystemExit:\n    pass")
+    assert sorted(_loaded(code)) == ["pydantic", "rich", "yaml"]

@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = hoist(list(argv) if argv is not None else sys.argv[1:])
     render.state.error_format = _error_format(args)
     render.setup()
-    render.console.on_broken_pipe = _on_broken_pipe  # type: ignore[method-assign]  # Rich would exit 1
+    render.on_broken_pipe = _on_broken_pipe  # Rich's own would exit 1
     try:
         code = app(args=args, standalone_mode=False, prog_name="tranche")
     except NoArgsIsHelpError as exc:  # a bare `tranche` or `tranche review`: the help, and success

@@ -8,14 +8,16 @@ import json
 import os
 import sys
 from enum import Enum
-from typing import Any, Iterable, Sequence
-
-from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from ..errors import Diagnostic, TrancheError, error_document
+
+if TYPE_CHECKING:  # Rich is imported when something is printed with it, not by `tranche --help`
+    from rich.console import Console, RenderableType
+    from rich.text import Text
+
+    console: Console
+    err_console: Console
 
 __all__ = ["state", "Format", "ErrorFormat", "console", "err_console", "emit_json", "emit_json_err", "emit_csv", "table", "escape",
            "print_diagnostics", "report_error", "OUTCOME_STYLE", "styled_outcome"]
@@ -46,20 +48,43 @@ class _State:
 
 state = _State()
 
-console = Console(width=_width(), highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, width=_width(), highlight=False)
+_consoles: dict[str, Console] = {}
+on_broken_pipe: Callable[[], None] | None = None  # given to the stdout console (Rich's own would exit 1)
+
+
+def _console(name: str) -> Console:
+    """The console ``name`` (`console`: stdout, `err_console`: stderr), made (and Rich imported) on first use."""
+    made = _consoles.get(name)
+    if made is None:
+        from rich.console import Console
+
+        if name == "console":
+            made = Console(width=_width(), highlight=False, soft_wrap=False)
+            if on_broken_pipe is not None:
+                made.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
+        else:
+            made = Console(stderr=True, width=_width(), highlight=False)
+        _consoles[name] = made
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    """`render.console` and `render.err_console`, made when first used (PEP 562)."""
+    if name in ("console", "err_console"):
+        return _console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def setup() -> None:
-    """(Re)create the consoles for this invocation, so that the terminal width (or `COLUMNS`) is read now."""
-    global console, err_console
-    console = Console(width=_width(), highlight=False, soft_wrap=False)
-    err_console = Console(stderr=True, width=_width(), highlight=False)
+    """Forget the consoles, so that the next ones read the terminal width (or `COLUMNS`) of this invocation."""
+    _consoles.clear()
 
 OUTCOME_STYLE = {"permitted": "green", "review": "yellow", "blocked": "magenta", "prohibited": "red"}
 
 
 def styled_outcome(outcome: str) -> Text:
+    from rich.text import Text
+
     return Text(outcome, style=f"bold {OUTCOME_STYLE.get(outcome, '')}")
 
 
@@ -81,6 +106,9 @@ TEXT_MIN = 10  # a text column may wrap down to this width; figures never wrap o
 
 def cell_width(value: Any) -> int:
     """The widest line of a cell, in terminal cells."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
     text = value.plain if isinstance(value, Text) else ("" if value is None else str(value))
     return max((cell_len(line) for line in text.split("\n")), default=0)
 
@@ -97,12 +125,16 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     Text columns wrap.  When the figures do not fit the terminal side by side, the table is split into
     several tables stacked vertically, each repeating the first column (the narrow layout).
     """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     cells = [[v if isinstance(v, Text) else ("" if v is None else str(v)) for v in r] for r in rows]
     need = []
     for i, c in enumerate(columns):
         widest = max([cell_width(c), *(cell_width(r[i]) for r in cells)])
         need.append(widest if c in right else min(widest, max(TEXT_MIN, 1)))
-    groups = _groups(need, console.width)
+    groups = _groups(need, _console("console").width)
     tables = []
     for k, group in enumerate(groups):
         t = Table(title=title if k == 0 else None, caption=caption if k == len(groups) - 1 else None,
@@ -144,6 +176,9 @@ def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int 
         if diags:
             emit_json_err(error_document(list(diags), status=0))
         return
+    from rich.text import Text
+
+    err_console = _console("err_console")
     shown = list(diags)[:limit]
     for d in shown:
         if fmt is ErrorFormat.plain:
@@ -173,6 +208,9 @@ def report_error(exc: TrancheError, fmt: ErrorFormat, status: int) -> None:
         else:
             sys.stderr.write(f"{exc.message}\n")
         return
+    from rich.text import Text
+
+    err_console = _console("err_console")
     if exc.diagnostics:
         err_console.print(Text(exc.message, style="bold red"))
         return

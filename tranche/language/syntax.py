@@ -34,6 +34,7 @@ import io
 import itertools
 import operator
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -175,8 +176,8 @@ def _lines(data: bytes) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, with the nesting depth bounded while composing (no RecursionError)."""
+class _Bounded:
+    """The nesting depth bounded while composing (no RecursionError)."""
 
     depth = 0
     max_depth = 64
@@ -186,14 +187,38 @@ class _Loader(yaml.SafeLoader):
         self.depth += 1
         try:
             if self.depth > self.max_depth:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
+                event = self.peek_event()  # type: ignore[attr-defined]  # the parser's (PyYAML's or libyaml's)
                 raise _Limit(Diagnostic(
                     "yaml-depth", f"values are nested more than {self.max_depth} levels deep",
                     Span(self.file, event.start_mark.line + 1, event.start_mark.column + 1),
                     help="flatten the structure, or raise the limit with TRANCHE_MAX_YAML_DEPTH"))
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.depth -= 1
+
+
+class _Loader(_Bounded, yaml.SafeLoader):
+    """PyYAML's safe loader, all in Python: it words the syntax errors."""
+
+
+_CParser: Any
+try:  # libyaml's scanner and parser, when PyYAML was built with it
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover
+    _CParser = None
+
+if _CParser is not None:
+    class _FastLoader(_Bounded, yaml.composer.Composer, _CParser,  # type: ignore[misc]
+                      yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same loader with libyaml's scanner and parser (about five times faster); its nodes are composed,
+        bounded and constructed by the same Python code.  A file it refuses is read again by :class:`_Loader`,
+        whose errors are the ones reported."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
 
 
 @dataclass
@@ -205,7 +230,7 @@ class _Budget:
     path: set[int] = field(default_factory=set)
 
 
-def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
+def _construct(loader: Any, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
                budget: _Budget | None = None) -> Any:
     if budget is None:
         budget = _Budget(limit("TRANCHE_MAX_YAML_ALIAS_VALUES"))
@@ -237,10 +262,10 @@ def _construct(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions,
     return _construct_scalar(loader, node, path, pos)
 
 
-def _construct_collection(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
+def _construct_collection(loader: Any, node: yaml.Node, path: YamlPath, pos: Positions, diags: list[Diagnostic],
                           budget: _Budget) -> Any:
     mark = node.start_mark
-    length = max(1, node.end_mark.index - node.start_mark.index) if node.end_mark.line == mark.line else 1
+    length = max(1, node.end_mark.column - mark.column) if node.end_mark.line == mark.line else 1
     pos.spans[path] = Span(pos.file, mark.line + 1, mark.column + 1, length)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -268,9 +293,9 @@ def _construct_collection(loader: _Loader, node: yaml.Node, path: YamlPath, pos:
     raise AssertionError(node)  # pragma: no cover
 
 
-def _construct_scalar(loader: _Loader, node: yaml.Node, path: YamlPath, pos: Positions) -> Any:
+def _construct_scalar(loader: Any, node: yaml.Node, path: YamlPath, pos: Positions) -> Any:
     mark = node.start_mark
-    length = max(1, node.end_mark.index - node.start_mark.index) if node.end_mark.line == mark.line else 1
+    length = max(1, node.end_mark.column - mark.column) if node.end_mark.line == mark.line else 1
     pos.spans[path] = Span(pos.file, mark.line + 1, mark.column + 1, length)
     assert isinstance(node, yaml.ScalarNode)
     if node.tag == "tag:yaml.org,2002:float":
@@ -304,12 +329,29 @@ def read_yaml_text(path: Path, display: str | None = None) -> tuple[str | None, 
         return None, [exc.diagnostic]
 
 
+_TAG = re.compile(r"(?:^|[\s\[{,])!")  # a `!` that starts a token: a tag
+
+
 def parse_yaml(text: str, name: str) -> tuple[Any, Positions, list[Diagnostic]]:
     """Parse YAML text (of the file ``name``); return (data, positions, diagnostics)."""
+    if _CParser is not None and "\t" not in text and not _TAG.search(text) \
+            and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        # (libyaml takes tabs and control characters that PyYAML refuses, and reads tags in flow collections
+        # otherwise: such texts go to PyYAML alone; the format uses no tags)
+        try:
+            fast = _parse_yaml(text, name, _FastLoader)
+        except Exception:  # pragma: no cover - whatever libyaml trips on, the Python loader reads and words
+            fast = (None, Positions(name), [Diagnostic("yaml-syntax", "invalid YAML", Span(name))])
+        if not fast[2]:  # else the Python loader reads it again, and its diagnostics are reported
+            return fast
+    return _parse_yaml(text, name, _Loader)
+
+
+def _parse_yaml(text: str, name: str, loader_cls: Any) -> tuple[Any, Positions, list[Diagnostic]]:
     pos = Positions(name)
     diags: list[Diagnostic] = []
     try:
-        loader = _Loader(text)
+        loader = loader_cls(text)
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
         span = Span(name, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
@@ -332,6 +374,11 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Positions, list[Diagnostic]]:
                                       help="check indentation, colons and quoting around this point")]
     except yaml.YAMLError as exc:
         return None, pos, [Diagnostic("yaml-syntax", f"invalid YAML: {exc}", Span(name))]
+    except (ValueError, OverflowError):  # PyYAML's scanner on `"\U99999999"`: an escape naming no character
+        mark = loader.get_mark() if isinstance(loader, _Loader) else None
+        return None, pos, [Diagnostic("yaml-syntax", "invalid YAML: an escape sequence names no character",
+                                      Span(name, mark.line + 1, mark.column + 1) if mark else Span(name),
+                                      help="write the character itself, or a `\\U` escape up to `\\U0010FFFF`")]
     except RecursionError:  # a bound above should come first; never a traceback
         return None, Positions(name), [Diagnostic("yaml-depth", "values are nested too deeply", Span(name),
                                                   help="flatten the structure")]

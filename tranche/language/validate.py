@@ -11,6 +11,7 @@ is not built at all.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import datetime as dt
@@ -229,6 +230,8 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
         elif kind.startswith(("date_", "datetime_")):
             msg = f"`{err.get('input')}` is not a date"
             help_ = "write dates as YYYY-MM-DD, e.g. 2001-12-31"
+        elif kind in _WANTED:
+            msg = f"must be {_WANTED[kind]}, not {_shape_of(err.get('input'))}"
         msg = msg[:1].lower() + msg[1:]
         msg = msg.rstrip(".")
         field_name = next((k for k in reversed(loc) if isinstance(k, str)), None)
@@ -243,12 +246,87 @@ def _pydantic_diagnostics(exc: ValidationError, model_cls: type[BaseModel], data
     return out
 
 
+_WANTED = {"dict_type": "a mapping (`key: value` lines)", "model_type": "a mapping (`key: value` lines)",
+           "model_attributes_type": "a mapping (`key: value` lines)", "list_type": "a list", "string_type": "text",
+           "bool_type": "true or false", "bool_parsing": "true or false", "int_type": "a whole number",
+           "int_parsing": "a whole number"}
+
+
+def _shape_of(value: Any) -> str:
+    """What a YAML value is, in the words of the format: 'a list', 'a mapping', '`abc`'."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "empty"
+    return f"`{value}`"
+
+
 _SYNONYMS = (  # words for one meaning: an effect (`permit`), an outcome (`permitted`) and what people write
     {"permit", "permitted", "allow", "allowed", "accept", "accepted", "release", "released"},
     {"blocked", "block", "hold", "held"},  # before `forbid`: `expect: block` means blocked, `effect: block` forbid
     {"forbid", "prohibited", "prohibit", "forbidden", "deny", "denied", "reject", "rejected", "block"},
     {"review", "reviewed", "case-by-case", "case_by_case"},
 )
+
+
+_DECLARED_IN = {"fact": "facts.yaml", "source": "sources.yaml", "category": "taxonomy.yaml",
+                "program": "programs.yaml", "regime": "regimes.yaml", "rule": "law.yaml and regimes.yaml",
+                "item": "pipeline.csv", "flag": "scenario.yaml (`flags:`)",
+                "channel": "scenario.yaml (`channels:`)", "recipient": "scenario.yaml (`recipients:`)",
+                "attribute": "scenario.yaml (`attributes:`)", "exemption class": "law.yaml (`exemptions:`)",
+                "option": "regimes.yaml (regimes and timelines)"}
+
+_SET_ASIDE = ("title", "description", "default", "criterion", "basis", "marking", "announced", "reviews",
+              "resumption_criteria", "sources", "notes")  # a regime's fields whose mistakes nothing else hangs on
+
+
+def _rule_slots(exc: ValidationError, model_cls: type[BaseModel]) -> list[YamlPath] | None:
+    """The rules (paths such as ``("regimes", 2, "rules", 1)``) and regime fields (``("regimes", 2, "default")``,
+    one of ``_SET_ASIDE``) that hold every error of ``exc``, or None when an error lies elsewhere (or the file
+    is not one of rules)."""
+    slots: list[YamlPath] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if model_cls is m.RegimesFile and len(loc) >= 4 and loc[0] == "regimes" and isinstance(loc[1], int) \
+                and loc[2] in ("rules", "otherwise") and isinstance(loc[3], int):
+            slot = loc[:4]
+        elif model_cls is m.RegimesFile and len(loc) >= 3 and loc[0] == "regimes" and isinstance(loc[1], int) \
+                and loc[2] in _SET_ASIDE and err["type"] != "extra_forbidden":
+            slot = loc[:3]
+        elif model_cls is m.LawFile and len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            slot = loc[:2]
+        else:
+            return None
+        if slot not in slots:
+            slots.append(slot)
+    return slots
+
+
+_PLACEHOLDER_RULE = {"id": "malformed"}  # what stands in for a malformed rule (never built: see is_malformed)
+
+
+def _at(data: Any, path: YamlPath) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
+def _with_placeholders(data: Any, slots: Sequence[YamlPath]) -> Any:
+    """A copy of ``data`` with the rule at each slot replaced by a placeholder (indexes, and so positions, kept)."""
+    out = copy.copy(data)
+    for slot in slots:
+        parent = out
+        for key in slot[:-1]:  # copy the path down to the list, so that ``data`` is not changed
+            child = copy.copy(parent[key])
+            parent[key] = child
+            parent = child
+        if isinstance(slot[-1], str):  # a regime's field: left out (what it would have said is not known)
+            del parent[slot[-1]]
+        else:
+            parent[slot[-1]] = dict(_PLACEHOLDER_RULE)
+    return out
 
 
 def _synonym(given: str, choices: Sequence[str]) -> str | None:
@@ -292,6 +370,9 @@ class _Checker:
     current_pack: str | None = None  # the law pack being read (its rules name only its own sources, classes)
     packs_ok: bool = True  # every included pack was found and read
     progress: Progress | None = None  # told the pipeline's lines read (tranche.language.progress)
+    malformed_rules: dict[tuple[str, YamlPath], Any] = field(default_factory=dict)  # (file, path) -> the rule as written
+    malformed_rule_ids: set[str] = field(default_factory=set)  # their ids: not "unknown" where named
+    malformed_fields: set[tuple[str, YamlPath]] = field(default_factory=set)  # regime fields left out (reported)
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -312,10 +393,14 @@ class _Checker:
             return  # facts.yaml is broken: its own errors are reported, not a cascade of unknown facts
         if what in ("fact", "exemption class", "rule") and not self.packs_ok:
             return  # an included pack could not be read: its facts, classes and rules are unknown, not missing
+        if what in ("rule", "inherited rule") and name in self.malformed_rule_ids:
+            return  # the rule is there but malformed: its own errors are reported, not a cascade where it is named
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
             hint = "known: " + ", ".join(f"`{k}`" for k in sorted(known))
+        if hint is None and what in _DECLARED_IN:  # no close name and too many to list: where they are declared
+            hint = f"none of the {len(known)} declared in {_DECLARED_IN[what]} is close; check the spelling there"
         if self.current_pack is not None and what not in ("fact", "exemption class", "source"):
             hint = (f"the law pack `{self.current_pack}` needs the scenario to declare the {what} `{name}` (see the "
                     "pack's pack.yaml)" + (f"; {hint}" if hint and hint.startswith("did you mean") else ""))
@@ -357,7 +442,55 @@ class _Checker:
             return model_cls.model_validate(data)
         except ValidationError as exc:
             self.diags.extend(_pydantic_diagnostics(exc, model_cls, data, pos))
+            slots = _rule_slots(exc, model_cls)
+        if slots is None:  # a problem outside any rule: the file is not read (its errors are reported)
             return None
+        # Only rules are malformed: they are reported and set aside, and the rest of the file is read, so that
+        # its other problems come out in the same run and nothing that names those rules cascades.
+        pruned = _with_placeholders(data, slots)
+        try:
+            result = model_cls.model_validate(pruned)
+        except ValidationError:  # pragma: no cover - a placeholder always validates
+            return None
+        file_key = key if key is not None else name
+        for slot in slots:
+            if isinstance(slot[-1], str):
+                self.malformed_fields.add((file_key, slot))
+                continue
+            raw_rule = _at(data, slot)
+            self.malformed_rules[(file_key, slot)] = raw_rule
+            if isinstance(raw_rule, dict) and isinstance(raw_rule.get("id"), str):
+                self.malformed_rule_ids.add(raw_rule["id"])
+        return result
+
+    def is_malformed(self, file: str, path: YamlPath) -> bool:
+        """Whether the rule at ``path`` of ``file`` failed its shape check (reported, then set aside)."""
+        return (file, tuple(path)) in self.malformed_rules
+
+    def check_malformed_rule(self, file: str, path: YamlPath, taxonomy: Taxonomy, context: str) -> None:
+        """The problems of a malformed rule that its shape errors do not cover: its conditions, facts and
+        sources, read from the YAML as written (each part only where it has the right shape)."""
+        raw = self.malformed_rules.get((file, tuple(path)))
+        if not isinstance(raw, dict):
+            return
+        ctx = f"{context}, rule `{raw['id']}`" if isinstance(raw.get("id"), str) else context
+        if isinstance(raw.get("when"), dict):
+            parse_condition(raw["when"], self.attributes, taxonomy, self.fact_ids, file, path + ("when",), self, ctx)
+        unless = raw.get("unless")
+        if isinstance(unless, dict):
+            parse_condition(unless, self.attributes, taxonomy, self.fact_ids, file, path + ("unless",), self, ctx)
+        elif isinstance(unless, list):
+            for i, u in enumerate(unless):
+                if isinstance(u, dict):
+                    parse_condition(u, self.attributes, taxonomy, self.fact_ids, file, path + ("unless", i), self, ctx)
+        for key in ("require", "lifted_by"):
+            names = raw.get(key)
+            for i, fact in enumerate(names if isinstance(names, list) else []):
+                if isinstance(fact, str) and fact not in self.fact_ids:
+                    self.unknown("fact", fact, self.fact_ids, self.span(file, path + (key, i)), ctx)
+        sources = raw.get("sources")
+        if isinstance(sources, list) and all(isinstance(s, str) for s in sources):
+            self.check_sources(sources, file, path, ctx)
 
     def check_sources(self, refs: Sequence[str], file: str, path: YamlPath, context: str) -> tuple[str, ...]:
         if not self.sources_ok:  # sources.yaml itself is broken: its errors are reported already
@@ -589,7 +722,8 @@ class _Checker:
                    context: str) -> Rule:
         ctx = f"{context}, rule `{r.id}`"
         when = parse_condition(r.when, self.attributes, taxonomy, self.fact_ids, file, path + ("when",), self, ctx)
-        unless = tuple(parse_condition(u, self.attributes, taxonomy, self.fact_ids, file, path + ("unless", i), self, ctx)
+        unless = tuple(parse_condition(u, self.attributes, taxonomy, self.fact_ids, file,
+                                       self.one_of_many(file, path + ("unless",), i), self, ctx)
                        for i, u in enumerate(r.unless))
         for key in ("require", "lifted_by"):
             for i, fact in enumerate(getattr(r, key)):
@@ -642,7 +776,7 @@ class _Checker:
         # the facts `effective` moves with: under `any` in `when`, another one holding may bring it earlier
         earlier = [str(v) for p in rule.when.predicates if p.attribute == FACTS and p.op == "any" for v in p.values]
         for k, cond in enumerate((rule.when, *rule.unless)):
-            where = path + (("when",) if k == 0 else ("unless", k - 1))
+            where = path + ("when",) if k == 0 else self.one_of_many(file, path + ("unless",), k - 1)
             for pred in cond.predicates:
                 if pred.attribute == FACTS:
                     enables = (not pred.operator.negated) if k == 0 else pred.operator.negated
@@ -858,6 +992,16 @@ class _Checker:
             ("law.yaml", ("caps", i, "id"), c.id) for i, c in enumerate(caps)]
         return dataclasses.replace(law, caps=tuple(caps))
 
+    def one_of_many(self, file: str, path: YamlPath, i: int) -> YamlPath:
+        """The path of item ``i`` of a field that takes one value or a list (`unless:`): ``path + (i,)`` where
+        the file has a list, ``path`` where it has the one value."""
+        raw = self.raw.get(file)
+        try:
+            value = _at(raw, path)
+        except (KeyError, IndexError, TypeError):
+            return path + (i,)
+        return path if isinstance(value, dict) else path + (i,)
+
     def has_path(self, file: str, path: YamlPath) -> bool:
         """Whether ``file`` has a node at ``path`` (a list where one item was also accepted)."""
         positions = self.pos.get(file)
@@ -921,11 +1065,16 @@ class _Checker:
         self.check_sources(f.sources, "law.yaml", (), "law")
         self.build_exemptions(f, taxonomy)
         included, pack_ids, pack_sources = self.build_pack_rules(taxonomy)
-        rules = tuple(self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")
-                      for i, r in enumerate(f.rules))
-        for i, rule in enumerate(rules):
+        built: list[tuple[int, Rule]] = []
+        for i, r in enumerate(f.rules):
+            if self.is_malformed("law.yaml", ("rules", i)):
+                self.check_malformed_rule("law.yaml", ("rules", i), taxonomy, "law")
+            else:
+                built.append((i, self.build_rule(r, "law", "law.yaml", ("rules", i), taxonomy, "law")))
+        rules = tuple(rule for _, rule in built)
+        for i, rule in built:
             self.check_fact_roles(rule, Outcome.PERMITTED, "law.yaml", ("rules", i), "law")
-        self._rule_ids = pack_ids + [("law.yaml", ("rules", i, "id"), r.id) for i, r in enumerate(rules)]
+        self._rule_ids = pack_ids + [("law.yaml", ("rules", i, "id"), r.id) for i, r in built]
         return Law(f.title, included + rules, tuple(dict.fromkeys((*f.sources, *pack_sources))))
 
     # -- law packs and exemption classes ------------------------------------------------------------
@@ -1078,8 +1227,9 @@ class _Checker:
             if not re.match(m.ID_PATTERN, name):
                 self.err("bad-id", f"{ctx}: `{name}` is not a valid name", self.span(file, here + ("@key",)),
                          help="use letters, digits, `_`, `.` and `-`, starting with a letter or digit")
-            conds = tuple(parse_condition(c, self.attributes, taxonomy, self.fact_ids, file, here + ("when", i), self,
-                                          ctx) for i, c in enumerate(ex.when))
+            conds = tuple(parse_condition(c, self.attributes, taxonomy, self.fact_ids, file,
+                                          self.one_of_many(file, here + ("when",), i), self, ctx)
+                          for i, c in enumerate(ex.when))
             self.check_sources(ex.sources, file, here, ctx)
             first = self.exemptions.get(name)
             if first is not None:
@@ -1127,6 +1277,9 @@ class _Checker:
                 self.check_sources(lf.sources, key, (), ctx)
                 sources += lf.sources
                 for i, r in enumerate(lf.rules):
+                    if self.is_malformed(key, ("rules", i)):
+                        self.check_malformed_rule(key, ("rules", i), taxonomy, ctx)
+                        continue
                     rule = self.build_rule(r, "law", key, ("rules", i), taxonomy, ctx)
                     self.check_fact_roles(rule, Outcome.PERMITTED, key, ("rules", i), ctx)
                     rules.append(rule)
@@ -1141,6 +1294,7 @@ class _Checker:
         self.duplicate_ids(file, "timelines", [t.id for t in f.timelines], "timeline")
         rule_ids = list(getattr(self, "_rule_ids", []))
         regimes: dict[str, Regime] = {}
+        unknown_default: set[str] = set()  # regimes whose default (own or inherited) was malformed
         for i, r in self.inheritance_order(f, file):
             ctx = f"regime `{r.id}`"
             here = ("regimes", i)
@@ -1150,28 +1304,35 @@ class _Checker:
             self.check_sources(r.sources, file, here, ctx)
             for j, rv in enumerate(r.reviews):
                 self.check_sources(rv.sources, file, here + ("reviews", j), ctx)
-            own = tuple(self.build_rule(rule, r.id, file, here + ("rules", j), taxonomy, ctx)
-                        for j, rule in enumerate(r.rules))
-            own += tuple(dataclasses.replace(self.build_rule(rule, r.id, file, here + ("otherwise", j), taxonomy, ctx),
-                                             otherwise=True) for j, rule in enumerate(r.otherwise))
+            placed: list[tuple[YamlPath, Rule]] = []  # the regime's own rules, each with where it is written
+            for section in ("rules", "otherwise"):
+                for j, rule_f in enumerate(getattr(r, section)):
+                    at: YamlPath = here + (section, j)
+                    if self.is_malformed(file, at):
+                        self.check_malformed_rule(file, at, taxonomy, ctx)
+                        continue
+                    rule = self.build_rule(rule_f, r.id, file, at, taxonomy, ctx)
+                    placed.append((at, dataclasses.replace(rule, otherwise=True) if section == "otherwise" else rule))
+            own = tuple(rule for _, rule in placed)
             base = regimes.get(r.extends) if r.extends else None
             default = Outcome(r.default) if r.default else (base.default if base else Outcome.PROHIBITED)
             criterion = r.criterion if r.criterion is not None or base is None else base.criterion
-            if r.default is None and r.extends is None:
+            bad_default = (file, here + ("default",)) in self.malformed_fields  # reported; its value unknown
+            if r.default is None and r.extends is None and not bad_default:
                 self.err("missing-field", f"{ctx}: missing field `default`", self.span(file, here + ("id",)),
                          help="give `default: permitted|review|prohibited`, or `extends: REGIME` to inherit it")
-            n_rules = len(r.rules)
-            for j, own_rule in enumerate(own):
-                where = here + (("rules", j) if j < n_rules else ("otherwise", j - n_rules))
-                self.check_fact_roles(own_rule, self.floor_of(own_rule, own, default), file, where, ctx)
+            if bad_default or (r.default is None and r.extends in unknown_default):
+                unknown_default.add(r.id)  # contract 6 needs the default: not checked against a guess
+            for where, own_rule in placed:
+                if r.id not in unknown_default:
+                    self.check_fact_roles(own_rule, self.floor_of(own_rule, own, default), file, where, ctx)
             inherited_ids = {x.id for x in base.rules} if base else set()
-            rule_ids += [(file, here + ("rules", j, "id"), rule.id) for j, rule in enumerate(own)
-                         if rule.id not in inherited_ids]
+            rule_ids += [(file, where + ("id",), rule.id) for where, rule in placed if rule.id not in inherited_ids]
             rules = self.inherit(base, own, r, file, here, ctx) if base is not None else own
             rules = tuple(x for x in rules if not x.otherwise) + tuple(x for x in rules if x.otherwise)
             if base is not None:
                 for kept in rules:  # an inherited rule must also keep contract 6 under this regime's default
-                    if kept.layer != r.id:
+                    if kept.layer != r.id and r.id not in unknown_default:
                         self.check_fact_roles(kept, self.floor_of(kept, rules, default), file, here + ("extends",), ctx)
                 rules = tuple(dataclasses.replace(x, layer=r.id) for x in rules)
             regimes.setdefault(r.id, Regime(
@@ -1670,8 +1831,9 @@ def parse_condition(raw: dict[str, Any], attributes: dict[str, AttributeSchema],
         for op, as_written, vals in ops:
             ospan = ck.span(file, path + (key, as_written, "@key")) if as_written is not None else kspan
             if op not in allowed:
+                spellings = [*allowed, *(a for a, o in aliases.items() if o in allowed)]  # `not` for `not_under`
                 ck.err("bad-operator", f"{context}: `{key}` ({attr.type}) does not take `{op}`", ospan,
-                       help=did_you_mean(str(op), allowed) or "use one of " + ", ".join(f"`{a}`" for a in allowed))
+                       help=did_you_mean(str(op), spellings) or "use one of " + ", ".join(f"`{a}`" for a in spellings))
                 continue
             if attr.type == "date":
                 where = path + (key,) + ((as_written,) if as_written is not None else ())

@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 
 from typing import TYPE_CHECKING
 
@@ -89,6 +86,9 @@ def _facts_caption(result: Diff) -> str:
 
 
 def print_diff(result: Diff, programs: list[str]) -> None:
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
     a, b = _names(result)
     what = "final decisions (the law and the regime)" if result.law else "the regimes' own outcomes (--with-law: final decisions)"
     caption = (f"{what}; {_facts_caption(result)}; "
@@ -139,6 +139,8 @@ def print_diff(result: Diff, programs: list[str]) -> None:
 
 def print_duties(result: Diff, programs: list[str]) -> None:
     """The law's notifications and caps that differ between the options (``--with-law``), one block each."""
+    from rich.padding import Padding
+    from rich.text import Text
     if not result.duties and not result.caps:
         return
     render.console.print(Text("notifications and caps (the law, on final decisions):", style="bold"))
@@ -164,6 +166,8 @@ def lint(
     format: render.Format = FORMAT,
 ) -> int:
     """Report what a valid scenario probably did not mean; exit 1 on errors, 0 with warnings only."""
+    from rich.padding import Padding
+    from rich.text import Text
     from ...analysis import lint as lint_scenario
     from ...language import check as check_scenario
 

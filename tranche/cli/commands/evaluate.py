@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, List, Optional
 
 import typer
-from rich.text import Text
 
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,7 @@ def decide(
     format: render.Format = FORMAT,
 ) -> int:
     """Decide one line item (or ad-hoc requests) at a date, with the full explanation."""
+    from rich.text import Text
     from ...engine import decision_dict, explain_lines
 
     if (item is None) == (request is None):
@@ -134,6 +134,7 @@ def timeline(
 
 def _print_withheld(withheld: dict[str, Any]) -> None:
     """What a reader's clearance left out, when it left out anything."""
+    from rich.text import Text
     parts = [f"{withheld[k]} {what}" for k, what in (("items", "line item(s)"), ("regimes", "regime(s)"),
                                                     ("facts", "fact(s)"), ("sources", "source(s)")) if withheld[k]]
     if parts:
@@ -258,6 +259,7 @@ def _bases_caption(opt: Any) -> str | None:
 
 def print_comparison(s: Scenario, result: Comparison, v: View | None = None, recipient: str | None = None) -> None:
     """The comparison's tables; with a reader's view, a column of the items each total leaves out."""
+    from rich.text import Text
     from ...language.scenario import OUTCOMES
 
     assumed = f"; assuming {', '.join(result.assumed)}" if result.assumed else ""
@@ -327,6 +329,7 @@ def demo(
     format: render.Format = FORMAT,
 ) -> int:
     """Load a scenario into the embedded database, then show its timeline and the options its `demo:` names."""
+    from rich.text import Text
     from ... import service
 
     run = service.demo(folder or scenario, render.state.db)  # evaluated from the database from here on
@@ -365,6 +368,7 @@ def demo(
 
 def _demo_serve(run: Any, port: int) -> int:
     """Demo users, their credentials once, and the UI on loopback until Ctrl-C."""
+    from rich.text import Text
     from ...service.demo import demo_users
     from .serve import run as serve_run
 

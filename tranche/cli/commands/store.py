@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
-from rich.text import Text
 
 from typing import TYPE_CHECKING
 
@@ -278,6 +277,7 @@ def review_list(
     format: render.Format = FORMAT,
 ) -> int:
     """List review cases (open ones by default; --stale for those a regime change reopened)."""
+    from rich.text import Text
     with _db() as db:
         cases = store.list_cases(db, scenario, "all" if stale else status, stale, item, regime)
     if format is render.Format.json:
@@ -303,6 +303,7 @@ def review_show(
     format: render.Format = FORMAT,
 ) -> int:
     """A case, its history, and the item's decision under the case's regime with the case applied."""
+    from rich.text import Text
     from ...engine import explain_lines
 
     day = parse_date(as_of) if as_of else dt.date.today()
