@@ -216,7 +216,7 @@ def parse_day(value: Any) -> dt.date:
             return dt.date.fromisoformat(text)
         except ValueError:
             pass
-    raise ValueProblem(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 1962-07-18")
+    raise ValueProblem(f"`{value}` is not a date", help="write dates as YYYY-MM-DD, e.g. 2001-06-30")
 
 
 def is_under(node: str, ancestor: str) -> bool:
