@@ -62,10 +62,7 @@ def item_basis(item: LineItem, scenario: Scenario | None) -> dict[str, Any]:
             "program_sources": list(program.sources) if program is not None else []}
 
 
-def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
-    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate).
-
-    ``scenario`` adds the basis of the item's program to ``basis``."""
+def _regime_dict(d: Decision) -> dict[str, Any]:
     inf = d.in_force
     regime: dict[str, Any] | None = inf.__dict__.get("_as_dict")
     if regime is None:
@@ -81,6 +78,80 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
             "entry_basis": inf.entry.basis if inf.entry else None,
         }
         object.__setattr__(inf, "_as_dict", regime)
+    return regime
+
+
+def _cap_dict(d: Decision) -> dict[str, Any] | None:
+    cap = d.cap
+    return None if cap is None else {"cap": cap.cap, "limit": f"{cap.limit:.2f}", "before": f"{cap.before:.2f}",
+                                     "pool": list(cap.pool)}
+
+
+def _case_dict(d: Decision) -> dict[str, Any] | None:
+    case = d.review_case
+    return None if case is None else {"case": case.case_id, "status": case.status,
+                                      "regime_version": case.regime_version, "justification": case.justification}
+
+
+def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate).
+
+    ``scenario`` adds the basis of the item's program to ``basis``.  What does not depend on the item itself
+    is made once per request class (:class:`tranche.engine.decide.ClassDecision`); the item's fields, its stage
+    dates, review case and cap are added per call."""
+    c = d.decided
+    base = c.shared or c
+    if not base.keyed:
+        return _decision_dict(d, scenario)
+    parts: tuple[Any, ...] | None = base.__dict__.get("_as_dict")
+    if parts is None:
+        parts = _class_parts(d)
+        object.__setattr__(base, "_as_dict", parts)
+    (as_of, outcome, rules, missing, criterion, lifted, waivers, stages, obligations, regime, law, regime_layer,
+     facts, assumed) = parts
+    item = d.item
+    return {
+        "item": item.id,
+        "as_of": as_of,
+        "basis": item_basis(item, scenario),
+        "outcome": outcome,
+        "rules": rules,
+        "missing_facts": missing,
+        "criterion": criterion,
+        "lifted_by": lifted,
+        "waivers": waivers,
+        "stages": [_stage_dict(item, stage, note) for stage, note in stages] if stages else [],
+        "obligations": obligations,
+        "cap": None if c.cap is None else _cap_dict(d),
+        "regime": regime,
+        "law": law,
+        "regime_layer": regime_layer,
+        "facts": facts,
+        "assumed": assumed,
+        "review_case": None if c.review_case is None else _case_dict(d),
+        "request": item.to_dict(),
+    }
+
+
+def _stage_dict(item: LineItem, stage: str, note: dict[str, Any]) -> dict[str, Any]:
+    out = note.copy()
+    value = item.get(stage)
+    out["date"] = value.isoformat() if isinstance(value, dt.date) else None
+    return out
+
+
+def _class_parts(d: Decision) -> tuple[Any, ...]:
+    """The parts of :func:`decision_dict` every item of ``d``'s request class shares (stage notes as templates)."""
+    return (d.as_of.isoformat(), d.outcome.value, list(d.rules), list(d.missing_facts), d.criterion,
+            list(d.lifted_by), [{"rule": r, "waiver": w} for r, w in d.waivers()],
+            [(n.stage, n.to_dict()) for n in d.stages()], [o.to_dict() for o in d.obligations()], _regime_dict(d),
+            layer_dict(d.law), layer_dict(d.regime),
+            [{"fact": f, "holds": h, "assumed": a, "from": _since(d, f)} for f, h, a in d.facts_checked()],
+            sorted(d.facts.assumed))
+
+
+def _decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
+    """:func:`decision_dict` made for this decision alone."""
     return {
         "item": d.item.id,
         "as_of": d.as_of.isoformat(),
@@ -93,16 +164,13 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
         "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
         "stages": [n.to_dict() for n in d.stages()],
         "obligations": [o.to_dict() for o in d.obligations()],
-        "cap": None if d.cap is None else {"cap": d.cap.cap, "limit": f"{d.cap.limit:.2f}",
-                                           "before": f"{d.cap.before:.2f}", "pool": list(d.cap.pool)},
-        "regime": regime,
+        "cap": _cap_dict(d),
+        "regime": _regime_dict(d),
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
         "facts": [{"fact": f, "holds": h, "assumed": a, "from": _since(d, f)} for f, h, a in d.facts_checked()],
         "assumed": sorted(d.facts.assumed),
-        "review_case": None if d.review_case is None else {
-            "case": d.review_case.case_id, "status": d.review_case.status,
-            "regime_version": d.review_case.regime_version, "justification": d.review_case.justification},
+        "review_case": _case_dict(d),
         "request": d.item.to_dict(),
     }
 
