@@ -134,6 +134,7 @@ def cases(draw: st.DrawFn) -> tuple[Scenario, dt.date, tuple[str, ...], str | No
     days = _dates(s)
     as_of = draw(st.sampled_from(days))
     assume = tuple(draw(st.sets(st.sampled_from(sorted(s.facts) or ["none"]), max_size=3)) & set(s.facts))
+    assume = tuple(f"{f}@{draw(st.sampled_from(days))}" if draw(st.booleans()) else f for f in sorted(assume))
     regime = draw(st.one_of(st.none(), st.sampled_from(sorted(s.regimes)))) if s.regimes else None
     batch = draw(st.lists(items(s, days, 0), min_size=1, max_size=12))
     batch = [dataclasses.replace(i, id=f"R{k}") if i.id.startswith("R") else i for k, i in enumerate(batch)]
@@ -144,7 +145,7 @@ def cases(draw: st.DrawFn) -> tuple[Scenario, dt.date, tuple[str, ...], str | No
             version = s.regimes[reg].version if reg in s.regimes else "0"
             reviews[i.id] = ReviewCase(f"c-{i.id}", i.id, draw(st.sampled_from(["approved", "denied", "open"])), reg,
                                        version, "because")
-    return s, as_of, tuple(sorted(assume)), regime, batch, reviews
+    return s, as_of, assume, regime, batch, reviews
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -198,3 +199,18 @@ def test_codes_place_numbers_among_thresholds(amounts: list[Decimal]) -> None:
     for a in amounts + [Decimal(0), Decimal("100.00"), Decimal("100.005")]:
         code = codes[a]
         assert [k for k, v in codes.patterns.items() if v == code] == [tuple(p.holds(a) for p in preds)]
+
+
+@pytest.mark.parametrize("assume", [(), ("coup.BBB@2012-04-10",), ("coup.BBB@2012-02-01",)])
+def test_stage_notes_are_filled_per_item(assume: tuple[str, ...]) -> None:
+    s = SCENARIOS["stages"]
+    fast = Evaluator(s, dt.date(2012, 6, 1), assume)
+    slow = Evaluator(s, dt.date(2012, 6, 1), assume, classes=False)
+    noted = 0
+    for item in s.items:
+        a, b = fast.decide(item), slow.decide(item)
+        assert (a.decided.shared or a.decided).keyed
+        ja, jb = decision_dict(a, s), decision_dict(b, s)
+        assert json.dumps(ja) == json.dumps(jb)
+        noted += bool(ja["stages"])
+    assert noted

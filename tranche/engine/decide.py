@@ -318,6 +318,14 @@ class Decision(tuple):  # type: ignore[type-arg]
         return decision_dict(self)
 
 
+def _undated(condition: Condition) -> Condition:
+    """``condition`` without its tests whose anchors are not fixed: testing one fails whatever the item (it has no
+    date to compare with), so it tells no two items apart."""
+    if not condition.anchors:
+        return condition
+    return Condition(tuple(p for p in condition.predicates if not p.anchored), condition.waiver)
+
+
 class _Recipient:
     """What an evaluator keeps per recipient: the regime in force, its layer, the class key and the classes."""
 
@@ -497,23 +505,24 @@ class Evaluator:
             for st in layer.rules:
                 conditions += (st.when, *st.unless, *(a.when for a in st.actions))
             for rule in layer.inert:  # the explanation tests their conditions as written
-                conditions += (rule.when, *rule.unless)
-        key: KeyFn | None
-        try:
-            conditions += self._fixed(n.when for n in self.scenario.law.notifications)
-            conditions += self._cap_scopes()
-            key = keys(conditions)
-        except ValueError:  # an anchor without a date here: decided item by item
-            key = None
-        found = self._recipients[recipient] = _Recipient(in_force, index, key)
+                conditions += (_undated(c) for c in (rule.when, *rule.unless))
+        conditions += (_undated(c) for c in self._fixed(n.when for n in self.scenario.law.notifications))
+        conditions += (_undated(c) for c in self._fixed(c.when for c in self.scenario.law.caps))
+        found = self._recipients[recipient] = _Recipient(in_force, index, keys(conditions))
         return found
 
     def _fixed(self, conditions: Iterable[Condition]) -> list[Condition]:
+        """``conditions`` with their tests of facts decided (those that fail left out) and their anchors fixed
+        where they can be (with no rule, `effective` has no date: such a test is left as written)."""
         out = []
         for c in conditions:
             fixed = c.fix_facts(self.facts.holds)
-            if fixed is not None:
+            if fixed is None:
+                continue
+            try:
                 out.append(fix_dates(fixed, self.facts))
+            except ValueError:
+                out.append(fixed)
         return out
 
     def _cap_scopes(self) -> list[Condition]:
