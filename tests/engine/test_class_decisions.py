@@ -189,6 +189,8 @@ def test_items_of_a_class_share_its_decision() -> None:
     first, again = ev.decide(s.items[0]), ev.decide(s.items[0])
     assert first.decided is again.decided and first == again
     assert first.outcome is again.outcome and first.item == s.items[0]
+    slow = Evaluator(s, dt.date(1962, 10, 3), ("congress.appropriation.FY1963",), "limited", classes=False)
+    assert slow.decide(s.items[0]) == slow.decide(s.items[0])  # equal values, though made apart
 
 
 @given(st.lists(st.decimals(-10 ** 6, 10 ** 6, places=2), min_size=1, max_size=40))

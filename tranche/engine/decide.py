@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Hashable, Iterable, Mapping
 
 from ..errors import NotFound, did_you_mean
@@ -81,7 +81,7 @@ class StageNote:
                 "op": self.op, "anchor": self.anchor, "anchor_date": self.day.isoformat(), "exempt": self.exempt}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ClassDecision:
     """Everything of a :class:`Decision` that does not depend on the item itself: one per request class.
 
@@ -106,10 +106,10 @@ class ClassDecision:
     lifted_by: tuple[str, ...] = ()
     notifications: tuple[Notification, ...] = ()
     cap: CapHit | None = None
-    keyed: bool = False
-    plain: bool = False
-    capped: bool = True
-    shared: "ClassDecision | None" = None
+    keyed: bool = field(default=False, compare=False)
+    plain: bool = field(default=False, compare=False)
+    capped: bool = field(default=True, compare=False)
+    shared: "ClassDecision | None" = field(default=None, compare=False, repr=False)
 
 
 class Decision(tuple):  # type: ignore[type-arg]
@@ -338,9 +338,10 @@ class _Recipient:
         self.classes: dict[Hashable, ClassDecision] = {}
 
 
-_RAW_TYPES = (str, frozenset, type(None))
-_FAST_LIMIT = 1 << 16
-_UNSEEN = object()  # item values kept as keys (beyond that, items are keyed by their answers only)
+_RAW_TYPES = (str, frozenset, type(None))  # item values that key a class themselves (equal only to their own type)
+_FAST_LIMIT = 1 << 16  # item values kept as keys (beyond that, items are keyed by their answers only)
+_UNSEEN = object()
+_pair = tuple.__new__
 
 
 class Evaluator:
@@ -409,7 +410,7 @@ class Evaluator:
             except TypeError:  # an unhashable value: keyed the long way
                 found = None
             if found is not None and found.plain:
-                return Decision(item, found)
+                return _pair(Decision, (item, found))  # Decision(item, found), without a Python call
         return self._capped(self._decide(item))
 
     def _capped(self, d: Decision) -> Decision:

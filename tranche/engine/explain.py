@@ -56,7 +56,9 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
 def item_basis(item: LineItem, scenario: Scenario | None) -> dict[str, Any]:
     """What the item rests on: its own basis and sources (the pipeline's `basis` and `sources` columns) and its
     program's (a record total may be split into illustrative items)."""
-    program = scenario.programs.get(item.program) if scenario is not None else None
+    if scenario is None:
+        return {"item": item.basis, "sources": list(item.sources), "program": None, "program_sources": []}
+    program = scenario.programs.get(item.program)
     return {"item": item.basis, "sources": list(item.sources),
             "program": program.basis if program is not None else None,
             "program_sources": list(program.sources) if program is not None else []}
@@ -99,38 +101,26 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
     ``scenario`` adds the basis of the item's program to ``basis``.  What does not depend on the item itself
     is made once per request class (:class:`tranche.engine.decide.ClassDecision`); the item's fields, its stage
     dates, review case and cap are added per call."""
-    c = d.decided
+    item, c = d  # (item, ClassDecision): unpacked, not read through properties
     base = c.shared or c
     if not base.keyed:
         return _decision_dict(d, scenario)
-    parts: tuple[Any, ...] | None = base.__dict__.get("_as_dict")
+    parts: tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None = base.__dict__.get("_as_dict")
     if parts is None:
         parts = _class_parts(d)
         object.__setattr__(base, "_as_dict", parts)
-    (as_of, outcome, rules, missing, criterion, lifted, waivers, stages, obligations, regime, law, regime_layer,
-     facts, assumed) = parts
-    item = d.item
-    return {
-        "item": item.id,
-        "as_of": as_of,
-        "basis": item_basis(item, scenario),
-        "outcome": outcome,
-        "rules": rules,
-        "missing_facts": missing,
-        "criterion": criterion,
-        "lifted_by": lifted,
-        "waivers": waivers,
-        "stages": [_stage_dict(item, stage, note) for stage, note in stages] if stages else [],
-        "obligations": obligations,
-        "cap": None if c.cap is None else _cap_dict(d),
-        "regime": regime,
-        "law": law,
-        "regime_layer": regime_layer,
-        "facts": facts,
-        "assumed": assumed,
-        "review_case": None if c.review_case is None else _case_dict(d),
-        "request": item.to_dict(),
-    }
+    shared, stages = parts
+    out = shared.copy()  # the class's parts, in their places; then the item's own
+    out["item"] = item.id
+    out["basis"] = item_basis(item, scenario)
+    if stages:
+        out["stages"] = [_stage_dict(item, stage, note) for stage, note in stages]
+    if c.cap is not None:
+        out["cap"] = _cap_dict(d)
+    if c.review_case is not None:
+        out["review_case"] = _case_dict(d)
+    out["request"] = item.to_dict()
+    return out
 
 
 def _stage_dict(item: LineItem, stage: str, note: dict[str, Any]) -> dict[str, Any]:
@@ -140,14 +130,12 @@ def _stage_dict(item: LineItem, stage: str, note: dict[str, Any]) -> dict[str, A
     return out
 
 
-def _class_parts(d: Decision) -> tuple[Any, ...]:
-    """The parts of :func:`decision_dict` every item of ``d``'s request class shares (stage notes as templates)."""
-    return (d.as_of.isoformat(), d.outcome.value, list(d.rules), list(d.missing_facts), d.criterion,
-            list(d.lifted_by), [{"rule": r, "waiver": w} for r, w in d.waivers()],
-            [(n.stage, n.to_dict()) for n in d.stages()], [o.to_dict() for o in d.obligations()], _regime_dict(d),
-            layer_dict(d.law), layer_dict(d.regime),
-            [{"fact": f, "holds": h, "assumed": a, "from": _since(d, f)} for f, h, a in d.facts_checked()],
-            sorted(d.facts.assumed))
+def _class_parts(d: Decision) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """What every item of ``d``'s request class shares in :func:`decision_dict`, with the item's own parts left
+    empty, and its stage notes (each the stage whose date the item fills in, and the note)."""
+    shared = _decision_dict(d)
+    shared.update(item=None, basis=None, stages=[], cap=None, review_case=None, request=None)
+    return shared, [(n.stage, n.to_dict()) for n in d.stages()]
 
 
 def _decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:

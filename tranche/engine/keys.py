@@ -150,7 +150,7 @@ def values(tested: dict[str, list[Predicate]]) -> Callable[[LineItem], tuple[Any
     declared = [a for a in sorted(tested) if a not in _BUILTIN]
     get = attrgetter(*fields) if len(fields) > 1 else (lambda item: (item.recipient,))
     if not declared:
-        return get  # type: ignore[return-value]
+        return get
     if len(declared) == 1:
         only = declared[0]
         return lambda item: (*get(item), item.attrs.get(only))
