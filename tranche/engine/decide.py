@@ -8,6 +8,12 @@
 
 :class:`Evaluator` fixes the date, facts and regime choice once and decides
 many items quickly; :func:`decide` is the one-call form.
+
+Items are decided by *request class*: items that answer every item test of the
+policy alike (:mod:`tranche.engine.keys`) share one :class:`ClassDecision`,
+made by the layers for the first of them; a :class:`Decision` is the item and
+its class's decision, with the item's review case and cap applied on top.  The
+explanation of a class is made once too (:func:`tranche.engine.explain.decision_dict`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from .index import LayerIndex
 from .keys import KeyFn, attributes, keys, values
 from .timeline import FactState, InForce, facts_at, regime_in_force, resolve_option
 
-__all__ = ["ReviewCase", "Obligation", "StageNote", "Decision", "Evaluator", "decide", "evaluator"]
+__all__ = ["ReviewCase", "Obligation", "StageNote", "ClassDecision", "Decision", "Evaluator", "decide", "evaluator"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,9 @@ class Decision(tuple):  # type: ignore[type-arg]
 
     def __new__(cls, item: LineItem, decided: ClassDecision) -> "Decision":
         return tuple.__new__(cls, (item, decided))
+
+    def __getnewargs__(self) -> tuple[LineItem, ClassDecision]:
+        return (self[0], self[1])  # (for copy and pickle)
 
     @property
     def item(self) -> LineItem:
@@ -373,9 +382,8 @@ class Evaluator:
         self._allocating = False
         self._pipeline_items: dict[str, object] = {}
         # a policy that tests only names and flags keys an item by those values themselves: one lookup
-        tested = attributes(c for r in scenario.rules() for c in (r.when, *r.unless, *(a.when for a in r.actions)))
-        tested.update(attributes(n.when for n in law.notifications))
-        tested.update(attributes(c.when for c in law.caps))
+        tested = attributes([*(c for r in scenario.rules() for c in (r.when, *r.unless, *(a.when for a in r.actions))),
+                             *(n.when for n in law.notifications), *(c.when for c in law.caps)])
         self._values = values(tested)
         self._fast: dict[tuple[object, ...], ClassDecision] | None = {} if classes and self._values else None
         if regime is not None:
@@ -426,7 +434,8 @@ class Evaluator:
         blocked = self._variant(shared, hit.cap, lambda: dataclasses.replace(
             shared, outcome=Outcome.BLOCKED, rules=(hit.cap,), missing_facts=(), criterion=None, lifted_by=(),
             plain=False))
-        return Decision(item, dataclasses.replace(blocked, review_case=c.review_case, cap=hit, shared=blocked))
+        return Decision(item, dataclasses.replace(blocked, review_case=c.review_case, cap=hit, shared=blocked,
+                                                  keyed=False))
 
     def _variant(self, c: ClassDecision, key: object, make: Callable[[], ClassDecision]) -> ClassDecision:
         """The class decision ``c`` becomes under a review case or a cap (made once per class, for explanations)."""
@@ -492,7 +501,7 @@ class Evaluator:
         if case.status in ("approved", "denied"):
             outcome = Outcome.PERMITTED if case.status == "approved" else Outcome.PROHIBITED
             c = self._variant(c, outcome, lambda: dataclasses.replace(c, outcome=outcome, plain=False))
-        return Decision(item, dataclasses.replace(c, review_case=case, shared=c))
+        return Decision(item, dataclasses.replace(c, review_case=case, shared=c, keyed=False))
 
     def _recipient(self, recipient: str) -> _Recipient:
         """The regime in force for ``recipient``, its layer and the class key of its items."""
