@@ -447,13 +447,18 @@ class Evaluator:
         return found
 
     def _in_pipeline(self, item: LineItem) -> bool:
+        """Whether ``item`` is the pipeline's line of its id (equal to it)."""
         seen = self._pipeline_items
         found = seen.get(item.id, _UNSEEN)
         if found is _UNSEEN:
             found = self.scenario.find_item(item.id)  # a pipeline makes its items anew: keep those asked for
-            if len(seen) < _FAST_LIMIT:
-                seen[item.id] = found
-        return found is not None and (found is item or found == item)
+            if len(seen) >= _FAST_LIMIT:
+                return found is not None and found == item
+        if found is None or not (found is item or found == item):
+            seen[item.id] = found
+            return False
+        seen[item.id] = item  # equal: asked for again, it is known by identity
+        return True
 
     def _pipeline_hits(self) -> dict[str, CapHit]:
         if self._hits is None:
