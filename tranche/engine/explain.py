@@ -56,16 +56,15 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
 def item_basis(item: LineItem, scenario: Scenario | None) -> dict[str, Any]:
     """What the item rests on: its own basis and sources (the pipeline's `basis` and `sources` columns) and its
     program's (a record total may be split into illustrative items)."""
-    program = scenario.programs.get(item.program) if scenario is not None else None
+    if scenario is None:
+        return {"item": item.basis, "sources": list(item.sources), "program": None, "program_sources": []}
+    program = scenario.programs.get(item.program)
     return {"item": item.basis, "sources": list(item.sources),
             "program": program.basis if program is not None else None,
             "program_sources": list(program.sources) if program is not None else []}
 
 
-def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
-    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate).
-
-    ``scenario`` adds the basis of the item's program to ``basis``."""
+def _regime_dict(d: Decision) -> dict[str, Any]:
     inf = d.in_force
     regime: dict[str, Any] | None = inf.__dict__.get("_as_dict")
     if regime is None:
@@ -81,6 +80,66 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
             "entry_basis": inf.entry.basis if inf.entry else None,
         }
         object.__setattr__(inf, "_as_dict", regime)
+    return regime
+
+
+def _cap_dict(d: Decision) -> dict[str, Any] | None:
+    cap = d.cap
+    return None if cap is None else {"cap": cap.cap, "limit": f"{cap.limit:.2f}", "before": f"{cap.before:.2f}",
+                                     "pool": list(cap.pool)}
+
+
+def _case_dict(d: Decision) -> dict[str, Any] | None:
+    case = d.review_case
+    return None if case is None else {"case": case.case_id, "status": case.status,
+                                      "regime_version": case.regime_version, "justification": case.justification}
+
+
+def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The decision and its full explanation as JSON-ready data (shared parts are cached: do not mutate).
+
+    ``scenario`` adds the basis of the item's program to ``basis``.  What does not depend on the item itself
+    is made once per request class (:class:`tranche.engine.decide.ClassDecision`); the item's fields, its stage
+    dates, review case and cap are added per call."""
+    item, c = d  # (item, ClassDecision): unpacked, not read through properties
+    base = c.shared or c
+    if not base.keyed:
+        return _decision_dict(d, scenario)
+    parts: tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None = base.__dict__.get("_as_dict")
+    if parts is None:
+        parts = _class_parts(d)
+        object.__setattr__(base, "_as_dict", parts)
+    shared, stages = parts
+    out = shared.copy()  # the class's parts, in their places; then the item's own
+    out["item"] = item.id
+    out["basis"] = item_basis(item, scenario)
+    if stages:
+        out["stages"] = [_stage_dict(item, stage, note) for stage, note in stages]
+    if c.cap is not None:
+        out["cap"] = _cap_dict(d)
+    if c.review_case is not None:
+        out["review_case"] = _case_dict(d)
+    out["request"] = item.to_dict()
+    return out
+
+
+def _stage_dict(item: LineItem, stage: str, note: dict[str, Any]) -> dict[str, Any]:
+    out = note.copy()
+    value = item.get(stage)
+    out["date"] = value.isoformat() if isinstance(value, dt.date) else None
+    return out
+
+
+def _class_parts(d: Decision) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """What every item of ``d``'s request class shares in :func:`decision_dict`, with the item's own parts left
+    empty, and its stage notes (each the stage whose date the item fills in, and the note)."""
+    shared = _decision_dict(d)
+    shared.update(item=None, basis=None, stages=[], cap=None, review_case=None, request=None)
+    return shared, [(n.stage, n.to_dict()) for n in d.stages()]
+
+
+def _decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, Any]:
+    """:func:`decision_dict` made for this decision alone."""
     return {
         "item": d.item.id,
         "as_of": d.as_of.isoformat(),
@@ -93,16 +152,13 @@ def decision_dict(d: Decision, scenario: Scenario | None = None) -> dict[str, An
         "waivers": [{"rule": r, "waiver": w} for r, w in d.waivers()],
         "stages": [n.to_dict() for n in d.stages()],
         "obligations": [o.to_dict() for o in d.obligations()],
-        "cap": None if d.cap is None else {"cap": d.cap.cap, "limit": f"{d.cap.limit:.2f}",
-                                           "before": f"{d.cap.before:.2f}", "pool": list(d.cap.pool)},
-        "regime": regime,
+        "cap": _cap_dict(d),
+        "regime": _regime_dict(d),
         "law": layer_dict(d.law),
         "regime_layer": layer_dict(d.regime),
         "facts": [{"fact": f, "holds": h, "assumed": a, "from": _since(d, f)} for f, h, a in d.facts_checked()],
         "assumed": sorted(d.facts.assumed),
-        "review_case": None if d.review_case is None else {
-            "case": d.review_case.case_id, "status": d.review_case.status,
-            "regime_version": d.review_case.regime_version, "justification": d.review_case.justification},
+        "review_case": _case_dict(d),
         "request": d.item.to_dict(),
     }
 

@@ -661,12 +661,16 @@ class LineItem:
         return self.attrs.get(attribute)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "recipient": self.recipient, "program": self.program, "channel": self.channel,
-                "category": self.category, "amount": str(self.amount), "flags": sorted(self.flags),
-                "description": self.description,
-                **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in self.attrs.items()},
-                **({"basis": self.basis} if self.basis is not None else {}),
-                **({"sources": list(self.sources)} if self.sources else {})}
+        out = {"id": self.id, "recipient": self.recipient, "program": self.program, "channel": self.channel,
+               "category": self.category, "amount": str(self.amount), "flags": sorted(self.flags),
+               "description": self.description}
+        for k, v in self.attrs.items():  # (a loop, not a merge: a decision's explanation makes this per item)
+            out[k] = v.isoformat() if isinstance(v, dt.date) else v
+        if self.basis is not None:
+            out["basis"] = self.basis
+        if self.sources:
+            out["sources"] = list(self.sources)
+        return out
 
 
 _ITEM_FIELDS = frozenset({"id", "recipient", "program", "channel", "category", "amount", "flags",
