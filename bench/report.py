@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import re
 from pathlib import Path
 from typing import Any
 
-GOAL_LATENCY_US = 5.0
 GOAL_DUCKDB_PER_S = 30e6
 GOAL_CEDAR_RATIO = 1000
 GOAL_SWEEP_S = 10.0
@@ -102,9 +102,9 @@ def write_report(path: Path, meta: dict[str, Any], r: dict[str, Any]) -> None:
             "tranche names all of them.")
         add("- dict lookup: a precomputed `dict[(channel, category, program, flags)] -> outcome`, the floor.")
         add("")
-        goals.append(("single decision p50 < 5 µs with the full explanation",
-                      f"{_f(ev)} µs (`Decision` value); {_f(evx)} µs rendered to JSON",
-                      f"{_ok(ev < GOAL_LATENCY_US)} for the decision value, {_ok(evx < GOAL_LATENCY_US)} for the rendered JSON"))
+        goals.append(("single decision p50 ≤ 3 µs with its JSON explanation (issue 14)",
+                      f"{_f(evx)} µs rendered to JSON ({_f(ev)} µs the `Decision` value)",
+                      _ok(evx <= 3.0)))
 
     add("## Bulk throughput")
     add("")
@@ -242,7 +242,20 @@ def write_report(path: Path, meta: dict[str, Any], r: dict[str, Any]) -> None:
         for k, v in errors.items():
             add(f"- `{k}`: {v}")
         add("")
-    path.write_text("\n".join(L))
+    text = "\n".join(L)
+    path.write_text(text + _kept_sections(path, text))
+
+
+def _kept_sections(path: Path, text: str) -> str:
+    """The sections of the file at ``path`` that other scripts write (`## Soak` by bench/soak.py, the check of a
+    large pipeline by bench/check_bench.py): kept as they are, after this report's own."""
+    if not path.exists():
+        return ""
+    ours = set(re.findall(r"^## .*$", text, flags=re.M))
+    old = path.read_text(encoding="utf-8")
+    kept = [m.group(0).rstrip("\n") for m in re.finditer(r"^## .*?(?=^## |\Z)", old, flags=re.M | re.S)
+            if m.group(0).splitlines()[0] not in ours]
+    return "".join("\n\n" + k for k in kept) + ("\n" if kept else "")
 
 
 def _issue14(add: Any, r: dict[str, Any], goals: list[tuple[str, str, str]]) -> None:

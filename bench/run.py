@@ -184,7 +184,8 @@ def cedar_encoding(s: Any) -> tuple[str, dict[str, int], list[dict[str, Any]]]:
 
 def cedar_entity(item: Any) -> dict[str, Any]:
     return {"uid": {"type": "Item", "id": item.id},
-            "attrs": {"channel": item.channel, "program": item.program, "program_status": item.program_status,
+            "attrs": {**{k: v for k, v in item.attrs.items() if isinstance(v, str)},  # declared text attributes
+                      "channel": item.channel, "program": item.program, "program_status": item.program_status,
                       "recipient": item.recipient, "flags": sorted(item.flags),
                       "amount": {"__extn": {"fn": "decimal", "arg": f"{item.amount:.2f}"}}},
             "parents": [{"type": "Category", "id": item.category}]}
@@ -268,9 +269,9 @@ m = eval(p.sub_rule)
 
 
 def casbin_obj(item: Any) -> Any:
-    return _Obj(channel=item.channel, category=item.category, program=item.program,
+    return _Obj(**dict(item.attrs), channel=item.channel, category=item.category, program=item.program,
                 program_status=item.program_status, recipient=item.recipient, flags=item.flags,
-                amount=float(item.amount))
+                amount=float(item.amount))  # declared attributes (e.g. Peru's `commitment`) too
 
 
 # ---------------------------------------------------------------------------------------------------------
