@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import shutil
 from pathlib import Path
 
@@ -58,8 +59,76 @@ def test_diff_csv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "diff", PERU, "limited", "recommended", "--format", "csv", *LAW_FACTS)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0] == "from,to,from_criterion,to_criterion,requests,FY1962,FY1963,PURCHASES,total"
+    assert lines[0] == ("kind,from,to,from_criterion,to_criterion,requests,FY1962,FY1963,PURCHASES,total,name,under,"
+                        "not_under,limit,allocated_a,allocated_b,blocked_a,blocked_b,blocked_items_a,blocked_items_b,"
+                        "text")
     assert len(lines) == 4
+
+
+RUR = str(ROOT / "scenarios" / "ruritania-7008")
+# the pause against normal relations, with the law, the aircraft notified: the three kinds of statement
+RUR_DIFF = ["diff", RUR, "pause", "pre_coup", "--with-law", "--as-of", "2024-03-20", "-a",
+            "congress.notification.RUR-case-1@2024-01-01"]
+
+
+def _csv(out: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_diff_csv_has_a_row_for_every_statement_of_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    """The changes of outcome, the classes that newly count against a cap, and the cap's allocation: the CSV has
+    exactly the statements the JSON has, one row each, with the figures of each."""
+    from tranche import diff, load_scenario
+
+    code, out, _ = run(capsys, *RUR_DIFF, "--format", "csv")
+    assert code == 0
+    rows = _csv(out)
+    d = diff(load_scenario(RUR), "pause", "pre_coup", as_of="2024-03-20", law=True,
+             assume=["congress.notification.RUR-case-1@2024-01-01"])
+    assert [r["text"] for r in rows] == d.texts()
+    assert [r["kind"] for r in rows] == ["outcome", "outcome", "cap", "cap-allocation"]
+    duty, alloc = rows[2], rows[3]
+    assert (duty["name"], duty["under"], duty["not_under"], duty["RUR-FY2025"], duty["total"]) == (
+        "cap.fmf.RUR-FY2025", "pre_coup", "pause", "21500000.00", "21500000.00")
+    # the cap blocks the fire-control upgrade (R25-04) under pre_coup only
+    assert {k: alloc[k] for k in ("name", "limit", "allocated_a", "allocated_b", "blocked_a", "blocked_b",
+                                  "blocked_items_a", "blocked_items_b")} == {
+        "name": "cap.fmf.RUR-FY2025", "limit": "15000000.00", "allocated_a": "700000.00",
+        "allocated_b": "14700000.00", "blocked_a": "0.00", "blocked_b": "7500000.00", "blocked_items_a": "",
+        "blocked_items_b": "R25-04"}
+    # amounts of the outcome rows: each row's total is its programs' sum
+    for r in rows[:3]:
+        assert sum(Decimal(r[p]) for p in ("RUR-FY2024", "RUR-FY2025")) == Decimal(r["total"])
+
+
+def test_diff_csv_has_the_notifications_owed(capsys: pytest.CaptureFixture[str]) -> None:
+    from tranche import diff, load_scenario
+
+    code, out, _ = run(capsys, "diff", RUR, "record", "restored", "--with-law", "--as-of", "2024-05-01",
+                       "--format", "csv")
+    assert code == 0
+    rows = _csv(out)
+    d = diff(load_scenario(RUR), "record", "restored", as_of="2024-05-01", law=True)
+    notes = [r for r in rows if r["kind"] == "notification"]
+    assert [r["text"] for r in notes] == [st.text for st in d.duties if st.kind == "notification"] != []
+    assert {(r["name"], r["under"]) for r in notes} == {("notify.aeca36b.mde", "restored")}
+    assert len(rows) == len(d.texts())
+
+
+def test_diff_table_and_json_carry_every_statement(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *RUR_DIFF, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert [len(data["statements"]), len(data["duties"]), len(data["caps"])] == [2, 1, 1]
+    code, table, _ = run(capsys, *RUR_DIFF)
+    assert code == 0
+    flat = " ".join(table.split())
+    assert "notifications and caps (the law, on final decisions):" in flat
+    assert "count against cap `cap.fmf.RUR-FY2025`" in flat
+    assert "under `pre_coup` 14,700,000.00 allocated, blocks R25-04 (7,500,000.00)" in flat
 
 
 def test_diff_of_a_regime_with_itself_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,7 +267,7 @@ def test_diff_reports_a_change_of_review_criterion(capsys: pytest.CaptureFixture
         "criterion", "review", "review", {"from": "urgent necessity", "to": "vital national interest"},
         {"P1": "150.00"})
     code, out, _ = run(capsys, "diff", str(root), "closed", "strict", "-f", "csv")
-    assert out.splitlines()[1].startswith("review,review,urgent necessity,vital national interest,")
+    assert out.splitlines()[1].startswith("criterion,review,review,urgent necessity,vital national interest,")
     code, out, _ = run(capsys, "diff", str(root), "strict", "closed", "--with-law", "-f", "json")
     assert [s["criterion"] for s in json.loads(out)["statements"]] == [
         {"from": "vital national interest", "to": "urgent necessity"}]

@@ -27,26 +27,32 @@ COLUMNS = ("id", "recipient", "program", "channel", "category", "amount", "flags
 BASE = 7  # the columns before the stages
 
 
-def row(item: LineItem, dates_as_text: bool = False) -> tuple[Any, ...]:
-    """The item as a row of :data:`COLUMNS`; stage dates as dates, or as ISO text (missing: NULL or empty text)."""
+def columns(stages: Sequence[str] = STAGE_COLUMNS) -> tuple[str, ...]:
+    """The columns of a table of items carrying ``stages`` (default: :data:`COLUMNS`)."""
+    return COLUMNS[:BASE] + tuple(stages)
+
+
+def row(item: LineItem, dates_as_text: bool = False, stages: Sequence[str] = STAGE_COLUMNS) -> tuple[Any, ...]:
+    """The item as a row of :func:`columns`; stage dates as dates, or as ISO text (missing: NULL or empty text)."""
     flags = None if getattr(item, "_null_flags", False) else getattr(item, "_flags_text", ",".join(sorted(item.flags)))
-    stages: list[Any] = []
-    for stage in STAGE_COLUMNS:
+    days: list[Any] = []
+    for stage in stages:
         day = item.attrs.get(stage)
         if dates_as_text:
-            stages.append(day.isoformat() if isinstance(day, dt.date) else ("" if stage in item.attrs else None))
+            days.append(day.isoformat() if isinstance(day, dt.date) else ("" if stage in item.attrs else None))
         else:
-            stages.append(day)
-    return (item.id, item.recipient, item.program, item.channel, item.category, item.amount, flags, *stages)
+            days.append(day)
+    return (item.id, item.recipient, item.program, item.channel, item.category, item.amount, flags, *days)
 
 
-def _create(date_type: str, text: str = "VARCHAR", amount: str = "DECIMAL(18,2)") -> str:
+def _create(date_type: str, text: str = "VARCHAR", amount: str = "DECIMAL(18,2)",
+            stages: Sequence[str] = STAGE_COLUMNS) -> str:
     base = ", ".join(f"{c} {amount if c == 'amount' else text}" for c in COLUMNS[:BASE])
-    return f"({base}, " + ", ".join(f"{c} {date_type}" for c in STAGE_COLUMNS) + ")"
+    return f"({base}, " + ", ".join(f"{c} {date_type}" for c in stages) + ")"
 
 
-def _marks(mark: str = "?") -> str:
-    return "(" + ", ".join([mark] * len(COLUMNS)) + ")"
+def _marks(mark: str = "?", stages: Sequence[str] = STAGE_COLUMNS) -> str:
+    return "(" + ", ".join([mark] * (BASE + len(stages))) + ")"
 
 
 def _split(text: str | None) -> tuple[str, ...]:
@@ -62,20 +68,21 @@ def _collect(records: Iterable[Sequence[Any]]) -> Result:
 
 
 def run_duckdb(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context], form: str = "auto",
-               lookup_limit: int = LOOKUP_LIMIT) -> Result:
+               lookup_limit: int = LOOKUP_LIMIT, stages: Sequence[str] = STAGE_COLUMNS) -> Result:
     """``form``: the plan's form (``lookup``, ``case`` or ``auto``, with ``lookup_limit``)."""
     import duckdb
 
     con = duckdb.connect()
     text = form == "lookup"  # stage dates as text in one form, as DATE in the others
     try:
-        con.execute("CREATE TABLE items " + _create("VARCHAR" if text else "DATE"))
-        con.executemany("INSERT INTO items VALUES " + _marks(), [row(i, text) for i in items])
+        con.execute("CREATE TABLE items " + _create("VARCHAR" if text else "DATE", stages=stages))
+        con.executemany("INSERT INTO items VALUES " + _marks(stages=stages), [row(i, text, stages) for i in items])
         # as `bulk` does: the fast set test when no flags value is NULL (the generator writes no spaces)
-        rows = [row(i, text) for i in items]
+        rows = [row(i, text, stages) for i in items]
         clean = all(r[6] is not None and " " not in r[6] for r in rows)
-        not_null = [c for k, c in enumerate(COLUMNS) if all(r[k] is not None for r in rows)]
-        p = plan(scenario, ctxs, COLUMNS, "items", normalize_sets=not clean, not_null=not_null, form=form,
+        cols = columns(stages)
+        not_null = [c for k, c in enumerate(cols) if all(r[k] is not None for r in rows)]
+        p = plan(scenario, ctxs, cols, "items", normalize_sets=not clean, not_null=not_null, form=form,
                  lookup_limit=lookup_limit)
         assert form == "auto" or p.form == form
         res = con.execute(p.sql("duckdb")).fetchall()
@@ -95,36 +102,40 @@ def _db_result(connection: Any, table: str, scenario: Scenario, ctxs: Sequence[C
 
 
 def run_sqlite(scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
-               assume: Sequence[str], form: str = "auto") -> Result:
+               assume: Sequence[str], form: str = "auto", stages: Sequence[str] = STAGE_COLUMNS) -> Result:
     con = sqlite3.connect(":memory:")
     try:
-        con.execute("CREATE TABLE items " + _create("TEXT", "TEXT", "NUMERIC"))
-        con.executemany("INSERT INTO items VALUES " + _marks(),
-                        [(*r[:5], None if r[5] is None else str(r[5]), *r[6:]) for r in (row(i, True) for i in items)])
+        con.execute("CREATE TABLE items " + _create("TEXT", "TEXT", "NUMERIC", stages))
+        con.executemany("INSERT INTO items VALUES " + _marks(stages=stages),
+                        [(*r[:5], None if r[5] is None else str(r[5]), *r[6:])
+                         for r in (row(i, True, stages) for i in items)])
         return _db_result(con, "items", scenario, ctxs, assume, form)
     finally:
         con.close()
 
 
 def run_postgres(conn: Any, schema: str, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
-                 assume: Sequence[str], form: str = "auto") -> Result:
-    table = f'{schema}.items'
-    conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".items ' + _create("DATE", "TEXT", "NUMERIC(18,2)"))
-    conn.execute(f'TRUNCATE "{schema}".items')
+                 assume: Sequence[str], form: str = "auto", stages: Sequence[str] = STAGE_COLUMNS) -> Result:
+    name = "items" if tuple(stages) == STAGE_COLUMNS else "items_" + "_".join(stages)  # one table per layout
+    table = f'{schema}.{name}'
+    conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".{name} ' + _create("DATE", "TEXT", "NUMERIC(18,2)", stages))
+    conn.execute(f'TRUNCATE "{schema}".{name}')
     with conn.cursor() as cur:
-        cur.executemany(f'INSERT INTO "{schema}".items VALUES ' + _marks("%s"), [row(i) for i in items])
+        cur.executemany(f'INSERT INTO "{schema}".{name} VALUES ' + _marks("%s", stages),
+                        [row(i, stages=stages) for i in items])
     return _db_result(conn, table, scenario, ctxs, assume, form)
 
 
 def run_spark(spark: Any, scenario: Scenario, items: Sequence[LineItem], ctxs: Sequence[Context],
-              form: str = "auto") -> Result:
+              form: str = "auto", stages: Sequence[str] = STAGE_COLUMNS) -> Result:
     from pyspark.sql.types import DateType, DecimalType, StringType, StructField, StructType
 
-    schema = StructType([StructField(c, DecimalType(18, 2) if c == "amount" else DateType() if c in STAGE_COLUMNS
-                                     else StringType()) for c in COLUMNS])
-    frame = spark.createDataFrame([row(i) for i in items], schema)
+    cols = columns(stages)
+    schema = StructType([StructField(c, DecimalType(18, 2) if c == "amount" else DateType() if c in stages
+                                     else StringType()) for c in cols])
+    frame = spark.createDataFrame([row(i, stages=stages) for i in items], schema)
     frame.createOrReplaceTempView("tranche_diff_items")
-    p = plan(scenario, ctxs, COLUMNS, "tranche_diff_items", form=form)
+    p = plan(scenario, ctxs, cols, "tranche_diff_items", form=form)
     rows = spark.sql(p.sql("spark")).select("id", "option", "as_of", "outcome", "rules",
                                                          "missing_facts").collect()
     return _collect(tuple(r) for r in rows)

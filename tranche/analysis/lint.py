@@ -65,7 +65,22 @@ in order (:data:`PASSES`):
     ``law-conflict``: one per regime and class of requests it permits or sends to review
     while the law blocks or forbids them (:func:`tranche.analysis.conflicts`), located at the
     regime rule that says yes to all of them, or at the regime when its default does.  Facts
-    holding on the lint date (``as_of``, default today) count as holding.
+    holding on the lint date (``as_of``, default today) count as holding.  Only conflicts an
+    officer can act on in the regime are reported:
+
+    * in a state the regime can be in force in: a regime on timelines is read with the facts
+      each of its entries needs (its start's facts hold; the facts that would start a later,
+      open-ended entry do not), so a restriction that applies from a trigger is not held
+      against a regime the trigger ends, nor one lifted by a certification against the regime
+      the certification brings; a regime on no timeline is an option, in force in any state;
+    * where the law *forbids*, only what a regime *rule* says yes to: a default (``permitted``
+      or ``review``) says nothing about what the law forbids, which the law decides anyway;
+    * never the wait of a notification (``notify and proceed``): a duty of the law every regime
+      carries, shown by `diff --with-law`, not a rule a regime could change.
+
+    Where the law *blocks* (a precondition), the default counts too: the regime then says yes
+    to what waits for facts, and can say so with ``require`` (the memo's options and the law's
+    §511(b) determination, for instance).
 """
 
 from __future__ import annotations
@@ -73,7 +88,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..engine.timeline import resolve_option
 from ..errors import Diagnostic, Span, UsageError
@@ -91,7 +106,7 @@ from .classes import (
     rule_states,
     split_blocks,
 )
-from .conflicts import conflicts
+from .conflicts import LawConflict, conflicts
 
 __all__ = ["lint", "RuleFindings", "analyse_rules", "PASSES"]
 
@@ -576,22 +591,123 @@ def _applies(rule: Rule, item: LineItem) -> bool:
 
 def conflicts_pass(scenario: Scenario, regimes: Sequence[str], as_of: dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    waits = {n.id for n in scenario.law.notifications if n.fact is not None}
+    law_rules = {r.id: r for r in scenario.law.rules}
     for rid in regimes:
         reg = scenario.regimes[rid]
         by_id = {r.id: r for r in reg.rules}
-        for c in conflicts(scenario, reg, holding_on=as_of):
+        worlds = in_force_worlds(scenario, rid)
+        found = [c for c in conflicts(scenario, reg, holding_on=as_of) if actionable(c, waits)
+                 and any(_can_decide(law_rules[c.law_rule], c.law_outcome, w) for w in worlds)]
+        for c in found:
             span = by_id[c.regime_rules[0]].span if len(c.regime_rules) == 1 else reg.span
             names = ", ".join(f"`{r}`" for r in c.regime_rules)
             where = (f"its rule {names}" if len(c.regime_rules) == 1 else f"its rules {names}" if c.regime_rules
                      else "a rule for these requests (its default decides them now)")
             if c.law_outcome is Outcome.PROHIBITED or not c.needs:
-                help_ = (f"the law forbids these requests (`{c.law_rule}`): forbid or exclude them in {where}")
+                lifts = _lifting(law_rules.get(c.law_rule))
+                help_ = (f"the law forbids these requests (`{c.law_rule}`{lifts}): forbid or exclude them in {where}"
+                         + (", or keep it for when the law is lifted" if lifts else ""))
             else:
                 needs = ", ".join(c.needs)
                 help_ = (f"they stay blocked until the facts hold; to say so in the regime, add `require: [{needs}]` "
                          f"to {where}")
             out.append(Diagnostic("law-conflict", c.describe(), span, help_, "warning"))
     return out
+
+
+def actionable(c: LawConflict, waits: Iterable[str] = ()) -> bool:
+    """Whether a conflict is one the regime can act on: not a notification's wait (a law rule in ``waits``), and
+    where the law forbids, said yes to by a regime rule rather than by its default."""
+    if c.law_rule in set(waits):
+        return False
+    return bool(c.regime_rules) or (c.law_outcome is not Outcome.PROHIBITED and bool(c.needs))
+
+
+def in_force_worlds(scenario: Scenario, regime: str) -> list[dict[str, bool]]:
+    """The fact states (partial: fact -> holds) in which ``regime`` can be in force: one per timeline entry naming
+    it, with the facts its start needs holding and the facts that would start a later open-ended entry (so
+    replace it for good) not holding; entries that cannot be in force in any state are left out.  A regime on
+    no timeline is an option, in force in any state: ``[{}]``."""
+    worlds: list[dict[str, bool]] = []
+    on_timeline = False
+    for timeline in scenario.timelines.values():
+        entries = timeline.entries
+        for i, entry in enumerate(entries):
+            if entry.regime != regime:
+                continue
+            on_timeline = True
+            world: dict[str, bool] | None = {}
+            for f in (entry.start_fact,) if entry.start_fact else entry.start_all:
+                world = _fix(scenario, world, f, True)
+            for later in entries[i + 1:]:
+                if world is None:
+                    break
+                if later.until is not None or later.start_date is not None:
+                    continue  # expires, or starts on a date: this entry is in force before it, or after it ends
+                if later.start_fact or len(later.start_all) == 1:
+                    world = _fix(scenario, world, (later.start_fact or later.start_all[0]), False)
+                elif later.start_any:
+                    for f in later.start_any:
+                        world = _fix(scenario, world, f, False)
+                elif all(world.get(f) for f in later.start_all):
+                    world = None  # every fact of its start holds in this entry's: the later entry is in force
+            if world is not None and world not in worlds:
+                worlds.append(world)
+    return worlds if on_timeline else [{}]
+
+
+def _can_decide(rule: Rule, outcome: Outcome, world: Mapping[str, bool]) -> bool:
+    """Whether the law rule ``rule`` can decide ``outcome`` in some fact state of ``world``: its `when`'s tests of
+    facts can hold, a hold is not lifted, and, to block, not every fact it requires holds (its exceptions are left
+    aside: they only make it apply less)."""
+    for p in rule.when.predicates:
+        if p.attribute != FACTS:
+            continue
+        facts = [str(v) for v in p.values]
+        if p.op == "all" and any(world.get(f) is False for f in facts):
+            return False
+        if p.op == "any" and all(world.get(f) is False for f in facts):
+            return False
+        if p.op == "none" and any(world.get(f) is True for f in facts):
+            return False
+    if rule.lifted_by and all(world.get(f) is True for f in rule.lifted_by):
+        return False
+    if outcome is Outcome.BLOCKED and rule.require and all(world.get(f) is True for f in rule.require):
+        return False
+    return True
+
+
+def _fix(scenario: Scenario, world: dict[str, bool] | None, fact: str, holds: bool) -> dict[str, bool] | None:
+    """``world`` with ``fact`` holding or not, and what follows for waiting periods (a derived fact holds only
+    if its fact does); None when that contradicts ``world``."""
+    if world is None or world.get(fact, holds) is not holds:
+        return None
+    out = {**world, fact: holds}
+    if holds:
+        base = scenario.facts[fact].after if fact in scenario.facts else None
+        return out if base is None else _fix(scenario, out, base[0], True)
+    for f in scenario.facts.values():
+        if f.after is not None and f.after[0] == fact:
+            out2 = _fix(scenario, out, f.id, False)
+            if out2 is None:
+                return None
+            out = out2
+    return out
+
+
+def _lifting(rule: Rule | None) -> str:
+    """What lifts a law rule, in words (``; lifted by `a`, and for a scope by a waiver or certification: `w```): the
+    facts of a hold, and the waivers and certifications that lift it for a scope; empty when nothing does."""
+    if rule is None:
+        return ""
+    held = ", ".join(f"`{f}`" for f in rule.lifted_by)
+    waivers = ", ".join(f"`{f}`" for f in dict.fromkeys(u.waiver for u in rule.unless if u.waiver))
+    if not (held or waivers):
+        return ""
+    if held and waivers:
+        return f"; lifted by {held}, and for a scope by a waiver or certification: {waivers}"
+    return f"; lifted by {held}" if held else f"; lifted for a scope by a waiver or certification: {waivers}"
 
 
 Pass = Callable[[Scenario, Sequence[str], dt.date], list[Diagnostic]]

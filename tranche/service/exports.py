@@ -1,5 +1,5 @@
 """Exports shared by the command line and the service: a comparison as CSV rows, as everyone or as one user
-sees it (:func:`comparison_csv`)."""
+sees it (:func:`comparison_csv`); a diff as CSV rows, one per statement of every kind (:func:`diff_rows`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from ..analysis import Diff
 from ..engine import Comparison
 from ..language import OUTCOMES
 from .clearance import View
 
-__all__ = ["COMPARISON_HEADER", "comparison_rows", "comparison_csv", "csv_text"]
+__all__ = ["COMPARISON_HEADER", "comparison_rows", "comparison_csv", "csv_text", "diff_header", "diff_rows",
+           "diff_programs"]
 
 COMPARISON_HEADER = ("option", "program", "total", *(o.value for o in OUTCOMES), "permitted_share", "conflict_amount",
                      "conflicts")
@@ -72,6 +74,46 @@ def comparison_csv(result: Comparison, view: View | None = None, recipient: str 
         rows.append(["", f"withheld: {withheld} item(s) above your clearance ({view.clearance})",
                      *([""] * (len(COMPARISON_HEADER) - 2)), withheld])
     return csv_text((*COMPARISON_HEADER, "withheld_items"), rows)
+
+
+def diff_programs(result: Diff, programs: Sequence[str]) -> list[str]:
+    """The programs (in ``programs``' order) some statement or duty of ``result`` has pipeline amounts in."""
+    impacts = [st.impact for st in result.statements] + [d.impact for d in result.duties]
+    return [p for p in programs if any(p in impact for impact in impacts)]
+
+
+def diff_header(programs: Sequence[str]) -> list[str]:
+    """The columns of :func:`diff_rows`: the kind of statement, the change, the requests, their amounts by
+    program, then what only duties and caps' effects carry, and the statement's text."""
+    return ["kind", "from", "to", "from_criterion", "to_criterion", "requests", *programs, "total", "name", "under",
+            "not_under", "limit", "allocated_a", "allocated_b", "blocked_a", "blocked_b", "blocked_items_a",
+            "blocked_items_b", "text"]
+
+
+def diff_rows(result: Diff, programs: Sequence[str]) -> list[list[Any]]:
+    """One row per statement of a diff, every kind of it: ``kind`` is ``outcome`` or ``criterion`` (a class whose
+    decision changes), ``notification`` or ``cap`` (a class a notification is owed for, or that counts against a cap,
+    under one option only: ``under``/``not_under``), or ``cap-allocation`` (a pool of a cap whose allocation over the
+    pipeline differs: ``limit``, and under `a` and `b` the amount ``allocated``, the amount and lines ``blocked``).
+    Cells a kind does not have are empty."""
+    rows: list[list[Any]] = []
+
+    def amounts(impact: Mapping[str, Decimal], total: Decimal) -> list[str]:
+        return [*(f"{impact[p]:.2f}" if p in impact else "0.00" for p in programs), f"{total:.2f}"]
+
+    empty_cap = [""] * 7
+    for st in result.statements:
+        rows.append([st.change, st.from_.value, st.to.value, st.from_criterion or "", st.to_criterion or "",
+                     st.requests, *amounts(st.impact, st.amount), "", "", "", *empty_cap, st.text])
+    for d in result.duties:
+        rows.append([d.kind, "", "", "", "", d.requests, *amounts(d.impact, d.amount), d.name, d.under, d.not_under,
+                     *empty_cap, d.text])
+    for c in result.caps:
+        pool = ", ".join(c.pool)
+        rows.append(["cap-allocation", "", "", "", "", f"pool {pool}" if pool else "", *[""] * (len(programs) + 1),
+                     c.cap, "", "", f"{c.limit:.2f}", *(f"{v:.2f}" for v in c.allocated),
+                     *(f"{v:.2f}" for v in c.blocked_amount), *(" ".join(b) for b in c.blocked), c.text])
+    return rows
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -48,15 +48,13 @@ def diff(
     s = load(scenario)
     result = diff_options(s, names[0], names[1], as_of=parse_date(as_of) if as_of else None, assume=split_list(assume),
                           law=with_law)
-    programs = [p for p in s.programs if any(p in st.impact for st in result.statements)
-                or any(p in st.impact for st in result.duties)]
+    from ...service.exports import diff_header, diff_programs, diff_rows
+
+    programs = diff_programs(result, list(s.programs))
     if format is render.Format.json:
         render.emit_json(result.to_dict())
-    elif format is render.Format.csv:
-        render.emit_csv(["from", "to", "from_criterion", "to_criterion", "requests", *programs, "total"],
-                        [[st.from_.value, st.to.value, st.from_criterion or "", st.to_criterion or "", st.requests,
-                          *(f"{st.impact[p]:.2f}" if p in st.impact else "0.00" for p in programs),
-                          f"{st.amount:.2f}"] for st in result.statements])
+    elif format is render.Format.csv:  # a row per statement of every kind: nothing the table shows is lost
+        render.emit_csv(diff_header(programs), diff_rows(result, programs))
     else:
         print_diff(result, programs)
     return 0
