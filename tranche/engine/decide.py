@@ -367,7 +367,7 @@ class Evaluator:
         self.as_of = as_of
         self.facts = facts_at(scenario, as_of, assume)
         self.regime_name = regime
-        self.reviews = reviews or {}
+        self._reviews: Mapping[str, ReviewCase] = reviews or {}
         self.classes = classes
         law = scenario.law
         self.law_index = LayerIndex(resolve_layer("law", law.version, law.rules, law.default, self.facts))
@@ -388,6 +388,20 @@ class Evaluator:
         self._fast: dict[tuple[object, ...], ClassDecision] | None = {} if classes and self._values else None
         if regime is not None:
             resolve_option(scenario, regime)  # fail early on an unknown name
+
+    @property
+    def reviews(self) -> Mapping[str, ReviewCase]:
+        """The review cases applied (by item id); setting them forgets every decision made before."""
+        return self._reviews
+
+    @reviews.setter
+    def reviews(self, value: Mapping[str, ReviewCase] | None) -> None:
+        self._reviews = value or {}
+        self._recipients.clear()
+        self._variants.clear()
+        if self._fast is not None:
+            self._fast.clear()
+        self._hits, self._uses = None, []
 
     def in_force(self, recipient: str) -> InForce:
         found = self._in_force.get(recipient)

@@ -66,11 +66,6 @@ class View:
             {i.id for i in hidden_items} | self.hidden_regimes | self.hidden_timelines | self.hidden_facts
             | self.hidden_sources | hidden_rules)
         self._options = frozenset(x for x in (*s.regimes, *s.timelines) if x not in self.hidden)
-        # every name a mapping may be keyed by (a mapping whose keys are all names is keyed by them: its hidden
-        # keys are dropped; a document's own fields, such as a timeline's `record`, stay whatever their name)
-        self._names: frozenset[str] = frozenset(
-            {i.id for i in s.items} | set(s.regimes) | set(s.timelines) | set(s.facts) | set(s.sources)
-            | {r.id for reg in s.regimes.values() for r in reg.rules} | {r.id for r in s.law.rules})
         # each cap pool a withheld item belongs to: its figures would add up withheld amounts
         self.hidden_pools: Counter[tuple[str, tuple[str, ...]]] = Counter(
             (cap.id, pool_of(cap, i)) for cap in s.law.caps for i in hidden_items)
@@ -158,8 +153,9 @@ class View:
         if isinstance(value, dict):
             if self._names_hidden(value):
                 return WITHHELD
-            keyed = all(k in self._names for k in value)  # keyed by names, not a document's fields
-            out = {k: self._redact(v) for k, v in value.items() if not (keyed and k in self.hidden)}
+            # a key that is a hidden name goes, whatever it stands for (a document's field named like a hidden
+            # thing too: readers of a redacted document take a missing field as absent)
+            out = {k: self._redact(v) for k, v in value.items() if k not in self.hidden}
             if isinstance(value.get("cap"), str) and isinstance(value.get("pool"), (list, tuple)):
                 withheld = self.hidden_pools.get((value["cap"], tuple(value["pool"])), 0)
                 if withheld:

@@ -144,7 +144,7 @@ def _print_withheld(withheld: dict[str, Any]) -> None:
 
 def print_timeline(s: Scenario, data: dict[str, Any]) -> None:
     for t in data["timelines"]:
-        title = f"{'Posture of record' if t['record'] else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
+        title = f"{'Posture of record' if t.get('record') else 'Timeline'} `{t['id']}` — {s.recipients[data['recipient']] or data['recipient']}"
         if t["title"]:
             title += f": {t['title']}"
         if t.get("basis"):
