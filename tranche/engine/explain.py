@@ -266,6 +266,14 @@ def _cite(scenario: Scenario, source: str) -> str:
     return f"{source}: {src.cite()}" if src else source
 
 
+def _withhold(text: str, hidden: Collection[str]) -> str:
+    """``text`` with every quoted name in ``hidden`` as `[withheld]` (the fact that started a visible regime)."""
+    for name in hidden:
+        if f"`{name}`" in text:
+            text = text.replace(f"`{name}`", "[withheld]")
+    return text
+
+
 def explain_lines(d: Decision, scenario: Scenario, hidden: Collection[str] = ()) -> list[str]:
     """The explanation as lines of text.
 
@@ -284,7 +292,7 @@ def explain_lines(d: Decision, scenario: Scenario, hidden: Collection[str] = ())
         *_stage_lines(it),
         *_basis_lines(it, scenario, hidden),
         f"as of {d.as_of}: regime [withheld]" if regime_hidden else
-        f"as of {d.as_of}: {d.in_force.describe()}, version {d.in_force.regime.version}",
+        f"as of {d.as_of}: {_withhold(d.in_force.describe(), hidden)}, version {d.in_force.regime.version}",
     ]
     entry = d.in_force.entry
     entry_sources = entry.sources if entry else ()
