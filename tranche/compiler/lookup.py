@@ -240,12 +240,12 @@ def lookup(compiler: "Compiler", policies: Sequence["Policy"], limit: int | None
     # combination of those (the table is the product of every layer's attributes)
     results: dict[tuple[int, tuple[Any, ...]], Any] = {}
     combined: dict[tuple[int, int], Verdict] = {}
-    tests = {id(layer): sorted({p.attribute for st in layer.rules for c in (st.when, *st.unless)
-                                for p in c.predicates})
-             for policy in policies for layer in (policy.law, *(layer for _, layer in policy.regimes))}
+    tested_by = {id(layer): sorted({p.attribute for st in layer.rules for c in (st.when, *st.unless)
+                                    for p in c.predicates})
+                 for policy in policies for layer in (policy.law, *(layer for _, layer in policy.regimes))}
 
     def result(layer: Layer, rep: Mapping[str, Any]) -> Any:
-        key = (id(layer), tuple(rep.get(a) for a in tests[id(layer)]))
+        key = (id(layer), tuple(rep.get(a) for a in tested_by[id(layer)]))
         found = results.get(key)
         if found is None:
             found = results[key] = _result(layer, rep)
