@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m compileall -q tranche  # bytecode written now: a start-up never compiles (PYTHONDONTWRITEBYTECODE)
 	touch $(STAMP)
 
 $(TESTSTAMP): $(STAMP)
@@ -21,6 +22,7 @@ $(TESTSTAMP): $(STAMP)
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/python -m compileall -q tranche
 	$(BIN)/tranche demo
 
 serve: $(STAMP)

@@ -135,7 +135,9 @@ def test_cli_bulk_shows_decisions(bars: list[tuple[bool, Seen]], tmp_path: Path,
 
 def test_the_bar_draws_phases_on_a_terminal_and_nothing_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
+    monkeypatch.setenv("FORCE_COLOR", "1")  # (stderr is pytest's: a terminal as Rich sees it only so)
     monkeypatch.setattr(render, "err_console", Console(file=screen, force_terminal=True, width=120))
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
     assert progress_module.shown(False) and not progress_module.shown(True)
     with progress_module.bar(True) as report:
         report("lines", 0, 2000)
@@ -148,3 +150,23 @@ def test_the_bar_draws_phases_on_a_terminal_and_nothing_elsewhere(monkeypatch: p
     assert not progress_module.shown(False)
     with progress_module.bar(False) as report:
         assert report is None
+
+
+def test_a_short_job_draws_no_bar_and_a_long_one_draws_its_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar appears after DELAY seconds of work, with the phase then under way and its rate since it began."""
+    screen = io.StringIO()
+    monkeypatch.setattr(render, "err_console", Console(file=screen, force_terminal=True, width=120))
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: clock[0])
+    with progress_module.bar(True) as report:
+        report("lines", 0, 10)
+        report("lines", 10, 10)
+        clock[0] += progress_module.DELAY / 2
+        report("items", 5, 10)
+    assert screen.getvalue() == ""  # all done within the delay: nothing drawn
+    with progress_module.bar(True) as report:
+        report("lines", 0, 4000)
+        clock[0] += progress_module.DELAY + 1
+        report("lines", 3000, 4000)
+    text = screen.getvalue()
+    assert "reading" in text and "3000/4000" in text

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -86,6 +87,104 @@ def styled_outcome(outcome: str) -> Text:
     from rich.text import Text
 
     return Text(outcome, style=f"bold {OUTCOME_STYLE.get(outcome, '')}")
+
+
+_SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}  # the styles `say` writes itself
+_PRINTABLE = re.compile(r"[ -~]*")  # ASCII without controls: one cell a character
+_EMOJI_CODE = re.compile(r":\S+?:")  # what Rich would read as an emoji code
+
+
+def say(*parts: str | tuple[str, str]) -> None:
+    """One line on stdout, as ``console.print`` prints it: plain text and ``(text, style)`` pairs, the style
+    among ``bold``, ``red``, ``green``, ``yellow``, ``magenta`` (space separated), wrapped at the console's
+    width the way Rich wraps words.
+
+    A short command's status line (`check`'s ``ok``) is written here without importing Rich (a tenth of
+    the command's time) whenever the bytes are sure to be Rich's: printable ASCII text, no Rich console
+    made yet, and a terminal that Rich would colour with ANSI codes or no terminal at all.  Anything else
+    goes to Rich.  tests/cli/test_say.py compares the two on random texts and widths.
+    """
+    texts = [(p, "") if isinstance(p, str) else p for p in parts]
+    plain = "".join(t for t, _ in texts)
+    tty = sys.stdout.isatty()
+    env = os.environ
+    if ("console" in _consoles or not _PRINTABLE.fullmatch(plain) or _EMOJI_CODE.search(plain)
+            or any(st and _codes(st) is None for _, st in texts)
+            or any(env.get(k) is not None for k in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+                                                   "NO_COLOR", "JUPYTER_COLUMNS"))
+            or (tty and (os.name != "posix" or env.get("TERM", "") in ("dumb", "unknown")))):
+        from rich.text import Text
+
+        _console("console").print(Text.assemble(*texts), markup=False)
+        return
+    width = _tty_width() if tty else _width()
+    assert width is not None
+    out = []
+    for start, end in _wrap(plain, width):
+        line, at = [], 0
+        for text, style in texts:  # the parts' pieces on this line, each in its style
+            lo, hi = max(start, at), min(end, at + len(text))
+            if lo < hi:
+                piece = plain[lo:hi]
+                line.append(f"\x1b[{_codes(style)}m{piece}\x1b[0m" if tty and style else piece)
+            at += len(text)
+        out.append("".join(line))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def _codes(style: str) -> str | None:
+    """The SGR parameters of ``style`` in Rich's order (bold, then the colour), or None if `say` does not
+    write it itself (an unknown word, two colours)."""
+    words = style.split()
+    colours = [w for w in words if w != "bold"]
+    if len(colours) > 1 or any(w not in _SGR for w in words):
+        return None
+    return ";".join((["1"] if "bold" in words else []) + [_SGR[c] for c in colours])
+
+
+def _tty_width() -> int:
+    """The terminal's width as Rich reads it: stdin's, stdout's or stderr's size, `COLUMNS` first, else 80."""
+    width = None
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+            break
+        except (AttributeError, ValueError, OSError):
+            pass
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    return width or 80
+
+
+def _wrap(text: str, width: int) -> list[tuple[int, int]]:
+    """``text`` (printable ASCII) cut into lines at most ``width`` wide, as Rich cuts them: at the start of
+    the word (with the spaces after it) that does not fit, a word longer than a line folded; spaces past
+    the width dropped.  The (start, end) of each line."""
+    breaks: list[int] = []
+    offset = 0
+    for word in re.finditer(r"\s*\S+\s*", text):
+        start, end = word.span()
+        length = len(word.group().rstrip())
+        if width - offset >= length:
+            offset += end - start
+        elif length > width:  # folded across lines of `width` characters
+            chunks = range(start, end, width)
+            for i, at in enumerate(chunks):
+                if at:
+                    breaks.append(at)
+                if i == len(chunks) - 1:
+                    offset = end - at
+        elif offset and start:
+            breaks.append(start)
+            offset = end - start
+    bounds = [0, *breaks, len(text)]
+    lines = []
+    for start, end in zip(bounds, bounds[1:]):
+        while end > start and end - start > width and text[end - 1].isspace():
+            end -= 1  # Rich's rstrip_end: whitespace beyond the width
+        lines.append((start, end))
+    return lines
 
 
 def emit_json(data: Any) -> None:
@@ -172,9 +271,10 @@ def print_diagnostics(diags: Sequence[Diagnostic], fmt: ErrorFormat, limit: int 
     In json, this is for warnings of a command that succeeds: one document with ``ok`` true (the same keys as
     an error, see :func:`tranche.errors.error_document`).  Failures go through :func:`report_error`.
     """
+    if not diags:
+        return
     if fmt is ErrorFormat.json:
-        if diags:
-            emit_json_err(error_document(list(diags), status=0))
+        emit_json_err(error_document(list(diags), status=0))
         return
     from rich.text import Text
 

@@ -9,9 +9,9 @@ because which keys they may use depends on the attributes the scenario
 declares; :mod:`.validate` reads them against that schema.
 """
 
-from __future__ import annotations
-
+# (no `from __future__ import annotations`: pydantic would evaluate every annotation from its text again)
 import datetime as dt
+import os
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -69,6 +69,13 @@ MARKING_HELP = "classification: UNCLASSIFIED (default), CONFIDENTIAL or SECRET; 
 Basis_ = Literal["record", "inference", "illustrative"]
 _BASIS_HELP = ("what the claim rests on: record (a source states it; cite it), inference (reasoned from sources; "
                "say how in `notes`) or illustrative (invented to make figures concrete; cites no source as its own)")
+
+
+# Pydantic looks for plugins (entry points of every installed distribution: 30 ms) when it builds the first
+# model; these models validate files and no plugin has anything to observe in them, so the search is skipped
+# while they are built, as Typer does for its own adapters.  The setting is restored at the end of this module.
+_PLUGINS = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
 class _Model(BaseModel):
@@ -511,3 +518,8 @@ PACK_FILE_MODELS: dict[str, type[BaseModel]] = {
     "sources.yaml": SourcesFile,
 }
 """The files of a law pack folder (pack.yaml, law.yaml and sources.yaml required; facts.yaml optional)."""
+
+if _PLUGINS is None:
+    del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+else:
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = _PLUGINS

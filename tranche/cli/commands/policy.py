@@ -51,8 +51,8 @@ def check(
                  _n(n_regime_rules, "rule") + " in " + _n(len(s.regimes), "regime"),
                  _n(len(s.timelines), "timeline"), _n(len(s.facts), "fact"), _n(len(s.sources), "source"),
                  _n(len(s.tests), "policy test")]
-        render.console.print(f"[green]ok[/]: `{s.id}`: " + ", ".join(parts)
-                             + (f"; {_n(warnings, 'warning')}" if warnings else ""))
+        render.say(("ok", "green"), f": `{s.id}`: " + ", ".join(parts)
+                   + (f"; {_n(warnings, 'warning')}" if warnings else ""))
     return 0
 
 
