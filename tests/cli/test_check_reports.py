@@ -250,3 +250,44 @@ def test_an_unknown_name_far_from_every_declared_one_says_where_they_are(capsys:
     assert code == 1 and [e["code"] for e in errors] == ["unknown-fact"], errors
     assert errors[0]["help"] == (f"none of the {len(facts)} declared in facts.yaml is close; check the spelling "
                                  "there")
+
+
+def test_mistakes_outside_rules_set_aside_only_their_entry(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    """A regime of the wrong shape, an unknown key on another regime, a timeline entry of the wrong shape, a program
+    and a source with mistakes of their own: each is reported and set aside (or, for an unknown key, the key), and
+    the rest of every file is still read, so an unknown fact in the same timeline comes out in the same run, and
+    nothing that names the regime set aside (timelines, tests, the regime extending it) cascades."""
+    assert "extends: suspension" in (PERU / "regimes.yaml").read_text()
+    assert "regime: suspension" in (PERU / "tests.yaml").read_text()
+    root = peru_broken(
+        tmp_path,
+        ("    recipients: [PER]\n    default: prohibited\n    basis: record\n",
+         "    recipients: PER\n    default: prohibited\n    basis: record\n"),
+        ("  - id: normal\n", "  - id: normal\n    titel: Normal\n"),
+        ("      - regime: resumed\n        from: {fact: restrictions.removed.PER}\n        basis: record\n"
+         "        sources: [tel-313]\n        notes:",
+         "      - regime: resumed\n        from: {fact: restrictions.remved.PER}\n        basis: record\n"
+         "        sources: [tel-313]\n        notes:"),
+    )
+    for file, old, new in (("programs.yaml", "    fiscal_year: 1963\n", "    fiscal_year: 1963x\n"),
+                           ("sources.yaml", "  - id: frus-415\n", "  - id: frus-415\n    urll: x\n"),
+                           ("regimes.yaml", "      - regime: interim\n        from: {fact: relations.resumed.PER}",
+                            "      - regime: interim\n        from: 1962-08-17")):  # the first timeline's
+        text = (root / file).read_text(encoding="utf-8")
+        assert old in text, old
+        (root / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, errors = check(capsys, root)
+    assert code == 1
+    found = sorted((Path(e["file"]).name, e["code"], e["line"]) for e in errors)
+    assert found == sorted([
+        ("regimes.yaml", "bad-type", line_of(root, "regimes.yaml", "recipients: PER")),
+        ("regimes.yaml", "unknown-field", line_of(root, "regimes.yaml", "titel: Normal")),
+        ("regimes.yaml", "bad-type", line_of(root, "regimes.yaml", "from: 1962-08-17")),
+        ("regimes.yaml", "unknown-fact", line_of(root, "regimes.yaml", "restrictions.remved.PER")),
+        ("programs.yaml", "bad-number", line_of(root, "programs.yaml", "1963x")),
+        ("sources.yaml", "unknown-field", line_of(root, "sources.yaml", "urll: x")),
+    ]), errors
+    unknown_fact = next(e for e in errors if e["code"] == "unknown-fact")
+    assert unknown_fact["message"].startswith("timeline `record`, entry 5:")  # counted as written, not as read
+    assert all(e["help"] for e in errors)

@@ -11,6 +11,7 @@ is not built at all.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import os
@@ -282,26 +283,72 @@ _SET_ASIDE = ("title", "description", "default", "criterion", "basis", "marking"
               "resumption_criteria", "sources", "notes")  # a regime's fields whose mistakes nothing else hangs on
 
 
-def _rule_slots(exc: ValidationError, model_cls: type[BaseModel]) -> list[YamlPath] | None:
-    """The rules (paths such as ``("regimes", 2, "rules", 1)``) and regime fields (``("regimes", 2, "default")``,
-    one of ``_SET_ASIDE``) that hold every error of ``exc``, or None when an error lies elsewhere (or the file
-    is not one of rules)."""
+def _is_rule(model_cls: type[BaseModel], loc: YamlPath) -> bool:
+    return ((model_cls is m.RegimesFile and len(loc) == 4 and loc[0] == "regimes" and isinstance(loc[1], int)
+             and loc[2] in ("rules", "otherwise") and isinstance(loc[3], int))
+            or (model_cls is m.LawFile and len(loc) == 2 and loc[0] == "rules" and isinstance(loc[1], int)))
+
+
+def _is_entry(model_cls: type[BaseModel], loc: YamlPath) -> bool:
+    """Whether ``loc`` is an entry of a collection: an element of a list of mappings, or a value of a mapping
+    of them (a regime, a timeline's entry, a fact, a source, a test, a declared attribute, ...)."""
+    return len(loc) > 1 and _model_at(model_cls, loc) is not None and _model_at(model_cls, loc[:-1]) is None
+
+
+def _slots(exc: ValidationError, model_cls: type[BaseModel],
+           removed: Mapping[YamlPath, Sequence[int]] | None = None) -> list[YamlPath] | None:
+    """Where each error of ``exc`` is set aside, so that the rest of the file is still read and checked:
+
+    - an unknown key: the key (``("regimes", 2, "extend")``), dropped;
+    - a malformed rule: the rule (``("regimes", 2, "rules", 1)``), kept as a placeholder whose conditions,
+      facts and sources are still checked as written;
+    - a regime's field that nothing else hangs on (one of ``_SET_ASIDE``): the field, dropped;
+    - anything else inside an entry of a collection: the innermost such entry (``("timelines", 0, "entries",
+      3)``, ``("facts", 5)``), left out;
+
+    or None when an error lies outside every entry (a file's own top-level field): the file is set aside.
+    With ``removed``, ``exc`` is of the file with those entries left out (the slots are of the file as written)."""
     slots: list[YamlPath] = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        if model_cls is m.RegimesFile and len(loc) >= 4 and loc[0] == "regimes" and isinstance(loc[1], int) \
-                and loc[2] in ("rules", "otherwise") and isinstance(loc[3], int):
-            slot = loc[:4]
-        elif model_cls is m.RegimesFile and len(loc) >= 3 and loc[0] == "regimes" and isinstance(loc[1], int) \
-                and loc[2] in _SET_ASIDE and err["type"] != "extra_forbidden":
-            slot = loc[:3]
-        elif model_cls is m.LawFile and len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            slot = loc[:2]
+        loc = _unmap(tuple(err["loc"]), removed or {})
+        slot: YamlPath | None = None
+        if err["type"] == "extra_forbidden":
+            slot = loc
         else:
+            for k in range(len(loc), 0, -1):
+                if _is_rule(model_cls, loc[:k]):
+                    slot = loc[:k]
+                    break
+            if slot is None and model_cls is m.RegimesFile and len(loc) >= 3 and loc[0] == "regimes" \
+                    and isinstance(loc[1], int) and loc[2] in _SET_ASIDE:
+                slot = loc[:3]
+            if slot is None:
+                slot = next((loc[:k] for k in range(len(loc), 0, -1) if _is_entry(model_cls, loc[:k])), None)
+        if slot is None:
             return None
         if slot not in slots:
             slots.append(slot)
-    return slots
+    return _outermost(slots)
+
+
+def _outermost(slots: list[YamlPath]) -> list[YamlPath]:
+    """A slot inside another goes with it (an unknown key of a rule set aside, a field of an entry left out)."""
+    slots = list(dict.fromkeys(slots))
+    return [s for s in slots if not any(len(o) < len(s) and s[:len(o)] == o for o in slots)]
+
+
+def _remap(path: YamlPath, removed: Mapping[YamlPath, Sequence[int]]) -> YamlPath | None:
+    """``path`` of the file as written, in the file with the entries ``removed`` (list path -> the indexes
+    left out, sorted) taken out: later indexes move up; None for a path inside an entry left out."""
+    out: list[str | int] = []
+    for k, key in enumerate(path):
+        gone = removed.get(path[:k]) if isinstance(key, int) else None
+        if gone and isinstance(key, int):
+            if key in gone:
+                return None
+            key -= bisect.bisect_left(gone, key)
+        out.append(key)
+    return tuple(out)
 
 
 _PLACEHOLDER_RULE = {"id": "malformed"}  # what stands in for a malformed rule (never built: see is_malformed)
@@ -313,20 +360,61 @@ def _at(data: Any, path: YamlPath) -> Any:
     return data
 
 
-def _with_placeholders(data: Any, slots: Sequence[YamlPath]) -> Any:
-    """A copy of ``data`` with the rule at each slot replaced by a placeholder (indexes, and so positions, kept)."""
-    out = copy.copy(data)
-    for slot in slots:
-        parent = out
-        for key in slot[:-1]:  # copy the path down to the list, so that ``data`` is not changed
-            child = copy.copy(parent[key])
-            parent[key] = child
-            parent = child
-        if isinstance(slot[-1], str):  # a regime's field: left out (what it would have said is not known)
-            del parent[slot[-1]]
-        else:
-            parent[slot[-1]] = dict(_PLACEHOLDER_RULE)
+def _unmap(path: YamlPath, removed: Mapping[YamlPath, Sequence[int]]) -> YamlPath:
+    """The inverse of :func:`_remap`: ``path`` of the file with entries left out, in the file as written."""
+    out: list[str | int] = []
+    for key in path:
+        gone = removed.get(tuple(out)) if isinstance(key, int) else None
+        if gone and isinstance(key, int):
+            for i in gone:  # sorted: each index left out at or before this one moves it down
+                if i <= key:
+                    key += 1
+        out.append(key)
+    return tuple(out)
+
+
+def _names_in(written: Any) -> set[str]:
+    """The names an entry as written declares: its ``id`` (``name``, ``code``), those of the entries in it (a
+    regime's rules), the actions its rules order and the facts it derives (a notice's `wait: {fact: F, days:
+    30}` makes `F.after-30d`)."""
+    out: set[str] = set()
+    if isinstance(written, dict):
+        out.update(v for k, v in written.items() if k in ("id", "name", "code") and isinstance(v, str))
+        if isinstance(written.get("fact"), str) and isinstance(written.get("days"), int):
+            out.add(f"{written['fact']}.after-{written['days']}d")
+        actions = written.get("actions")  # a rule's: `stop_release` or `{do: hold_in_transit, when: ...}`
+        for action in actions if isinstance(actions, list) else []:
+            name = action.get("do") if isinstance(action, dict) else action
+            if isinstance(name, str):
+                out.add(name)
+        for v in written.values():
+            out |= _names_in(v)
+    elif isinstance(written, list):
+        for v in written:
+            out |= _names_in(v)
     return out
+
+
+def _set_aside(data: Any, slots: Sequence[YamlPath], model_cls: type[BaseModel]) -> tuple[Any, dict[YamlPath, list[int]]]:
+    """A copy of ``data`` with each slot set aside (see :func:`_slots`): a rule replaced by a placeholder
+    (its index, and so the positions, kept), a key or an entry of a mapping deleted, an entry of a list left
+    out.  Also the indexes left out of each list (by the list's path), for :func:`_remap`."""
+    out = copy.deepcopy(data)
+    removed: dict[YamlPath, list[int]] = {}
+    for slot in slots:
+        parent = _at(out, slot[:-1])
+        if _is_rule(model_cls, slot):
+            parent[slot[-1]] = dict(_PLACEHOLDER_RULE)
+        elif isinstance(parent, list) and isinstance(slot[-1], int):
+            removed.setdefault(slot[:-1], []).append(slot[-1])
+        else:
+            del parent[slot[-1]]
+    for path, indexes in removed.items():
+        indexes.sort()
+        items = _at(out, path)
+        for i in reversed(indexes):
+            del items[i]
+    return out, removed
 
 
 def _synonym(given: str, choices: Sequence[str]) -> str | None:
@@ -373,6 +461,8 @@ class _Checker:
     malformed_rules: dict[tuple[str, YamlPath], Any] = field(default_factory=dict)  # (file, path) -> the rule as written
     malformed_rule_ids: set[str] = field(default_factory=set)  # their ids: not "unknown" where named
     malformed_fields: set[tuple[str, YamlPath]] = field(default_factory=set)  # regime fields left out (reported)
+    aside_names: set[str] = field(default_factory=set)  # ids of entries left out: not "unknown" where named
+    removed: dict[str, dict[YamlPath, list[int]]] = field(default_factory=dict)  # file -> entries left out
 
     # -- helpers -----------------------------------------------------------------------------
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -395,6 +485,8 @@ class _Checker:
             return  # an included pack could not be read: its facts, classes and rules are unknown, not missing
         if what in ("rule", "inherited rule") and name in self.malformed_rule_ids:
             return  # the rule is there but malformed: its own errors are reported, not a cascade where it is named
+        if self.is_aside(name):
+            return  # likewise an entry left out (a regime, a fact, a source, ...)
         known = known if isinstance(known, NameIndex) else list(known)
         hint = did_you_mean(name, known)
         if hint is None and known and len(known) <= 12:
@@ -442,26 +534,57 @@ class _Checker:
             return model_cls.model_validate(data)
         except ValidationError as exc:
             self.diags.extend(_pydantic_diagnostics(exc, model_cls, data, pos))
-            slots = _rule_slots(exc, model_cls)
-        if slots is None:  # a problem outside any rule: the file is not read (its errors are reported)
-            return None
-        # Only rules are malformed: they are reported and set aside, and the rest of the file is read, so that
-        # its other problems come out in the same run and nothing that names those rules cascades.
-        pruned = _with_placeholders(data, slots)
-        try:
-            result = model_cls.model_validate(pruned)
-        except ValidationError:  # pragma: no cover - a placeholder always validates
+            slots = _slots(exc, model_cls)
+        # The mistakes are reported and set aside (see _slots), and the rest of the file is read, so that its
+        # other problems come out in the same run and nothing that names what was set aside cascades.
+        for _ in range(8):
+            if slots is None:  # a problem outside every entry: the file is not read (its errors are reported)
+                return None
+            pruned, removed = _set_aside(data, slots, model_cls)
+            try:
+                result = model_cls.model_validate(pruned)
+                break
+            except ValidationError as again:  # what is left breaks a rule (a timeline left without entries):
+                more = _slots(again, model_cls, removed)  # what holds it goes too, unreported: a consequence
+                slots = None if more is None else _outermost(slots + more)
+        else:  # pragma: no cover - each round sets aside an entry holding the last
             return None
         file_key = key if key is not None else name
+        if removed:  # the positions follow the entries left out (the errors above were placed before)
+            self.removed[file_key] = removed
+            pos.spans = {moved: span for path, span in pos.spans.items()
+                         if (moved := _remap(path, removed)) is not None}
+        self.raw[file_key] = pruned
         for slot in slots:
-            if isinstance(slot[-1], str):
-                self.malformed_fields.add((file_key, slot))
-                continue
-            raw_rule = _at(data, slot)
-            self.malformed_rules[(file_key, slot)] = raw_rule
-            if isinstance(raw_rule, dict) and isinstance(raw_rule.get("id"), str):
-                self.malformed_rule_ids.add(raw_rule["id"])
+            written = _at(data, slot)
+            if _is_rule(model_cls, slot):
+                self.malformed_rules[(file_key, _remap(slot, removed) or slot)] = written
+                if isinstance(written, dict) and isinstance(written.get("id"), str):
+                    self.malformed_rule_ids.add(written["id"])
+                self.aside_names.update(_names_in(written) - {written.get("id") if isinstance(written, dict) else None})
+            elif _is_entry(model_cls, slot):  # its names are known to be taken: no "unknown" where they are named
+                self.aside_names.update(_names_in(written))
+                if isinstance(slot[-1], str):  # a mapping's key (a declared attribute)
+                    self.aside_names.add(slot[-1])
+                if _model_at(model_cls, slot) is m.RegimeFile and isinstance(written.get("id"), str):
+                    self.aside_names.add(f"default:{written['id']}")  # the regime's default, as tests name it
+            elif model_cls is m.RegimesFile and slot[-1] in _SET_ASIDE:
+                self.malformed_fields.add((file_key, _remap(slot, removed) or slot))
         return result
+
+    def written(self, file: str, path: YamlPath) -> YamlPath:
+        """``path`` of the file as read (entries left out) in the file as written: its indexes as people count."""
+        return _unmap(path, self.removed.get(file, {}))
+
+    def is_aside(self, name: str) -> bool:
+        """Whether ``name`` is that of an entry left out, or of a fact derived from one (`F.after-30d`)."""
+        return name in self.aside_names or name.split(".after-", 1)[0] in self.aside_names
+
+    def number(self, file: str, path: YamlPath) -> int:
+        """The number (from 1) of the entry at ``path`` among its list's entries as written."""
+        index = self.written(file, path)[-1]
+        assert isinstance(index, int)
+        return index + 1
 
     def is_malformed(self, file: str, path: YamlPath) -> bool:
         """Whether the rule at ``path`` of ``file`` failed its shape check (reported, then set aside)."""
@@ -938,6 +1061,8 @@ class _Checker:
                 report, days = n.wait.fact, n.wait.days
                 if report not in facts:
                     self.unknown("fact", report, list(facts), self.span("law.yaml", path + ("wait", "fact")), ctx)
+                    if self.is_aside(report):  # the notice waits on a fact left out: it is left out with it
+                        self.aside_names.add(n.id)
                     continue
                 fact = self.derived_fact(facts, report, days, facts[report].role)
                 rules.append(Rule(n.id, "law", Effect.PERMIT, when, (), None, (fact,), tuple(n.sources),
@@ -1370,7 +1495,7 @@ class _Checker:
             entries = []
             for j, e in enumerate(t.entries):
                 ehere = here + ("entries", j)
-                ectx = f"{ctx}, entry {j + 1}"
+                ectx = f"{ctx}, entry {self.number(file, ehere)}"
                 if e.regime not in regimes:
                     self.unknown("regime", e.regime, regimes, self.span(file, ehere + ("regime",)), ectx)
                 elif not regimes[e.regime].applies_to(t.recipient):
@@ -1456,13 +1581,14 @@ class _Checker:
             return min(known) if e.start_any else max(known)
 
         for j, e in enumerate(entries):
-            ctx = f"timeline `{tid}`, entry {j + 1} (`{e.regime}`)"
+            number = self.number(file, here + ("entries", j))
+            ctx = f"timeline `{tid}`, entry {number} (`{e.regime}`)"
             s = start_of(e)
             if e.until is not None and s is not None and e.until <= s:
                 self.err("timeline-period", f"{ctx}: `until` {e.until} is not after its start {s}",
                          self.span(file, here + ("entries", j, "until")))
-            if j == 0:
-                continue
+            if j == 0 or self.number(file, here + ("entries", j - 1)) != number - 1:
+                continue  # the first, or the one after an entry left out (its own errors reported): no pair
             prev = entries[j - 1]
             ps = start_of(prev)
             if s is not None and ps is not None:
