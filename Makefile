@@ -36,6 +36,7 @@ bench: $(TESTSTAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/analysis_bench.py
+	$(BIN)/python bench/startup_bench.py
 
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py --minutes $${SOAK_MINUTES:-3}
