@@ -1,4 +1,5 @@
-"""The YAML reader has two loaders: libyaml's scanner and parser (fast) and PyYAML's, all in Python (which words
+"""The YAML reader has two loaders: libyaml's scanner and parser (fast; its composer too where a text cannot nest
+deeply) and PyYAML's, all in Python (which words
 the errors).  Where PyYAML reads a text, `parse_yaml` returns what it returns: the same values, at the same
 positions (but for empty values inside broken-looking flow collections, `{a: ,b}`, which libyaml places
 elsewhere); where PyYAML refuses it, `parse_yaml` reports PyYAML's diagnostics, unless libyaml, more lenient on
@@ -101,3 +102,18 @@ def test_dumped_and_mangled_texts_read_alike(value: Any, flow: bool | None, cut:
     same(text)
     at = min(cut, len(text))
     same(text[:at] + noise + text[at:])
+
+
+@pytest.mark.parametrize("text, shallow", [
+    ("a:" + "".join("\n" + "  " * (i + 1) + f"k{i}:" for i in range(70)) + " x\n", True),  # block mappings, 71 deep
+    ("a: " + "[" * 70 + "x" + "]" * 70 + "\n", True),  # flow sequences, within libyaml's composer's reach
+    ("a: " + "{b: " * 70 + "x" + "}" * 70 + "\n", True),
+    ("a: " + "[" * 5000 + "x" + "]" * 5000 + "\n", False),  # beyond it: composed by the bounded Python composer
+    ("- " * 80 + "x\n", True),  # compact nested sequences
+])
+def test_too_deep_is_the_same_diagnostic_whoever_composes(text: str, shallow: bool) -> None:
+    """libyaml composes texts that cannot nest deeply enough to strain its recursion (`_shallow`); the depth
+    bound is then kept while constructing, with the diagnostic the Python composer gives."""
+    assert syntax._shallow(text) is shallow
+    got, want = by_reader(text), by_python(text)
+    assert got[2] == want[2] and len(got[2]) == 1 and "nested more than 64 levels deep" in got[2][0]

@@ -221,6 +221,31 @@ if _CParser is not None:
             yaml.resolver.Resolver.__init__(self)
 
 
+    class _CLoader(_CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+        """The same loader with libyaml's composer as well (twice as fast again), for texts whose nesting cannot
+        be deep enough to strain its recursion (see :func:`_shallow`); the depth bound is then kept by
+        :func:`_construct`."""
+
+        max_depth = 64
+        file = ""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
+def _shallow(text: str) -> bool:
+    """Whether the nesting of ``text`` is surely shallow enough for libyaml's recursive composer: a block
+    collection nests deeper only by indenting further (a sequence under a key at most at the same column, so two
+    levels a column), a flow collection only by opening a bracket."""
+    widest = max(map(len, text.split("\n")), default=0)
+    return 2 * widest + text.count("[") + text.count("{") + 2 <= _SHALLOW
+
+
+_SHALLOW = 4000  # levels libyaml's composer may recurse through (a few hundred bytes of C stack each)
+
+
 @dataclass
 class _Budget:
     """How many values are left for aliases to add, and the collections on the way down (cycles)."""
@@ -270,7 +295,7 @@ def _construct_collection(loader: Any, node: yaml.Node, path: YamlPath, pos: Pos
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else []
+            key = _key(loader, key_node) if isinstance(key_node, yaml.ScalarNode) else []
             if isinstance(key, (list, dict)):
                 diags.append(Diagnostic("yaml-key", "a mapping key must be a plain value",
                                         Span(pos.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)))
@@ -293,6 +318,12 @@ def _construct_collection(loader: Any, node: yaml.Node, path: YamlPath, pos: Pos
     raise AssertionError(node)  # pragma: no cover
 
 
+def _key(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A mapping key as PyYAML's safe constructor makes it (a scalar: no bookkeeping of collections needed)."""
+    construct = loader.yaml_constructors.get(node.tag)
+    return construct(loader, node) if construct is not None else loader.construct_object(node, deep=True)
+
+
 def _construct_scalar(loader: Any, node: yaml.Node, path: YamlPath, pos: Positions) -> Any:
     mark = node.start_mark
     length = max(1, node.end_mark.column - mark.column) if node.end_mark.line == mark.line else 1
@@ -305,7 +336,8 @@ def _construct_scalar(loader: Any, node: yaml.Node, path: YamlPath, pos: Positio
         except ArithmeticError:
             return loader.construct_object(node)
     try:
-        return loader.construct_object(node)
+        construct = loader.yaml_constructors.get(node.tag)  # a scalar's constructor, without the bookkeeping
+        return construct(loader, node) if construct is not None else loader.construct_object(node)
     except (ValueError, yaml.constructor.ConstructorError):
         # e.g. a timestamp-looking scalar that is not a real date (2001-13-01): keep the text and
         # let the model report it where it matters
@@ -334,12 +366,12 @@ _TAG = re.compile(r"(?:^|[\s\[{,])!")  # a `!` that starts a token: a tag
 
 def parse_yaml(text: str, name: str) -> tuple[Any, Positions, list[Diagnostic]]:
     """Parse YAML text (of the file ``name``); return (data, positions, diagnostics)."""
-    if _CParser is not None and "\t" not in text and not _TAG.search(text) \
+    if _CParser is not None and "\t" not in text and not ("!" in text and _TAG.search(text)) \
             and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         # (libyaml takes tabs and control characters that PyYAML refuses, and reads tags in flow collections
         # otherwise: such texts go to PyYAML alone; the format uses no tags)
         try:
-            fast = _parse_yaml(text, name, _FastLoader)
+            fast = _parse_yaml(text, name, _CLoader if _shallow(text) else _FastLoader)
         except Exception:  # pragma: no cover - whatever libyaml trips on, the Python loader reads and words
             fast = (None, Positions(name), [Diagnostic("yaml-syntax", "invalid YAML", Span(name))])
         if not fast[2]:  # else the Python loader reads it again, and its diagnostics are reported
