@@ -11,7 +11,6 @@ the text just above the block names.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil

@@ -7,12 +7,9 @@ import datetime as dt
 import pytest
 
 import tranche.store as store
-from tranche.errors import UsageError
 from tranche.language import Scenario
 from tranche.store import Database
 from tranche.store.events import EVENTS
-
-from .helpers import raw
 
 
 @pytest.fixture
