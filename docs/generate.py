@@ -49,7 +49,7 @@ same long one (tests/cli/test_flags.py holds this).
 | `--by-item` | also list every item's decision | compare |
 | `-j`, `--justification TEXT` | why a case was decided | review approve/deny |
 | `-n`, `--limit N` | only the last N entries | audit show |
-| `-q`, `--quiet` | no progress bar | bulk |
+| `-q`, `--quiet` | no progress bar (one shows on a terminal once the work has run half a second) | bulk, check, load |
 | `--wide`, `--narrow` | the layout of the decisions: one wide Parquet file, or a narrow folder (default: what `--out` names) | bulk |
 | `--master URL` | where Spark runs: `local[N]`, `spark://HOST:PORT`, `yarn`, `k8s://...`, or `sc://HOST:PORT` (Spark Connect) | bulk |
 | `--request JSON\\|-` | decide requests that are not in the pipeline (an object, an array, JSON lines; `-`: stdin) | decide |

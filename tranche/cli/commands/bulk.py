@@ -78,7 +78,7 @@ def bulk(
     by: Optional[str] = typer.Option(None, "--by", help="total by this attribute instead of the program (e.g. "
                                      "account, channel, flags): the grouping of `compare --by`, in SQL"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="summary as table, json or csv"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows on a terminal, once the work has run half a second)"),
 ) -> int:
     """Decide every line item of a file under each option at each date; write Parquet and print a summary."""
     if engine not in ENGINES:

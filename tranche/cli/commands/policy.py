@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def check(
     scenario: str = typer.Argument(..., help="scenario folder"),
     format: render.Format = typer.Option(render.Format.table, "--format", "-f", help="table, json or csv"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows only on a terminal)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows on a terminal, once the work has run half a second)"),
 ) -> int:
     """Validate every file of a scenario; exit 1 on any error."""
     from ...language import check as check_scenario

@@ -123,7 +123,7 @@ def load(
                                                               "(default: today)"),
     actor: Optional[str] = ACTOR,
     format: render.Format = FORMAT,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows only on a terminal)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (it shows on a terminal, once the work has run half a second)"),
 ) -> int:
     """Check a scenario and write it to the database in one transaction; changed regimes get new versions."""
     from ...service import Workspace
