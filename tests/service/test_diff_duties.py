@@ -101,3 +101,24 @@ def test_peru_memo_options_with_the_law_show_the_511a_ceiling(client: TestClient
     text = _page_text(client.get("/scenarios/peru-1962/diff", headers=h, params=params).text)
     for c in expected.caps:
         assert f"cap.511a {', '.join(c.pool)} 57,500,000.00 {c.allocated[0]:,.2f} {c.allocated[1]:,.2f}" in text
+
+
+def test_the_memo_says_what_the_law_asks_between_its_options(client: TestClient, desk: Desk) -> None:
+    """The memo's "What changes between the options" carries, under each pair of options, the law's statements on
+    the final decisions: the caps whose allocation differs (Peru: FAA §511(a) after the appropriation), as the diff
+    computes them."""
+    h = desk.auth("viewer")
+    params = {"as_of": "1962-10-24", "options": "limited,recommended,full"}
+    r = client.get("/scenarios/peru-1962/memo", headers=h, params=params)
+    assert r.status_code == 200
+    text = _page_text(r.text)
+    assert "What the law asks on the final decisions:" in text
+    s = load_scenario(PERU)
+    for a, b in (("limited", "recommended"), ("recommended", "full")):
+        expected = diff(s, a, b, as_of="1962-10-24", law=True)
+        for c in expected.caps:
+            assert (f"cap {c.cap} ({', '.join(c.pool)}): {c.allocated[0]:,.2f} allocated under {a}, "
+                    f"{c.allocated[1]:,.2f} under {b}, of a limit of 57,500,000.00") in text
+        for d in expected.duties:
+            assert (f"{d.kind} {d.name} , under {d.under} and not under {d.not_under}: "  # (a tag ends after the name)
+                    f"{' '.join(d.text.split())}") in text

@@ -193,8 +193,10 @@ def memo(scenario: str, request: Request, as_of: dt.date | None = None, options:
     diffs = []
     for a, b in zip(opts, opts[1:]):
         try:
-            result = diff_options(v.scenario_for_totals(), a, b, as_of=day, assume=facts)
-            diffs.append(v.redact(result.to_dict()))
+            result = v.redact(diff_options(v.scenario_for_totals(), a, b, as_of=day, assume=facts).to_dict())
+            law = v.redact(diff_options(v.scenario_for_totals(), a, b, as_of=day, assume=facts, law=True).to_dict())
+            result["duties"], result["caps"] = law.get("duties") or [], law.get("caps") or []  # the law's, on finals
+            diffs.append(result)
         except TrancheError as exc:
             diffs.append({"a": a, "b": b, "error": exc.message, "statements": []})
     cited: dict[str, None] = {}
