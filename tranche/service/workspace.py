@@ -12,15 +12,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..engine import Decision, Evaluator, ReviewCase
 from ..errors import EvaluationError, PolicyError, UsageError
 from ..language import Scenario, check
 from ..language.progress import Progress
-from ..store import (DEFAULT_FILE, Case, CaseDecision, case_history, get_case, list_cases, open_db, read_scenario,
-                     review_map, token_user)
 from .clearance import View
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic: half a second) is imported when a scenario comes from it
+    from ..store import Case, CaseDecision
 
 __all__ = ["Workspace", "CaseView", "SCENARIO_ID"]
 
@@ -37,6 +38,8 @@ class Workspace:
 
     def has_store(self) -> bool:
         """Whether there is a database to look stored scenarios up in."""
+        from ..store import DEFAULT_FILE
+
         return self.db is not None or Path(DEFAULT_FILE).exists()
 
     def scenario(self, ref: str) -> Scenario:
@@ -50,6 +53,8 @@ class Workspace:
                 raise UsageError(f"no scenario folder `{ref}`, and no database to look up a scenario `{ref}` in",
                                  help="pass a scenario folder, or a stored scenario's id with --db URL (default: "
                                       "tranche.db here; create it with `tranche init` and `tranche load`)")
+            from ..store import open_db, read_scenario, token_user
+
             with open_db(self.db) as db:
                 reader = token_user(db)
                 stored = read_scenario(db, ref)
@@ -87,6 +92,8 @@ class Workspace:
         """
         if not self.is_stored(scenario):
             return {}
+        from ..store import list_cases, open_db, review_map
+
         with open_db(self.db) as db:
             cases = list_cases(db, scenario.id, "all")
         return review_map(ev, cases)
@@ -100,6 +107,8 @@ class Workspace:
 
     def case(self, case: str | int, as_of: dt.date, assume: Sequence[str] = ()) -> "CaseView":
         """A review case, its history, and its item's decision under the case's regime with the cases applied."""
+        from ..store import case_history, get_case, list_cases, open_db, read_scenario, review_map
+
         with open_db(self.db) as db:
             c = get_case(db, case)
             history = case_history(db, case)
