@@ -160,8 +160,9 @@ def target(name: str) -> Target:
 
 
 def generate(expression: exp.Expr, dialect: str, *, pretty: bool = False,
-             level: ErrorLevel = ErrorLevel.RAISE) -> str:
+             level: ErrorLevel = ErrorLevel.RAISE, copy: bool = True) -> str:
     """Write ``expression`` for ``dialect``; what the dialect cannot express raises :class:`UnsupportedError`.
+    ``copy=False`` for a tree made for this call alone: the generator rewrites it in place.
 
     >>> from sqlglot import exp
     >>> generate(exp.StartsWith(this=exp.column("c"), expression=exp.Literal.string("a.")), "sqlite")
@@ -169,7 +170,8 @@ def generate(expression: exp.Expr, dialect: str, *, pretty: bool = False,
     """
     t = target(dialect)
     try:
-        sql: str = expression.sql(dialect=t.dialect, pretty=pretty, unsupported_level=level, max_unsupported=10)
+        sql: str = expression.sql(dialect=t.dialect, copy=copy, pretty=pretty, unsupported_level=level,
+                                  max_unsupported=10)
         return sql
     except SqlglotUnsupported as exc:
         raise UnsupportedError(f"{t.name} cannot express the policy: {exc}",

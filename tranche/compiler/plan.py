@@ -636,16 +636,20 @@ class Plan:
         """``query`` with the plan's small tables as ``WITH`` clauses (what a runner did not create)."""
         out = query.copy()
         for t in self.tables:
-            out = out.with_(t.alias(), as_=t.values())
+            out = out.with_(t.alias(), as_=t.values(), copy=False)  # (out is a copy already; the VALUES are new)
         return out
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = False, inline: bool = True) -> str:
         """The output query, written for ``dialect`` (``inline=False``: the small tables exist already)."""
-        return generate(self.with_tables(self.select) if inline else self.select, dialect, pretty=pretty)
+        if inline:  # a tree of its own (with_tables copies): written without another copy
+            return generate(self.with_tables(self.select), dialect, pretty=pretty, copy=False)
+        return generate(self.select, dialect, pretty=pretty)
 
     def summary_sql(self, dialect: str = "duckdb", *, pretty: bool = False, inline: bool = True) -> str:
         """The summary query, written for ``dialect``."""
-        return generate(self.with_tables(self.summary) if inline else self.summary, dialect, pretty=pretty)
+        if inline:
+            return generate(self.with_tables(self.summary), dialect, pretty=pretty, copy=False)
+        return generate(self.summary, dialect, pretty=pretty)
 
     def narrow(self, item: str, source: exp.Expr | None = None, pairs: range | None = None) -> exp.Select:
         """The narrow layout (lookup form): ``item`` (an input column), ``pair``, ``outcome`` (rank) and
