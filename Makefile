@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo serve test install bench soak lint clean
+.PHONY: demo serve test test-deep install bench soak lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ serve: $(STAMP)
 test: $(TESTSTAMP)
 	$(BIN)/python -m pytest -q tranche tests
 	$(BIN)/python -m mypy
+
+test-deep: $(TESTSTAMP)  # the heavy property tests with five times their examples (five times as long)
+	TRANCHE_EXAMPLES=5 $(BIN)/python -m pytest -q tranche tests
 
 bench: $(TESTSTAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ from tranche.language.scenario import (
     Timeline,
     TimelineEntry,
 )
+
+
+def examples(n: int) -> int:
+    """``n`` examples, times ``TRANCHE_EXAMPLES`` (default 1): `make test` keeps its quarter hour, `make test-deep`
+    runs the heavy properties five times as long."""
+    return max(1, round(n * float(os.environ.get("TRANCHE_EXAMPLES", "1"))))
 
 CHANNELS = ("grant", "sale", "loan")
 FLAGS = ("f1", "f2", "f3")

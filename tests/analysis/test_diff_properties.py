@@ -11,7 +11,7 @@ from tranche.analysis import diff, request_classes
 from tranche.engine import Evaluator
 from tranche.language.scenario import Outcome, Scenario
 
-from ..strategies import AS_OF, FACTS
+from ..strategies import AS_OF, FACTS, examples
 from .strategies import fact_states, holding, item, scenario_pairs
 
 
@@ -33,7 +33,7 @@ def _check_exact(s: Scenario, d: object, assume: tuple[str, ...], items: list) -
                 assert (st_.from_criterion, st_.to_criterion) == (ca, cb), st_.text
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scenario_pairs(), st.lists(fact_states(), min_size=1, max_size=3), st.data())
 def test_diff_is_exact_for_every_item_and_fact_state(s: Scenario, states: list, data: st.DataObject) -> None:
     """Facts in any state: outcomes under A and B differ iff the item falls in a statement (same from → to)."""

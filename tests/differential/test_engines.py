@@ -28,7 +28,7 @@ from tranche.engine import Evaluator
 from tranche.errors import EvaluationError, UnsupportedError
 from tranche.language.scenario import Cap, LineItem, Outcome, Regime, Scenario, Timeline, TimelineEntry
 
-from ..strategies import AS_OF, fact_sets, items, make_scenario, rule_lists
+from ..strategies import AS_OF, examples, fact_sets, items, make_scenario, rule_lists
 from .engines import Result, run_duckdb, run_postgres, run_spark, run_sqlite
 
 DATES = (AS_OF - dt.timedelta(days=30), AS_OF, AS_OF + dt.timedelta(days=1))
@@ -109,7 +109,7 @@ def agree(expected: Result, got: Result, engine: str) -> None:
         dict(list(wrong.items())[:3]))
 
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
