@@ -29,7 +29,7 @@ serve: $(STAMP)
 	$(BIN)/tranche demo --serve
 
 test: $(TESTSTAMP)
-	$(BIN)/python -m pytest -q tranche tests
+	$(BIN)/python -m pytest -q --durations=15 tranche tests
 	$(BIN)/python -m mypy
 
 test-deep: $(TESTSTAMP)  # the heavy property tests with five times their examples (five times as long)

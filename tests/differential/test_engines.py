@@ -109,7 +109,7 @@ def agree(expected: Result, got: Result, engine: str) -> None:
         dict(list(wrong.items())[:3]))
 
 
-SETTINGS = settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -175,7 +175,7 @@ def test_no_regime_in_force_fails_like_the_evaluator() -> None:
 INLINE_ROWS = 20_000  # `bulk` creates the tables; a query that inlines them (`tranche sql`) is for small ones
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(n_items=10))
 def test_the_lookup_form_agrees_even_past_its_limit(case: Any) -> None:
     """Forced, the lookup form decides policies with many classes too; with a tiny limit, CASE takes over."""

@@ -26,6 +26,7 @@ from tranche.errors import UnsupportedError
 from tranche.language.scenario import AttributeSchema, LineItem, Scenario
 from tranche.language.values import parse_decimal
 
+from ..strategies import examples
 from .test_engines import cases
 
 DECLARED = {"account": AttributeSchema("account", "enum", ("FMF", "IMET", "PKO")),
@@ -112,7 +113,7 @@ def _sqlite(rows: list[dict[str, Any]]) -> Any:
     return con
 
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+SETTINGS = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                            HealthCheck.function_scoped_fixture])
 
 

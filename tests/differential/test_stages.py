@@ -40,6 +40,7 @@ from tranche.compiler.plan import Context, contexts
 from tranche.language.scenario import (MONEY_STAGES, PIPELINE_STAGES, Anchor, Condition, Effect, LineItem,
                                        Predicate, Rule, Scenario)
 
+from ..strategies import examples
 from .engines import Result, run_duckdb, run_postgres, run_spark, run_sqlite
 from .test_engines import agree, oracle
 
@@ -107,7 +108,7 @@ def cases(draw: st.DrawFn, n_items: int = 16) -> tuple[tuple[LineItem, ...], lis
 
 
 SCENARIO = scenario()
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

@@ -140,7 +140,7 @@ def oracle(s: Scenario, item: LineItem, regime: Regime, assume: tuple[str, ...] 
     return final, deciding, missing
 
 
-@settings(max_examples=examples(200), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(scenarios(anchors=True), st.lists(st.sampled_from(RELAXING + TRIGGERS), max_size=2, unique=True))
 def test_engine_agrees_with_the_naive_oracle(s: Scenario, assume: list[str]) -> None:
     ev = Evaluator(s, AS_OF, assume)
@@ -152,7 +152,7 @@ def test_engine_agrees_with_the_naive_oracle(s: Scenario, assume: list[str]) -> 
         assert set(d.missing_facts) == missing
 
 
-@settings(max_examples=examples(200), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(scenarios())
 def test_decision_never_less_restrictive_than_a_matched_rule(s: Scenario) -> None:
     ev = Evaluator(s, AS_OF)
@@ -164,7 +164,7 @@ def test_decision_never_less_restrictive_than_a_matched_rule(s: Scenario) -> Non
             assert d.outcome.rank >= layer.outcome.rank
 
 
-@settings(max_examples=examples(130), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scenarios(), st.data())
 def test_adding_a_forbid_rule_never_relaxes_a_decision(s: Scenario, data: st.DataObject) -> None:
     from ..strategies import conditions
@@ -182,7 +182,7 @@ def test_adding_a_forbid_rule_never_relaxes_a_decision(s: Scenario, data: st.Dat
         assert ev2.decide(item).outcome.rank >= before[item.id]
 
 
-@settings(max_examples=examples(130), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scenarios(anchors=True), st.sampled_from(TRIGGERS))
 def test_assuming_a_trigger_never_relaxes_a_decision(s: Scenario, fact: str) -> None:
     """Contract 6: a trigger (a coup determination) can only tighten."""
@@ -192,7 +192,7 @@ def test_assuming_a_trigger_never_relaxes_a_decision(s: Scenario, fact: str) -> 
         assert after.decide(item).outcome.rank >= before.decide(item).outcome.rank
 
 
-@settings(max_examples=examples(130), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scenarios(anchors=True), st.sampled_from(RELAXING))
 def test_assuming_a_non_trigger_fact_never_turns_permitted_into_anything_else(s: Scenario, fact: str) -> None:
     before = Evaluator(s, AS_OF)
@@ -204,7 +204,7 @@ def test_assuming_a_non_trigger_fact_never_turns_permitted_into_anything_else(s:
         assert after.decide(item).outcome.rank <= before.decide(item).outcome.rank
 
 
-@settings(max_examples=examples(130), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scenarios())
 def test_every_explanation_names_what_produced_the_outcome(s: Scenario) -> None:
     ev = Evaluator(s, AS_OF)
