@@ -291,3 +291,19 @@ def test_mistakes_outside_rules_set_aside_only_their_entry(capsys: pytest.Captur
     unknown_fact = next(e for e in errors if e["code"] == "unknown-fact")
     assert unknown_fact["message"].startswith("timeline `record`, entry 5:")  # counted as written, not as read
     assert all(e["help"] for e in errors)
+
+
+def test_a_malformed_id_is_one_error_not_one_per_reference(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    """`id: limited!` (a character ids may not have): the regime is set aside with that one error; the timelines,
+    the regime extending it and the tests that name `limited` (and its default, `default:limited`) are the id
+    meant, not unknown names. A name that is not the id without its bad characters is still unknown."""
+    tests = (PERU / "tests.yaml").read_text()
+    assert "regime: limited" in tests and "default:limited" in tests
+    root = peru_broken(tmp_path, ("  - id: limited\n", "  - id: limited!\n"))
+    code, errors = check(capsys, root)
+    assert code == 1
+    assert [(e["code"], e["line"]) for e in errors] == [("bad-id", line_of(root, "regimes.yaml", "id: limited!"))]
+    root = peru_broken(tmp_path / "other", ("  - id: limited\n", "  - id: limited regime\n"))
+    code, errors = check(capsys, root)
+    assert {"bad-id", "unknown-regime", "unknown-rule"} <= {e["code"] for e in errors}  # a rename, as it stands

@@ -564,10 +564,17 @@ class _Checker:
                 self.aside_names.update(_names_in(written) - {written.get("id") if isinstance(written, dict) else None})
             elif _is_entry(model_cls, slot):  # its names are known to be taken: no "unknown" where they are named
                 self.aside_names.update(_names_in(written))
+                written_id = written.get("id") if isinstance(written, dict) else None
+                idents: list[str] = [written_id] if isinstance(written_id, str) else []
+                if idents and not re.fullmatch(m.ID_PATTERN, idents[0]):
+                    # an id with a character ids may not have (`limited!`): the references to the id meant
+                    # (`limited`) are not a cascade of unknown names; its own error says what to fix
+                    idents.append(re.sub(r"[^A-Za-z0-9_.\-]", "", idents[0]).lstrip("_.-"))
+                    self.aside_names.add(idents[-1])
                 if isinstance(slot[-1], str):  # a mapping's key (a declared attribute)
                     self.aside_names.add(slot[-1])
-                if _model_at(model_cls, slot) is m.RegimeFile and isinstance(written.get("id"), str):
-                    self.aside_names.add(f"default:{written['id']}")  # the regime's default, as tests name it
+                if _model_at(model_cls, slot) is m.RegimeFile:
+                    self.aside_names.update(f"default:{i}" for i in idents)  # the regime's default, as tests name it
             elif model_cls is m.RegimesFile and slot[-1] in _SET_ASIDE:
                 self.malformed_fields.add((file_key, _remap(slot, removed) or slot))
         return result
