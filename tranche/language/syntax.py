@@ -224,10 +224,7 @@ if _CParser is not None:
     class _CLoader(_CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
         """The same loader with libyaml's composer as well (twice as fast again), for texts whose nesting cannot
         be deep enough to strain its recursion (see :func:`_shallow`); the depth bound is then kept by
-        :func:`_construct`."""
-
-        max_depth = 64
-        file = ""
+        :func:`_construct` (with the bound and the file name :func:`_parse_yaml` gives every loader)."""
 
         def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)
